@@ -1,0 +1,115 @@
+// Forwards /api/* to the backend as the session's user. Only an allow-list of headers passes in
+// either direction, so a client cannot choose its own X-User-Id and cookies never reach the backend.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from './log.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+// Chat answers wait on the OpenAI API, so the deadline is generous.
+const BACKEND_TIMEOUT_MS = 60_000;
+
+const REQUEST_HEADERS = ['accept', 'content-type', 'accept-language'];
+const RESPONSE_HEADERS = ['content-type', 'location', 'cache-control', 'retry-after', 'etag'];
+
+export interface ForwardOptions {
+  backendOrigin: string;
+  userId: string;
+  log: Logger;
+  timeoutMs?: number;
+}
+
+export class BodyTooLargeError extends Error {}
+
+/** The backend URL for a request path, or undefined when it would leave /api/ after normalisation. */
+export function backendTarget(backendOrigin: string, rawPath: string): URL | undefined {
+  const target = new URL(backendOrigin + rawPath);
+  return target.origin === backendOrigin && (target.pathname === '/api' || target.pathname.startsWith('/api/'))
+    ? target
+    : undefined;
+}
+
+export function forwardHeaders(incoming: IncomingMessage['headers'], userId: string): Headers {
+  const headers = new Headers();
+  for (const name of REQUEST_HEADERS) {
+    const value = incoming[name];
+    if (typeof value === 'string') headers.set(name, value);
+  }
+  headers.set('x-user-id', userId);
+  return headers;
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  if (req.method === 'GET' || req.method === 'HEAD') return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export async function forward(req: IncomingMessage, res: ServerResponse, target: URL, opts: ForwardOptions): Promise<void> {
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) {
+      sendJson(res, 413, { error: `Request body is larger than ${MAX_BODY_BYTES} bytes.` });
+      return;
+    }
+    throw err;
+  }
+
+  // Stop waiting on the backend when the browser has gone away or the backend hangs.
+  const gone = new AbortController();
+  res.on('close', () => { if (!res.writableFinished) gone.abort(); });
+  const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(opts.timeoutMs ?? BACKEND_TIMEOUT_MS)]);
+
+  let upstream: Response;
+  try {
+    upstream = await fetch(target, {
+      method: req.method,
+      headers: forwardHeaders(req.headers, opts.userId),
+      body: body && body.length > 0 ? new Uint8Array(body) : undefined,
+      redirect: 'manual',
+      signal,
+    });
+  } catch (err) {
+    if (gone.signal.aborted) return;
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+    opts.log.warn('backend unreachable', { backend: opts.backendOrigin, path: target.pathname, cause: timedOut ? 'timeout' : cause });
+    sendJson(res, timedOut ? 504 : 502, {
+      error: timedOut
+        ? 'The todo backend did not answer in time. Please try again.'
+        : 'The todo backend is unreachable right now. Please try again in a moment.',
+    });
+    return;
+  }
+
+  const headers: Record<string, string> = {};
+  for (const name of RESPONSE_HEADERS) {
+    const value = upstream.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
+  headers['cache-control'] ??= 'no-store';
+  try {
+    const payload = Buffer.from(await upstream.arrayBuffer());
+    res.writeHead(upstream.status, headers);
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  } catch (err) {
+    if (gone.signal.aborted) return;
+    opts.log.warn('backend response failed', { backend: opts.backendOrigin, path: target.pathname, cause: String(err) });
+    sendJson(res, 502, { error: 'The todo backend sent an incomplete answer. Please try again.' });
+  }
+}
