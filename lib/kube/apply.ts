@@ -1,0 +1,97 @@
+// Server-side apply and delete, one object at a time, with API errors turned into sentences
+// that name the object and its manifest line.
+import { PatchStrategy } from '@kubernetes/client-node';
+import { DeployError } from '../errors.ts';
+import { objectRef } from '../order.ts';
+import type { KubeObject } from '../types.ts';
+import { networkCause, unreachableError, type Cluster } from './client.ts';
+
+export const FIELD_MANAGER = 'todo-deploy';
+
+interface ApiErrorLike {
+  code?: number;
+  body?: unknown;
+  message?: string;
+}
+
+/** The API server's own message from a failed request (its Status body), else the error's. */
+export function apiMessage(err: unknown): string {
+  const e = err as ApiErrorLike;
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // plain text body
+    }
+  }
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
+    return (body as { message: string }).message;
+  }
+  return typeof body === 'string' && body ? body : (e.message ?? String(err));
+}
+
+export function statusCode(err: unknown): number | undefined {
+  const code = (err as ApiErrorLike).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+/** Explains a failure to apply, with the fix for the cases people meet. */
+export function applyError(cluster: Cluster, object: KubeObject, where: string, err: unknown): DeployError {
+  const cause = networkCause(err);
+  if (cause) return unreachableError(cluster, cause);
+  const message = apiMessage(err);
+  const ref = objectRef(object);
+  if (/resource .* not found|the server could not find the requested resource|no matches for kind/i.test(message) || (statusCode(err) === 404 && object.apiVersion.includes('dapr.io'))) {
+    return new DeployError(
+      `The cluster does not know ${object.apiVersion} ${object.kind} (${ref}, from ${where}). ` +
+        (object.apiVersion.startsWith('dapr.io')
+          ? 'The Dapr CRDs are not installed. Fix: install the Dapr control plane (`dapr init -k`, or `helm upgrade --install dapr dapr/dapr -n dapr-system --create-namespace`).'
+          : 'Fix: install the CRD that defines this kind, or remove the object.'),
+      { cause: err },
+    );
+  }
+  return new DeployError(`The API server rejected ${ref} (from ${where}): ${message}`, { cause: err });
+}
+
+/** Server-side apply with our field manager; force takes over fields last set by hand (kubectl edit). */
+export async function applyObject(cluster: Cluster, object: KubeObject): Promise<KubeObject> {
+  return (await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as KubeObject;
+}
+
+/**
+ * Deletes an object with foreground propagation, so that it is gone only once its dependents are
+ * (a Deployment waits for its pods). Returns false when it was already gone.
+ */
+export async function deleteObject(cluster: Cluster, object: KubeObject): Promise<boolean> {
+  try {
+    await cluster.objects.delete(object, undefined, undefined, undefined, undefined, 'Foreground');
+    return true;
+  } catch (err) {
+    if (statusCode(err) === 404) return false;
+    const cause = networkCause(err);
+    if (cause) throw unreachableError(cluster, cause);
+    throw new DeployError(`Deleting ${objectRef(object)} failed: ${apiMessage(err)}`, { cause: err });
+  }
+}
+
+/** Lists objects of a kind; undefined when the cluster does not serve the kind (for example no Dapr CRDs). */
+export async function listObjects(
+  cluster: Cluster,
+  apiVersion: string,
+  kind: string,
+  namespace: string | undefined,
+  labelSelector?: string,
+  fieldSelector?: string,
+): Promise<{ items: KubeObject[]; resourceVersion?: string } | undefined> {
+  try {
+    const list = await cluster.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, fieldSelector, labelSelector);
+    const items = (list.items as KubeObject[]).map((item) => ({ ...item, apiVersion, kind }));
+    return { items, resourceVersion: list.metadata?.resourceVersion };
+  } catch (err) {
+    const cause = networkCause(err);
+    if (cause) throw unreachableError(cluster, cause);
+    if (statusCode(err) === 404 || /Unrecognized API version and kind|not found|could not find/i.test(apiMessage(err))) return undefined;
+    throw new DeployError(`Listing ${kind} objects${namespace ? ` in namespace ${namespace}` : ''} failed: ${apiMessage(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,152 @@
+// Waiting on the cluster by watching: list once for the current state and a resourceVersion,
+// then follow a watch from there, judging the whole set of matching objects after every event.
+// A closed watch is resumed from the last resourceVersion; a 410 (history compacted) re-lists.
+import { Watch } from '@kubernetes/client-node';
+import { DeployError } from '../errors.ts';
+import type { KubeObject } from '../types.ts';
+import { listObjects } from './apply.ts';
+import type { Cluster } from './client.ts';
+import type { KindRef } from '../order.ts';
+
+export interface Verdict {
+  done: boolean;
+  /** Short progress text for the task title, e.g. "backend 1/2 ready". */
+  progress?: string;
+  /** Set when the objects can no longer reach the goal (e.g. ProgressDeadlineExceeded): stop now. */
+  failed?: string;
+}
+
+export interface WatchTarget {
+  kind: Pick<KindRef, 'apiVersion' | 'kind' | 'plural' | 'namespaced'>;
+  namespace?: string;
+  name?: string;
+  labelSelector?: string;
+}
+
+export class GateTimeout extends DeployError {
+  constructor(
+    message: string,
+    readonly lastItems: KubeObject[],
+  ) {
+    super(message);
+    this.name = 'GateTimeout';
+  }
+}
+
+export class GateFailed extends DeployError {
+  constructor(
+    message: string,
+    readonly lastItems: KubeObject[],
+  ) {
+    super(message);
+    this.name = 'GateFailed';
+  }
+}
+
+export function resourcePath(target: WatchTarget): string {
+  const { apiVersion, plural, namespaced } = target.kind;
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const ns = namespaced && target.namespace ? `/namespaces/${target.namespace}` : '';
+  return `${base}${ns}/${plural}`;
+}
+
+export interface WatchOptions {
+  /** Absolute time (ms since epoch) after which the wait fails. */
+  deadline: number;
+  onProgress?: (text: string) => void;
+  signal?: AbortSignal;
+  /** Describes the goal for the timeout message, e.g. "Deployment backend to roll out". */
+  goal: string;
+}
+
+/**
+ * Resolves with the final items once `evaluate` says done; rejects with GateFailed when it says
+ * failed and with GateTimeout at the deadline. No polling: every re-evaluation follows an event.
+ */
+export async function watchUntil(
+  cluster: Cluster,
+  target: WatchTarget,
+  evaluate: (items: KubeObject[]) => Verdict,
+  options: WatchOptions,
+): Promise<KubeObject[]> {
+  const fieldSelector = target.name ? `metadata.name=${target.name}` : undefined;
+  const items = new Map<string, KubeObject>();
+  const path = resourcePath(target);
+  let abort: AbortController | undefined;
+  let settled = false;
+
+  return new Promise<KubeObject[]>((resolve, reject) => {
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      abort?.abort();
+      options.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const judge = () => {
+      const current = [...items.values()];
+      let verdict: Verdict;
+      try {
+        verdict = evaluate(current);
+      } catch (err) {
+        finish(() => reject(err));
+        return;
+      }
+      if (verdict.progress) options.onProgress?.(verdict.progress);
+      if (verdict.done) finish(() => resolve(current));
+      else if (verdict.failed) finish(() => reject(new GateFailed(verdict.failed!, current)));
+    };
+    const remaining = Math.max(0, options.deadline - Date.now());
+    const timer = setTimeout(() => {
+      finish(() => reject(new GateTimeout(`Timed out after ${Math.round((Date.now() - started) / 1000)}s waiting for ${options.goal}.`, [...items.values()])));
+    }, remaining);
+    const started = Date.now();
+    const onAbort = () => finish(() => reject(new DeployError(`Interrupted while waiting for ${options.goal}.`)));
+    options.signal?.addEventListener('abort', onAbort);
+
+    const relist = async () => {
+      const list = await listObjects(cluster, target.kind.apiVersion, target.kind.kind, target.namespace, target.labelSelector, fieldSelector);
+      items.clear();
+      for (const item of list?.items ?? []) items.set(item.metadata.name, item);
+      return list?.resourceVersion;
+    };
+    const follow = async (resourceVersion: string | undefined) => {
+      if (settled) return;
+      const watch = new Watch(cluster.kc);
+      let lastVersion = resourceVersion;
+      let gone = false;
+      abort = await watch.watch(
+        path,
+        { resourceVersion, fieldSelector, labelSelector: target.labelSelector, allowWatchBookmarks: true },
+        (phase, obj: KubeObject) => {
+          if (phase === 'ERROR') {
+            // 410 Gone: our resourceVersion is too old; start over from a fresh list.
+            gone = true;
+            return;
+          }
+          lastVersion = obj?.metadata?.resourceVersion ?? lastVersion;
+          if (phase === 'BOOKMARK') return;
+          const item = { ...obj, apiVersion: target.kind.apiVersion, kind: target.kind.kind };
+          if (phase === 'DELETED') items.delete(item.metadata.name);
+          else items.set(item.metadata.name, item);
+          judge();
+        },
+        (err) => {
+          if (settled) return;
+          // The server ends watches after a while, and connections drop: resume.
+          const restart = gone || err ? relist().then((rv) => (judge(), rv)) : Promise.resolve(lastVersion);
+          restart.then(follow, (e) => finish(() => reject(e)));
+        },
+      );
+      if (settled) abort.abort();
+    };
+
+    relist()
+      .then((rv) => {
+        judge();
+        return follow(rv);
+      })
+      .catch((err) => finish(() => reject(err)));
+  });
+}

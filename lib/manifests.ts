@@ -1,0 +1,145 @@
+// manifests/*.yaml -> objects. `${VAR}` placeholders are filled from the configuration before
+// parsing (values never contain newlines, so line numbers stay those of the file), then each
+// YAML document becomes a SourcedObject that remembers its file and line for every later error.
+import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { UsageError, formatProblems, type Problem } from './errors.ts';
+import type { KubeObject, SourcedObject } from './types.ts';
+
+/** First-line marker for a file rendered only when a variable is "true" (e.g. the embedded database). */
+const CONDITION = /^#\s*todo-deploy:\s*when\s+([A-Z][A-Z0-9_]*)\s*$/;
+const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}/g;
+const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
+
+export type Vars = Record<string, string>;
+
+export interface RenderedFile {
+  objects: SourcedObject[];
+  /** False when the file's `when` condition did not hold. */
+  included: boolean;
+}
+
+/** Fills `${VAR}` placeholders; `$${` escapes a literal `${`. Collects unknown names with their line. */
+export function interpolate(text: string, vars: Vars, file: string): { text: string; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const lines = text.split('\n');
+  const out = lines.map((lineText, index) =>
+    lineText.replace(PLACEHOLDER, (match, name: string | undefined) => {
+      if (match === '$${') return '${';
+      const trimmed = (name ?? '').trim();
+      if (!VARIABLE_NAME.test(trimmed)) {
+        problems.push({ file, line: index + 1, key: match, message: 'is not a valid placeholder.', fix: 'write ${NAME} with an uppercase variable name, or $${ for a literal "${".' });
+        return match;
+      }
+      const value = vars[trimmed];
+      if (value === undefined) {
+        problems.push({ file, line: index + 1, key: `\${${trimmed}}`, message: 'names an unknown variable.', fix: `use one of: ${Object.keys(vars).sort().join(', ')}.` });
+        return match;
+      }
+      if (/[\r\n]/.test(value)) {
+        problems.push({ file, line: index + 1, key: `\${${trimmed}}`, message: 'has a value spanning several lines, which would corrupt the YAML.', fix: `give ${trimmed} a single-line value.` });
+        return match;
+      }
+      return value;
+    }),
+  );
+  return { text: out.join('\n'), problems };
+}
+
+/** Checks a parsed document is a Kubernetes object; returns what is missing. */
+function envelopeProblems(doc: unknown, file: string, line: number): Problem[] {
+  const missing: string[] = [];
+  const o = doc as Partial<KubeObject> | null;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    return [{ file, line, key: 'document', message: 'is not a mapping (a Kubernetes object).', fix: 'each YAML document must be an object with apiVersion, kind and metadata.name.' }];
+  }
+  if (typeof o.apiVersion !== 'string' || o.apiVersion === '') missing.push('apiVersion');
+  if (typeof o.kind !== 'string' || o.kind === '') missing.push('kind');
+  if (typeof o.metadata?.name !== 'string' || o.metadata.name === '') missing.push('metadata.name');
+  if (missing.length === 0) return [];
+  const what = typeof o.kind === 'string' ? `${o.kind} document` : 'document';
+  return [{ file, line, key: what, message: `lacks ${missing.join(', ')}.`, fix: `add ${missing.join(' and ')} to the ${what}.` }];
+}
+
+/** Renders one file's text. Pure: file name only labels the results. */
+export function renderText(text: string, vars: Vars, file: string): { rendered: RenderedFile; problems: Problem[] } {
+  const condition = CONDITION.exec(text.split('\n', 1)[0] ?? '');
+  if (condition) {
+    const name = condition[1]!;
+    if (vars[name] === undefined) {
+      return { rendered: { objects: [], included: false }, problems: [{ file, line: 1, key: name, message: 'is used in a `when` condition but is not a known variable.', fix: `use one of: ${Object.keys(vars).sort().join(', ')}.` }] };
+    }
+    if (vars[name] !== 'true') return { rendered: { objects: [], included: false }, problems: [] };
+  }
+  const { text: filled, problems } = interpolate(text, vars, file);
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(filled, { lineCounter: counter, prettyErrors: false });
+  const objects: SourcedObject[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const pos = counter.linePos(err.pos[0]);
+        problems.push({ file, line: pos.line, key: 'YAML', message: `syntax error at column ${pos.col}: ${err.message.split('\n')[0]}`, fix: 'correct the YAML syntax at that line (indentation, a missing colon or quote).' });
+      }
+      continue;
+    }
+    const value = doc.toJS();
+    if (value === null || value === undefined) continue; // an empty document between separators
+    const start = doc.contents?.range?.[0] ?? 0;
+    const line = counter.linePos(start).line;
+    const envelope = envelopeProblems(value, file, line);
+    if (envelope.length > 0) {
+      problems.push(...envelope);
+      continue;
+    }
+    objects.push({ object: value as KubeObject, file, line });
+  }
+  return { rendered: { objects, included: true }, problems };
+}
+
+/** The manifest files of a folder, top level only (sub-folders such as crds/ are not part of the stack). */
+export function manifestFiles(dir: string): string[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(`The manifests folder ${dir} does not exist. Fix: run from the repository root or pass --manifests <folder>.`);
+  }
+  return readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * Renders every manifest in `dir`. All problems of all files are reported together in one
+ * UsageError; `labelRoot` makes file names relative for messages.
+ */
+export function renderManifests(dir: string, vars: Vars, labelRoot = process.cwd()): SourcedObject[] {
+  const objects: SourcedObject[] = [];
+  const problems: Problem[] = [];
+  for (const abs of manifestFiles(dir)) {
+    const file = path.relative(labelRoot, abs) || abs;
+    const result = renderText(readFileSync(abs, 'utf8'), vars, file);
+    objects.push(...result.rendered.objects);
+    problems.push(...result.problems);
+  }
+  if (problems.length > 0) {
+    throw new UsageError(formatProblems(`The manifests have ${problems.length} problem(s); nothing was sent to a cluster:`, problems));
+  }
+  return objects;
+}
+
+export const MANAGED_LABELS = {
+  'app.kubernetes.io/managed-by': 'todo-deploy',
+  'app.kubernetes.io/part-of': 'todo',
+} as const;
+
+/** Selector for the objects this tool manages. */
+export const MANAGED_SELECTOR = Object.entries(MANAGED_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
+
+/** A copy of the object carrying the managed-by and part-of labels, and the namespace when it is namespaced. */
+export function prepareForApply(object: KubeObject, namespace: string | undefined): KubeObject {
+  const copy = structuredClone(object);
+  copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...MANAGED_LABELS };
+  if (namespace !== undefined && !copy.metadata.namespace) copy.metadata.namespace = namespace;
+  return copy;
+}

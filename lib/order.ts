@@ -1,0 +1,90 @@
+// The creation order of the data model ("Component Lifecycle"), named once. `up` walks it
+// forwards, `down` backwards, and the tests read it from here.
+import { UsageError } from './errors.ts';
+import type { KubeObject, SourcedObject } from './types.ts';
+
+export interface KindRef {
+  /** apiVersion the pipeline uses for this kind (listing during `down` needs one). */
+  apiVersion: string;
+  kind: string;
+  /** Resource name in REST paths (watches need it). */
+  plural: string;
+  namespaced: boolean;
+}
+
+export interface Stage {
+  /** 1-based position in the creation order. */
+  number: number;
+  id: string;
+  title: string;
+  kinds: readonly KindRef[];
+}
+
+const k = (apiVersion: string, kind: string, plural: string, namespaced = true): KindRef => ({ apiVersion, kind, plural, namespaced });
+
+export const STAGES: readonly Stage[] = [
+  { number: 1, id: 'namespace', title: 'Namespace', kinds: [k('v1', 'Namespace', 'namespaces', false)] },
+  { number: 2, id: 'secrets', title: 'Secrets', kinds: [k('v1', 'Secret', 'secrets')] },
+  { number: 3, id: 'serviceaccounts', title: 'ServiceAccounts', kinds: [k('v1', 'ServiceAccount', 'serviceaccounts')] },
+  { number: 4, id: 'rbac', title: 'Roles and RoleBindings', kinds: [k('rbac.authorization.k8s.io/v1', 'Role', 'roles'), k('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings')] },
+  { number: 5, id: 'dapr-configuration', title: 'Dapr Configuration', kinds: [k('dapr.io/v1alpha1', 'Configuration', 'configurations')] },
+  { number: 6, id: 'dapr-components', title: 'Dapr Components', kinds: [k('dapr.io/v1alpha1', 'Component', 'components')] },
+  { number: 7, id: 'networkpolicies', title: 'NetworkPolicies', kinds: [k('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies')] },
+  { number: 8, id: 'services', title: 'Services', kinds: [k('v1', 'Service', 'services')] },
+  { number: 9, id: 'deployments', title: 'Deployments', kinds: [k('apps/v1', 'Deployment', 'deployments')] },
+  { number: 10, id: 'ingress', title: 'Ingress', kinds: [k('networking.k8s.io/v1', 'Ingress', 'ingresses')] },
+];
+
+/** Deletion is the creation order reversed (data model "Deletion Order"). */
+export const DELETION_STAGES: readonly Stage[] = [...STAGES].reverse();
+
+/** The API group of an apiVersion ("" for the core group). */
+export function apiGroup(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash === -1 ? '' : apiVersion.slice(0, slash);
+}
+
+/**
+ * The stage an object belongs to, matched by API group and kind (the version may differ:
+ * networking.k8s.io/v1 and a future v2 are the same kind). Undefined when the order does not know it.
+ */
+export function stageOf(object: Pick<KubeObject, 'apiVersion' | 'kind'>): Stage | undefined {
+  const group = apiGroup(object.apiVersion);
+  return STAGES.find((s) => s.kinds.some((ref) => ref.kind === object.kind && apiGroup(ref.apiVersion) === group));
+}
+
+export function kindRefOf(object: Pick<KubeObject, 'apiVersion' | 'kind'>): KindRef | undefined {
+  const group = apiGroup(object.apiVersion);
+  return stageOf(object)?.kinds.find((ref) => ref.kind === object.kind && apiGroup(ref.apiVersion) === group);
+}
+
+export function knownKindsText(): string {
+  return STAGES.flatMap((s) => s.kinds.map((ref) => `${ref.kind} (${ref.apiVersion})`)).join(', ');
+}
+
+export interface PlannedStage {
+  stage: Stage;
+  objects: SourcedObject[];
+}
+
+/**
+ * Groups objects by stage in creation order, keeping file order within a stage. An object of a
+ * kind the order does not know is refused: placing it by guess could create it before what it
+ * depends on. Every stage is returned, empty ones included, so progress shows all ten.
+ */
+export function planStages(objects: readonly SourcedObject[]): PlannedStage[] {
+  const unknown = objects.filter((o) => !stageOf(o.object));
+  if (unknown.length > 0) {
+    const list = unknown.map((o) => `  - ${o.file}:${o.line} ${o.object.kind} ${o.object.metadata.name} (${o.object.apiVersion})`).join('\n');
+    throw new UsageError(
+      `These objects are of a kind the creation order does not know, so their place in it is undefined; nothing was sent to a cluster:\n${list}\n` +
+        `Fix: remove them from manifests/, or add their kind to a stage in lib/order.ts. Known kinds: ${knownKindsText()}.`,
+    );
+  }
+  return STAGES.map((stage) => ({ stage, objects: objects.filter((o) => stageOf(o.object) === stage) }));
+}
+
+export function objectRef(object: KubeObject): string {
+  const ns = object.metadata.namespace ? `${object.metadata.namespace}/` : '';
+  return `${object.kind}/${ns}${object.metadata.name}`;
+}

@@ -1,0 +1,183 @@
+// The task tree of `up`: configuration, rendering and policy (no cluster touched), then the
+// cluster, the images, and the ten stages of the creation order, each applied together and
+// gated before the next begins.
+import type { ListrTask, ListrTaskWrapper } from 'listr2';
+import { loadConfig, type Config, type SettingKey } from '../config.ts';
+import { buildSecrets, type Secrets } from '../secrets.ts';
+import { registerSecretValues } from '../output.ts';
+import { buildPlan, defaultImageRefs, type ImageRefs, type Plan } from '../plan.ts';
+import { objectRef, STAGES, type PlannedStage, type Stage } from '../order.ts';
+import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
+import { applyError, applyObject } from '../kube/apply.ts';
+import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
+import { endpointGate, gatesFor, servesPods, type Gate } from '../readiness.ts';
+import { diagnoseDeployment } from '../diagnose.ts';
+import { DeployError } from '../errors.ts';
+import { createListr, formatDuration, type Timing } from './render.ts';
+
+export interface UpOptions {
+  env: string;
+  repoRoot: string;
+  manifestsDir: string;
+  context?: string;
+  skipImages: boolean;
+  flags: Partial<Record<SettingKey, string>>;
+  signal?: AbortSignal;
+}
+
+export interface UpContext {
+  config?: Config;
+  secrets?: Secrets;
+  refs?: ImageRefs;
+  plan?: Plan;
+  cluster?: Cluster;
+  timings: Timing[];
+}
+
+/** Applies the objects of one stage together; the first rejection names its object and line. */
+async function applyStage(cluster: Cluster, planned: PlannedStage): Promise<void> {
+  await Promise.all(
+    planned.objects.map(async (s) => {
+      try {
+        await applyObject(cluster, s.object);
+      } catch (err) {
+        throw applyError(cluster, s.object, `${s.file}:${s.line}`, err);
+      }
+    }),
+  );
+}
+
+/** Waits on one gate, showing progress in the task title; explains a failed Deployment. */
+async function runGate(cluster: Cluster, gate: Gate, deadline: number, task: ListrTaskWrapper<UpContext, any, any>, signal?: AbortSignal): Promise<void> {
+  try {
+    await watchUntil(cluster, gate.target, gate.evaluate, {
+      deadline,
+      goal: gate.goal,
+      signal,
+      onProgress: (text) => {
+        task.title = text;
+      },
+    });
+  } catch (err) {
+    if ((err instanceof GateTimeout || err instanceof GateFailed) && gate.subject.kind === 'Deployment') {
+      const diagnosis = await diagnoseDeployment(cluster, gate.subject).catch((e: Error) => `(diagnosis failed: ${e.message})`);
+      throw new DeployError(`${err.message}\n${diagnosis}`);
+    }
+    if (err instanceof GateTimeout && gate.subject.kind === 'Ingress') {
+      throw new DeployError(`${err.message} No ingress controller published an address. Fix: make sure an ingress controller for class nginx runs (minikube addons enable ingress).`);
+    }
+    throw err;
+  }
+}
+
+function gateTasks(ctx: UpContext, gates: Gate[], deadline: number, signal?: AbortSignal): ListrTask<UpContext>[] {
+  return gates.map((gate) => ({
+    title: gate.title,
+    task: (_c, task) => runGate(ctx.cluster!, gate, deadline, task, signal),
+  }));
+}
+
+/** The gates of a stage. After the Deployments roll out, every pod-backed Service must answer before the Ingress. */
+function stageGates(ctx: UpContext, planned: PlannedStage): Gate[] {
+  const gates = planned.objects.flatMap((o) => gatesFor(o.object));
+  if (planned.stage.id !== 'deployments') return gates;
+  const services = ctx.plan!.stages.flatMap((p) => p.objects).filter((o) => o.object.kind === 'Service' && servesPods(o.object));
+  return [...gates, ...services.map((o) => endpointGate(o.object))];
+}
+
+/** Stage tasks are built before the plan exists; each finds its objects when it runs. */
+function stageTask(ctx: UpContext, stage: Stage, signal?: AbortSignal): ListrTask<UpContext> {
+  const title = `Stage ${stage.number}/${STAGES.length} ${stage.title}`;
+  return {
+    title,
+    task: async (_c, task) => {
+      const planned = ctx.plan!.stages.find((p) => p.stage === stage)!;
+      const objects = planned.objects;
+      if (objects.length === 0) {
+        task.skip(`${title}: no objects`);
+        return;
+      }
+      const start = Date.now();
+      const gates = stageGates(ctx, planned);
+      const rollouts = gates.filter((g) => g.subject.kind !== 'Service');
+      const endpoints = gates.filter((g) => g.subject.kind === 'Service');
+      try {
+        await task
+          .newListr<UpContext>(
+            [
+              {
+                title: `apply ${objects.map((o) => objectRef(o.object)).join(', ')}`,
+                task: () => applyStage(ctx.cluster!, planned),
+              },
+              {
+                title: gates.length ? 'wait until ready' : 'present: the API server stored every object',
+                enabled: gates.length > 0,
+                task: (_c2, t) => {
+                  const deadline = Date.now() + ctx.config!.readyTimeoutSeconds * 1000;
+                  return t.newListr(
+                    [
+                      { title: 'rollouts', enabled: rollouts.length > 0, task: (_c3, t3) => t3.newListr(gateTasks(ctx, rollouts, deadline, signal), { concurrent: true }) },
+                      { title: 'service endpoints', enabled: endpoints.length > 0, task: (_c3, t3) => t3.newListr(gateTasks(ctx, endpoints, deadline, signal), { concurrent: true }) },
+                    ],
+                    { concurrent: false },
+                  );
+                },
+              },
+            ],
+            { concurrent: false },
+          )
+          .run(ctx);
+      } finally {
+        const ms = Date.now() - start;
+        ctx.timings.push({ title: `${stage.number}. ${stage.title}`, ms });
+        task.title = `${title} (${formatDuration(ms)})`;
+      }
+    },
+  };
+}
+
+export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext>[] {
+  return [
+    {
+      title: 'Load configuration and secrets',
+      task: (_c, task) => {
+        ctx.config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
+        ctx.secrets = buildSecrets(ctx.config, process.env);
+        registerSecretValues(Object.values(ctx.secrets.values));
+        const db = ctx.secrets.embeddedPostgres ? 'in-cluster PostgreSQL' : 'external database';
+        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}`;
+      },
+    },
+    {
+      title: 'Render manifests',
+      task: (_c, task) => {
+        ctx.refs = defaultImageRefs(ctx.config!);
+        ctx.plan = buildPlan(ctx.config!, ctx.secrets!, ctx.refs, options.manifestsDir, options.repoRoot);
+        const count = ctx.plan.stages.reduce((n, s) => n + s.objects.length, 0);
+        task.title = `Rendered ${count} objects in ${ctx.plan.stages.filter((s) => s.objects.length).length} stages`;
+      },
+    },
+    {
+      title: 'Connect to the cluster',
+      task: async (_c, task) => {
+        ctx.cluster = loadKubeConfig(options.context);
+        const version = await checkReachable(ctx.cluster);
+        task.title = `Cluster: context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
+      },
+    },
+    {
+      title: 'Build and load images',
+      skip: () => (options.skipImages ? `Images: using prebuilt ${Object.values(ctx.refs!).join(', ')} (--skip-images)` : false),
+      task: () => {
+        throw new DeployError('Image builds are not available yet in this version. Fix: build the images yourself and pass --skip-images with --image-tag <tag>.');
+      },
+    },
+    ...STAGES.map((stage) => stageTask(ctx, stage, options.signal)),
+  ];
+}
+
+export async function runUp(options: UpOptions): Promise<UpContext> {
+  const ctx: UpContext = { timings: [] };
+  await createListr<UpContext>(upTasks(options, ctx)).run(ctx);
+  return ctx;
+}

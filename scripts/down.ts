@@ -1,0 +1,48 @@
+#!/usr/bin/env tsx
+// npm run down: the creation order walked backwards.
+//   1. configuration                  (which namespace)
+//   2. connect to the cluster
+//   3. find the objects todo-deploy created (managed-by label)
+//   4. stages 10..1: delete, wait until gone; the namespace last, until it finished terminating
+import { chalk } from 'zx';
+import { main, REPO_ROOT } from '../lib/cli.ts';
+import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
+import { runDown } from '../lib/tasks/down.ts';
+import { timingSummary } from '../lib/tasks/render.ts';
+
+const usage = `Usage: npm run down -- [options]
+
+Removes the Todo stack in the reverse of the creation order (Ingress, Deployments, Services,
+NetworkPolicies, Dapr Components, Dapr Configuration, RBAC, ServiceAccounts, Secrets,
+Namespace), waiting until each object is gone. Only objects labelled
+app.kubernetes.io/managed-by=todo-deploy are deleted; with nothing deployed it says so and
+succeeds.
+
+Options:
+  --env dev|prod              environment (default dev): which namespace to clear
+  --debug                     print stack traces on failure
+  -h, --help                  show this help
+
+${CLUSTER_HELP}
+
+${SETTING_HELP}
+
+Exit codes: 0 removed (or nothing to remove), 1 the teardown failed, 2 bad input or usage.`;
+
+await main<Record<string, any>>({
+  name: 'down',
+  usage,
+  options: DEPLOY_OPTIONS,
+  run: async (values) => {
+    checkCluster(values.cluster);
+    const started = Date.now();
+    const ctx = await runDown({ env: values.env, repoRoot: REPO_ROOT, context: values.context, flags: settingFlags(values), signal: interruptSignal() });
+    const removed = [...ctx.found.values()].reduce((n, l) => n + l.length, 0);
+    if (removed === 0) {
+      console.log(chalk.green(`\n✔ Nothing to remove: nothing managed by todo-deploy is deployed in namespace ${ctx.config!.namespace}.`));
+      return;
+    }
+    console.log(`\n${timingSummary('Stage durations:', ctx.timings, Date.now() - started)}`);
+    console.log(chalk.green(`\n✔ Removed ${removed} object(s); namespace ${ctx.config!.namespace} is gone.`));
+  },
+});
