@@ -1,0 +1,112 @@
+// The test command: type check, then every uvu suite in turn, each in its own process so a
+// crashed suite cannot take the others down. uvu prints a summary per suite; this adds them up
+// and ends with the one line CI reads: "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Suite {
+  name: string;
+  dir: string;
+  /** uvu file pattern, relative to dir. */
+  pattern?: string;
+}
+
+/** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */
+export const SUITES: Suite[] = [
+  { name: 'unit', dir: 'test/unit' },
+  { name: 'backend', dir: 'apps/backend/test' },
+  { name: 'mcp-server', dir: 'apps/mcp-server/test' },
+  { name: 'frontend', dir: 'apps/frontend/test' },
+  { name: 'browser', dir: 'test/browser' },
+  { name: 'integration', dir: 'test/integration' },
+  { name: 'images', dir: 'test/images' },
+];
+
+export interface Counts {
+  total: number;
+  passed: number;
+  skipped: number;
+}
+
+/** Reads uvu's closing summary ("Total: N", "Passed: N", "Skipped: N"). Undefined when absent. */
+export function parseUvuSummary(output: string): Counts | undefined {
+  // eslint-disable-next-line no-control-regex
+  const plain = output.replace(/\u001b\[[0-9;]*m/g, '');
+  const grab = (label: string) => {
+    const all = [...plain.matchAll(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'gm'))];
+    return all.length ? Number(all[all.length - 1]![1]) : undefined;
+  };
+  const total = grab('Total');
+  const passed = grab('Passed');
+  if (total === undefined || passed === undefined) return undefined;
+  return { total, passed, skipped: grab('Skipped') ?? 0 };
+}
+
+function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let output = '';
+    const onData = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
+      output += chunk.toString();
+      stream.write(chunk);
+    };
+    child.stdout.on('data', onData(process.stdout));
+    child.stderr.on('data', onData(process.stderr));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+  });
+}
+
+async function main(): Promise<number> {
+  const only = process.argv.slice(2);
+  const selected = only.length ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
+  const unknown = only.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length) {
+    console.error(`Unknown suite(s): ${unknown.join(', ')}. Known: ${SUITES.map((s) => s.name).join(', ')}.`);
+    return 2;
+  }
+  const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+  let passed = 0;
+  let failed = 0;
+  let skipped = 0;
+  const lines: string[] = [];
+
+  if (!only.length || only.includes('typecheck')) {
+    console.log('\n== typecheck: tsc --noEmit');
+    const tsc = await run(bin('tsc'), ['--noEmit']);
+    if (tsc.code === 0) passed++;
+    else failed++;
+    lines.push(`typecheck    ${tsc.code === 0 ? 'passed' : 'FAILED'}`);
+  }
+  for (const suite of selected) {
+    if (!existsSync(path.join(root, suite.dir))) {
+      // A missing suite folder is a broken checkout, not a pass.
+      failed++;
+      lines.push(`${suite.name.padEnd(12)} FAILED: ${suite.dir} does not exist`);
+      continue;
+    }
+    console.log(`\n== ${suite.name}: uvu ${suite.dir}`);
+    const result = await run(bin('uvu'), ['-r', 'tsx', suite.dir, ...(suite.pattern ? [suite.pattern] : [])]);
+    const counts = parseUvuSummary(result.output);
+    if (!counts) {
+      failed++;
+      lines.push(`${suite.name.padEnd(12)} FAILED: the suite crashed before its summary (exit ${result.code})`);
+      continue;
+    }
+    const suiteFailed = counts.total - counts.passed - counts.skipped;
+    // A non-zero exit with all tests passed means a hook or the process failed: count it.
+    const extra = result.code !== 0 && suiteFailed === 0 ? 1 : 0;
+    passed += counts.passed;
+    failed += suiteFailed + extra;
+    skipped += counts.skipped;
+    lines.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${suiteFailed + extra} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
+  }
+  console.log(`\n== summary\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+  return failed === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
