@@ -1,0 +1,14 @@
+# Thin aliases for the npm scripts; the scripts hold the logic.
+.PHONY: up down validate test
+
+up:
+	npm run up
+
+down:
+	npm run down
+
+validate:
+	npm run validate
+
+test:
+	npm test
