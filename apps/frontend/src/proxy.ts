@@ -41,11 +41,14 @@ async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   if (req.method === 'GET' || req.method === 'HEAD') return undefined;
   const chunks: Buffer[] = [];
   let size = 0;
+  // An oversized body is still read to its end (and dropped) so the client gets to read the 413;
+  // hanging up mid-upload would show it a broken connection instead. Far past the limit, hang up.
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
-    chunks.push(chunk);
+    if (size > MAX_BODY_BYTES * 16) throw new BodyTooLargeError();
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
   return Buffer.concat(chunks);
 }
 
