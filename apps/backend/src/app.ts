@@ -1,0 +1,180 @@
+// The HTTP API: routes, status codes, and one log line per request.
+//
+//   GET    /healthz                  200 while the process runs
+//   GET    /readyz                   200 when the schema is in place and the database answers, else 503
+//   GET    /api/todos                200 [todo], ordered by id
+//   POST   /api/todos {title}        201 todo | 400
+//   GET    /api/todos/:id            200 todo | 404
+//   PATCH  /api/todos/:id {title?, completed?}   200 todo | 400 | 404
+//   POST   /api/todos/:id/complete   200 todo | 404
+//   DELETE /api/todos/:id            204 | 404
+//   POST   /api/chat {message}       200 {reply, actions} | 400 | 503 without OPENAI_API_KEY
+//
+// Every /api request names its owner in X-User-Id (400 when missing or malformed).
+// Database down: 503 {error}. Errors are always {error: "<reason>"}.
+
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { APIError } from 'openai';
+import type OpenAI from 'openai';
+import { chat } from './chat.ts';
+import { isUnavailable, type Database } from './database.ts';
+import type { Events } from './events.ts';
+import { HttpError, pathOf, readJson, sendJson } from './http.ts';
+import { errorFields, type Logger } from './log.ts';
+import { todoOperations } from './operations.ts';
+import { chatBody, createTodoBody, parseBody, parseId, parseUserId, updateTodoBody } from './validation.ts';
+
+export interface AppDeps {
+  db: Database;
+  events: Events;
+  log: Logger;
+  /** Absent when OPENAI_API_KEY is not set: /api/chat then answers 503. */
+  openai: { client: OpenAI; model: string } | undefined;
+  /** During shutdown, responses ask clients to close their keep-alive connections. */
+  shuttingDown: () => boolean;
+}
+
+export const CHAT_DISABLED =
+  'chat is disabled: set OPENAI_API_KEY (the todo-secrets key openai-api-key) for the backend to enable it';
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, 'the URL path is not valid percent-encoding');
+  }
+}
+
+type Route = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
+
+interface RouteTable {
+  pattern: RegExp;
+  methods: Record<string, Route>;
+}
+
+export function createApp(deps: AppDeps): RequestListener {
+  const { db, events, log } = deps;
+  const ops = (req: IncomingMessage) => todoOperations(db, events, parseUserId(req.headers['x-user-id']));
+
+  const routes: RouteTable[] = [
+    {
+      pattern: /^\/healthz$/,
+      methods: { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+    },
+    {
+      pattern: /^\/readyz$/,
+      methods: {
+        GET: async (_req, res) => {
+          const state = await db.readiness();
+          if (state.ready) sendJson(res, 200, { status: 'ready' });
+          else sendJson(res, 503, { status: 'not ready', reason: state.reason });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/todos$/,
+      methods: {
+        GET: async (req, res) => {
+          const todos = ops(req);
+          sendJson(res, 200, await todos.list());
+        },
+        POST: async (req, res) => {
+          const todos = ops(req);
+          const body = parseBody(createTodoBody, await readJson(req));
+          sendJson(res, 201, await todos.create(body.title));
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/todos\/([^/]+)$/,
+      methods: {
+        GET: async (req, res, [id]) => {
+          const todos = ops(req);
+          sendJson(res, 200, await todos.get(parseId(id!)));
+        },
+        PATCH: async (req, res, [id]) => {
+          const todos = ops(req);
+          const todoId = parseId(id!);
+          const changes = parseBody(updateTodoBody, await readJson(req));
+          sendJson(res, 200, await todos.update(todoId, changes));
+        },
+        DELETE: async (req, res, [id]) => {
+          const todos = ops(req);
+          await todos.remove(parseId(id!));
+          sendJson(res, 204, undefined);
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/todos\/([^/]+)\/complete$/,
+      methods: {
+        POST: async (req, res, [id]) => {
+          const todos = ops(req);
+          sendJson(res, 200, await todos.complete(parseId(id!)));
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/chat$/,
+      methods: {
+        POST: async (req, res) => {
+          if (!deps.openai) throw new HttpError(503, CHAT_DISABLED);
+          const todos = ops(req);
+          const { message } = parseBody(chatBody, await readJson(req));
+          try {
+            sendJson(res, 200, await chat(deps.openai.client, deps.openai.model, todos, message));
+          } catch (err) {
+            if (err instanceof APIError) {
+              log.warn('chat model request failed', { status: err.status ?? null, ...errorFields(err, 'info') });
+              const status = err.status ? `HTTP ${err.status}` : 'no answer';
+              throw new HttpError(502, `the chat model request failed (${status}); check OPENAI_API_KEY and the model's availability`);
+            }
+            throw err;
+          }
+        },
+      },
+    },
+  ];
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    for (const route of routes) {
+      const match = route.pattern.exec(path);
+      if (!match) continue;
+      const method = req.method === 'HEAD' && route.methods.GET ? 'GET' : (req.method ?? 'GET');
+      const handler = route.methods[method];
+      if (!handler) {
+        const allow = Object.keys(route.methods).join(', ');
+        throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${allow}`, { allow });
+      }
+      return handler(req, res, match.slice(1).map(decodeSegment));
+    }
+    throw new HttpError(404, `no route for ${path}`);
+  };
+
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const path = pathOf(req);
+    if (deps.shuttingDown()) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      const ms = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
+      const status = res.writableFinished ? res.statusCode : 499; // 499: client went away first
+      log.info('request', { method: req.method, path, status, ms });
+    });
+
+    handle(req, res, path).catch((err: unknown) => {
+      if (res.headersSent) {
+        log.error('request failed after the response started', errorFields(err, 'info'));
+        res.destroy();
+        return;
+      }
+      if (deps.shuttingDown()) res.setHeader('connection', 'close');
+      if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message }, err.headers);
+      if (isUnavailable(err)) {
+        log.warn('database unavailable', errorFields(err, 'info'));
+        return sendJson(res, 503, { error: 'database unavailable, try again shortly' });
+      }
+      log.error('request failed', errorFields(err, 'debug'));
+      sendJson(res, 500, { error: 'internal error' });
+    });
+  };
+}
