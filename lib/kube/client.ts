@@ -42,6 +42,11 @@ export function networkCause(err: unknown): string | undefined {
       return code;
     }
     if (e.type === 'system' && e.message) return e.message;
+    // fetch reports every transport failure as "fetch failed" with the reason in `cause`.
+    if (e instanceof TypeError && e.message === 'fetch failed') {
+      const inner = (e as { cause?: { message?: string; code?: string } }).cause;
+      if (inner && !inner.code) return inner.message ?? 'the request failed';
+    }
   }
   return undefined;
 }
