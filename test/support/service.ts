@@ -24,8 +24,11 @@ export interface Service {
   readonly lines: string[];
   /** Everything written to stderr so far. */
   stderr(): string;
-  /** Resolves with the first stdout line (already seen or future) that matches. */
-  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first stdout line that matches, among the lines from index
+   * `fromLine` on (default 0: lines already seen count too) and those still to come.
+   */
+  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs?: number, fromLine?: number): Promise<string>;
   /** Stdout lines parsed as JSON (lines that are not JSON are skipped). */
   jsonLines(): Record<string, unknown>[];
   /** Resolves when the process has exited. */
@@ -120,9 +123,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const describe = () =>
     `${options.name} output:\n${lines.slice(-20).join('\n')}\n${stderr.slice(-2000)}`;
 
-  const waitForLine = (match: RegExp | ((line: string) => boolean), waitMs = timeoutMs): Promise<string> => {
+  const waitForLine = (match: RegExp | ((line: string) => boolean), waitMs = timeoutMs, fromLine = 0): Promise<string> => {
     const test = typeof match === 'function' ? match : (line: string) => match.test(line);
-    const seen = lines.find(test);
+    const seen = lines.slice(fromLine).find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolveLine, reject) => {
       const waiter = (line: string) => {
