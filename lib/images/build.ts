@@ -1,0 +1,136 @@
+// The pipeline's build step: one image per workload, tagged with a digest of its build context
+// (never "latest"), built only when no image with that tag exists yet. The refs it returns are
+// what the manifests' ${FRONTEND_IMAGE} & co. are rendered with.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ImageNames } from '../config.ts';
+import { DeployError } from '../errors.ts';
+import { DEFAULT_NODE_IMAGE } from './base.ts';
+import { contextDigest, contextTag, dotenvFilesIn, listContext } from './context.ts';
+import { docker, dockerRaw, imageExists, noRedact, requireDockerEngine, type Redact } from './docker.ts';
+
+/** The three workloads: the key used in refs and config, and the folder under apps/. */
+export const COMPONENTS = [
+  { key: 'frontend', dir: 'apps/frontend' },
+  { key: 'backend', dir: 'apps/backend' },
+  { key: 'mcpServer', dir: 'apps/mcp-server' },
+] as const;
+export type ComponentKey = (typeof COMPONENTS)[number]['key'];
+
+/** Image repositories per component: Config.images (FRONTEND_IMAGE & co.). */
+export type { ImageNames };
+/** Full image references (repository:tag) per component. */
+export type ImageRefs = Record<ComponentKey, string>;
+
+export interface ImagePlan {
+  key: ComponentKey;
+  /** The app folder, absolute. */
+  context: string;
+  dockerfile: string;
+  repository: string;
+  tag: string;
+  ref: string;
+  /** Full sha256 of the context, stored as a label for tracing an image back to its sources. */
+  digest: string;
+  buildArgs: Record<string, string>;
+}
+
+export interface BuildResult {
+  key: ComponentKey;
+  ref: string;
+  action: 'built' | 'skipped';
+  seconds: number;
+}
+
+export interface BuildOptions {
+  repoRoot: string;
+  names: ImageNames;
+  /** Base image for the Dockerfiles' NODE_IMAGE arg; the official node:22-bookworm-slim by default. */
+  nodeImage?: string;
+  /** Applied to every piece of docker output before it is shown (lib/secrets' redact). */
+  redact?: Redact;
+  log?: (line: string) => void;
+}
+
+/** The NODE_IMAGE a run uses: the environment's NODE_IMAGE when set, else the official image. */
+export function nodeImageFrom(env: Record<string, string | undefined>): string {
+  const value = env.NODE_IMAGE?.trim();
+  return value ? value : DEFAULT_NODE_IMAGE;
+}
+
+/** The local id of an image, or undefined when it is not in the local store (not pulled yet). */
+async function localImageId(ref: string): Promise<string | undefined> {
+  const result = await dockerRaw(['image', 'inspect', '--format', '{{.Id}}', ref]);
+  return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
+/**
+ * Reads one component's context and computes its tag. Refuses a context that would carry a
+ * dotenv file: the .dockerignore must keep .env* out of every layer.
+ */
+export function planImage(repoRoot: string, key: ComponentKey, repository: string, nodeImage: string, baseImageId?: string): ImagePlan {
+  const component = COMPONENTS.find((c) => c.key === key)!;
+  const context = path.join(repoRoot, component.dir);
+  const dockerfile = path.join(context, 'Dockerfile');
+  if (!existsSync(dockerfile)) {
+    throw new DeployError(`${component.dir}/Dockerfile is missing, so the ${key} image cannot be built. Fix: restore it from git (\`git checkout -- ${component.dir}/Dockerfile\`).`);
+  }
+  if (!existsSync(path.join(context, '.dockerignore'))) {
+    throw new DeployError(`${component.dir}/.dockerignore is missing: without it .env files and node_modules would enter the image. Fix: restore it from git.`);
+  }
+  const entries = listContext(context);
+  const leaking = dotenvFilesIn(entries.map((e) => e.path));
+  if (leaking.length > 0) {
+    throw new DeployError(`${component.dir}/.dockerignore lets ${leaking.map((p) => `${component.dir}/${p}`).join(', ')} into the ${key} image's build context; secrets must never enter an image. Fix: add the line ".env*" to ${component.dir}/.dockerignore.`);
+  }
+  const buildArgs = { NODE_IMAGE: nodeImage };
+  const input = { entries, dockerfile: readFileSync(dockerfile, 'utf8'), buildArgs, baseImageId };
+  const tag = contextTag(input);
+  return { key, context, dockerfile, repository, tag, ref: `${repository}:${tag}`, digest: contextDigest(input), buildArgs };
+}
+
+/** Builds one planned image unless its tag already exists. */
+export async function buildPlanned(plan: ImagePlan, redact: Redact = noRedact, log: (line: string) => void = () => {}): Promise<BuildResult> {
+  const started = Date.now();
+  const seconds = () => (Date.now() - started) / 1000;
+  if (await imageExists(plan.ref)) {
+    log(`${plan.ref}: exists, build skipped`);
+    return { key: plan.key, ref: plan.ref, action: 'skipped', seconds: seconds() };
+  }
+  log(`${plan.ref}: building from ${plan.context}`);
+  const args = [
+    'build',
+    '--file', plan.dockerfile,
+    '--tag', plan.ref,
+    ...Object.entries(plan.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    '--label', `io.todo-deploy.component=${plan.key}`,
+    '--label', `io.todo-deploy.context-sha256=${plan.digest}`,
+    plan.context,
+  ];
+  await docker(args, {
+    redact,
+    what: `Building the ${plan.key} image ${plan.ref}`,
+    fix: `run \`docker ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\` to see the whole log; if the base image is missing and this machine cannot pull, run \`npm run images:base\` and set NODE_IMAGE to the ref it prints.`,
+  });
+  log(`${plan.ref}: built in ${seconds().toFixed(1)}s`);
+  return { key: plan.key, ref: plan.ref, action: 'built', seconds: seconds() };
+}
+
+/**
+ * Builds the workloads' images (sequentially: the machine this runs on has few cores and each
+ * build's npm ci already uses them) and returns their refs with what happened to each.
+ */
+export async function buildImages(options: BuildOptions): Promise<{ refs: ImageRefs; results: BuildResult[] }> {
+  const redact = options.redact ?? noRedact;
+  const nodeImage = options.nodeImage ?? DEFAULT_NODE_IMAGE;
+  await requireDockerEngine(redact);
+  const baseImageId = await localImageId(nodeImage);
+  const results: BuildResult[] = [];
+  for (const { key } of COMPONENTS) {
+    const plan = planImage(options.repoRoot, key, options.names[key], nodeImage, baseImageId);
+    results.push(await buildPlanned(plan, redact, options.log));
+  }
+  const refs = Object.fromEntries(results.map((r) => [r.key, r.ref])) as ImageRefs;
+  return { refs, results };
+}
+
