@@ -49,7 +49,7 @@ export function debianMirrorFrom(sourcesTexts: string[]): string {
     // deb822 stanzas are separated by blank lines.
     for (const stanza of text.split(/\n\s*\n/)) {
       const field = (name: string) => stanza.match(new RegExp(`^${name}:\\s*(.+)$`, 'mi'))?.[1]?.trim() ?? '';
-      if (!/\bdeb\b/.test(field('Types'))) continue;
+      if (!field('Types').split(/\s+/).includes('deb')) continue;
       const suites = field('Suites').split(/\s+/);
       if (!suites.includes(DEBIAN_SUITE)) continue;
       const uri = field('URIs').split(/\s+/).find((u) => /^https?:\/\/.+\/debian\/?$/.test(u));
