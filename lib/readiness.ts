@@ -42,11 +42,14 @@ export function deploymentVerdict(d: KubeObject | undefined): Verdict {
   const s = d.status ?? {};
   const ready: number = s.readyReplicas ?? 0;
   const progress = `${name} ${ready}/${desired} ready`;
-  const progressing = condition(d, 'Progressing');
-  if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
-    return { done: false, progress, failed: `Deployment ${name} exceeded its progress deadline: ${progressing.message ?? 'no progress'}.` };
-  }
   const observed = (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1);
+  const progressing = condition(d, 'Progressing');
+  // Only a condition about the generation the controller has seen counts (as in `kubectl rollout
+  // status`): right after a re-apply the status still carries the previous rollout's verdict.
+  if (observed && progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
+    const why = (progressing.message ?? 'no progress').replace(/\.$/, '');
+    return { done: false, progress, failed: `Deployment ${name} exceeded its progress deadline: ${why}.` };
+  }
   const done =
     observed &&
     (s.updatedReplicas ?? 0) === desired &&
