@@ -57,6 +57,11 @@ export function tail(text: string, lines = 25): string {
   return all.slice(-lines).join('\n');
 }
 
+/** Drops the CLI's "legacy builder is deprecated" notice, which is noise next to the real reason. */
+export function withoutBuilderNotice(text: string): string {
+  return text.replace(/DEPRECATED: The legacy builder is deprecated[^\n]*\n(?:[ \t]+[^\n]*\n?)*/g, '').replace(/^\n+/, '');
+}
+
 export function dockerError(args: string[], result: DockerResult, options: DockerOptions = {}): DeployError {
   const redact = options.redact ?? noRedact;
   const what = options.what ?? `docker ${args[0] ?? ''}`;
@@ -66,7 +71,7 @@ export function dockerError(args: string[], result: DockerResult, options: Docke
     : /Cannot connect to the Docker daemon|docker daemon is not running|permission denied while trying to connect/i.test(result.stderr)
       ? 'start the Docker engine (`dockerd`, or Docker Desktop) and check that `docker info` answers for this user.'
       : options.fix ?? 'read docker\'s message above, fix the cause, and run again.';
-  const detail = tail([result.stderr, result.stdout].filter((s) => s.trim() !== '').join('\n'));
+  const detail = tail(withoutBuilderNotice([result.stderr, result.stdout].filter((s) => s.trim() !== '').join('\n')));
   const message = `${what} failed (docker exited ${result.exitCode}).\n${redact(detail)}\nFix: ${fix}`;
   return new DeployError(message);
 }
