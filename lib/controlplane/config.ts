@@ -1,0 +1,202 @@
+// The files and command lines of one control plane, as pure functions of its folder and
+// ports, so they can be unit-tested without starting anything.
+
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export interface Ports {
+  etcdClient: number;
+  etcdPeer: number;
+  apiserver: number;
+  controllerManager: number;
+  scheduler: number;
+  kwok: number;
+}
+
+export const PORT_NAMES: (keyof Ports)[] = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler', 'kwok'];
+
+/** Who talks to the API server, each with its own static token. */
+export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok';
+export const IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kwok'];
+
+/** User and groups of each identity. The kube-* users are the ones RBAC's bootstrap roles are bound to. */
+export const USERS: Record<Identity, { user: string; groups: string[] }> = {
+  admin: { user: 'todo-deploy-admin', groups: ['system:masters'] },
+  controllerManager: { user: 'system:kube-controller-manager', groups: [] },
+  scheduler: { user: 'system:kube-scheduler', groups: [] },
+  // kwok acts for every node it manages (pod and node status, leases, deletes).
+  kwok: { user: 'kwok-controller', groups: ['system:masters'] },
+};
+
+export const SERVICE_CIDR = '10.96.0.0/16';
+export const POD_CIDR = '10.244.0.0/16';
+/** Nodes report this address, so anything the API server sends to a "kubelet" stays on loopback. */
+export const NODE_IP = '127.0.0.1';
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+export const CLUSTER_NAME = 'todo-deploy-test';
+
+export interface Layout {
+  dir: string;
+  ports: Ports;
+  server: string;
+  etcdUrl: string;
+  etcdDataDir: string;
+  /** kube-apiserver writes its self-signed serving certificate (and CA) here. */
+  certDir: string;
+  /** Certificate bundle the clients trust: the API server's certificate and its CA. */
+  caFile: string;
+  saPrivateKey: string;
+  saPublicKey: string;
+  tokenFile: string;
+  kwokConfig: string;
+  logDir: string;
+  kubeconfigs: Record<Identity, string>;
+}
+
+export function layoutFor(dir: string, ports: Ports): Layout {
+  const certDir = join(dir, 'pki');
+  return {
+    dir,
+    ports,
+    server: `https://127.0.0.1:${ports.apiserver}`,
+    etcdUrl: `http://127.0.0.1:${ports.etcdClient}`,
+    etcdDataDir: join(dir, 'etcd'),
+    certDir,
+    caFile: join(certDir, 'apiserver.crt'),
+    saPrivateKey: join(certDir, 'service-account.key'),
+    saPublicKey: join(certDir, 'service-account.pub'),
+    tokenFile: join(certDir, 'tokens.csv'),
+    kwokConfig: join(dir, 'kwok.yaml'),
+    logDir: join(dir, 'logs'),
+    kubeconfigs: {
+      admin: join(dir, 'admin.kubeconfig'),
+      controllerManager: join(dir, 'kube-controller-manager.kubeconfig'),
+      scheduler: join(dir, 'kube-scheduler.kubeconfig'),
+      kwok: join(dir, 'kwok.kubeconfig'),
+    },
+  };
+}
+
+export function etcdArgs(l: Layout): string[] {
+  const peer = `http://127.0.0.1:${l.ports.etcdPeer}`;
+  return [
+    '--name=todo-deploy',
+    `--data-dir=${l.etcdDataDir}`,
+    `--listen-client-urls=${l.etcdUrl}`,
+    `--advertise-client-urls=${l.etcdUrl}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=todo-deploy=${peer}`,
+    '--initial-cluster-state=new',
+    // A throwaway store: durability buys nothing and fsync costs seconds on a shared disk.
+    '--unsafe-no-fsync=true',
+    '--log-level=warn',
+  ];
+}
+
+export function apiserverArgs(l: Layout): string[] {
+  return [
+    `--etcd-servers=${l.etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${l.ports.apiserver}`,
+    `--cert-dir=${l.certDir}`,
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    '--authorization-mode=Node,RBAC',
+    '--enable-admission-plugins=NodeRestriction',
+    `--token-auth-file=${l.tokenFile}`,
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-key-file=${l.saPublicKey}`,
+    `--service-account-signing-key-file=${l.saPrivateKey}`,
+    '--allow-privileged=true',
+    // Kubelet traffic (logs, exec) goes to the node's InternalIP, which is loopback here.
+    '--kubelet-preferred-address-types=InternalIP',
+    // The `kubernetes` Service cannot have a loopback endpoint; nothing here needs one.
+    '--endpoint-reconciler-type=none',
+    '--profiling=false',
+  ];
+}
+
+/** Flags every client component shares: its kubeconfig, also for delegated authn/authz of its own port. */
+function clientArgs(kubeconfig: string, port: number): string[] {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    '--leader-elect=false',
+    '--profiling=false',
+  ];
+}
+
+export function controllerManagerArgs(l: Layout): string[] {
+  return [
+    ...clientArgs(l.kubeconfigs.controllerManager, l.ports.controllerManager),
+    // Every controller on by default: deployments, replicasets, endpointslices, namespace
+    // deletion, garbage collection, service accounts, node lifecycle, ...
+    '--controllers=*',
+    '--use-service-account-credentials=true',
+    `--service-account-private-key-file=${l.saPrivateKey}`,
+    `--root-ca-file=${l.caFile}`,
+    `--cluster-name=${CLUSTER_NAME}`,
+  ];
+}
+
+export function schedulerArgs(l: Layout): string[] {
+  return clientArgs(l.kubeconfigs.scheduler, l.ports.scheduler);
+}
+
+export const KWOK_NODE_SELECTOR = 'kwok.x-k8s.io/node=fake';
+
+export function kwokArgs(l: Layout): string[] {
+  return [
+    `--kubeconfig=${l.kubeconfigs.kwok}`,
+    `--config=${l.kwokConfig}`,
+    '--manage-all-nodes=false',
+    `--manage-nodes-with-annotation-selector=${KWOK_NODE_SELECTOR}`,
+    `--server-address=127.0.0.1:${l.ports.kwok}`,
+    `--node-ip=${NODE_IP}`,
+    `--node-port=${l.ports.kwok}`,
+    `--cidr=${POD_CIDR}`,
+    '--node-lease-duration-seconds=40',
+  ];
+}
+
+/** kube-apiserver's --token-auth-file: token,user,uid,"group,group". */
+export function tokenFileCsv(tokens: Record<Identity, string>): string {
+  return (
+    IDENTITIES.map((id) => {
+      const { user, groups } = USERS[id];
+      const base = `${tokens[id]},${user},${user}`;
+      return groups.length > 0 ? `${base},"${groups.join(',')}"` : base;
+    }).join('\n') + '\n'
+  );
+}
+
+export interface KubeconfigInput {
+  server: string;
+  /** PEM of the certificates to trust (embedded, so the file stands alone). */
+  caPem: string;
+  user: string;
+  token: string;
+  context?: string;
+}
+
+export function renderKubeconfig(input: KubeconfigInput): string {
+  const context = input.context ?? CLUSTER_NAME;
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: CLUSTER_NAME,
+        cluster: { server: input.server, 'certificate-authority-data': Buffer.from(input.caPem).toString('base64') },
+      },
+    ],
+    users: [{ name: input.user, user: { token: input.token } }],
+    contexts: [{ name: context, context: { cluster: CLUSTER_NAME, user: input.user } }],
+    'current-context': context,
+    preferences: {},
+  });
+}

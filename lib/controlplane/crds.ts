@@ -1,0 +1,50 @@
+// Installs CustomResourceDefinitions (the Dapr ones in manifests/crds/) and waits until the
+// API server says each is Established, i.e. its resources can be created.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot } from './versions.ts';
+import { waitFor } from './watch.ts';
+import type { KubeObject } from '../types.ts';
+
+export const crdDir = join(repoRoot, 'manifests', 'crds');
+
+/** Every CRD document in the folder's .yaml files, aliases resolved. Throws naming the file on bad YAML. */
+export function readCrds(dir = crdDir): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+    const path = join(dir, file);
+    for (const doc of parseAllDocuments(readFileSync(path, 'utf8'))) {
+      if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors[0].message}`);
+      const obj = doc.toJS({ maxAliasCount: -1 }) as KubeObject | null;
+      if (!obj) continue;
+      if (obj.kind !== 'CustomResourceDefinition') {
+        throw new Error(`${path}: expected only CustomResourceDefinition documents, found ${obj.kind} ${obj.metadata?.name}.`);
+      }
+      out.push(obj);
+    }
+  }
+  return out;
+}
+
+function isEstablished(crd: any): boolean {
+  return (crd?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
+}
+
+export async function installCrds(kc: KubeConfig, crds: KubeObject[], deadlineMs = 30_000): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const crd of crds) {
+    await api.patch(crd, undefined, undefined, 'todo-deploy-controlplane', true, PatchStrategy.ServerSideApply);
+  }
+  const names = crds.map((c) => c.metadata.name);
+  await waitFor({
+    kc,
+    path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+    done: (seen) => names.every((n) => isEstablished(seen.get(n))),
+    deadlineMs,
+    what: `CRDs ${names.join(', ')} to be Established`,
+    explain: (seen) => `Not established: ${names.filter((n) => !isEstablished(seen.get(n))).join(', ')}.`,
+  });
+}

@@ -1,0 +1,322 @@
+// A real Kubernetes control plane on 127.0.0.1 for tests and local use: etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler from upstream, and kwok in
+// place of kubelets, all from the binaries that test/controlplane/build.sh builds.
+//
+//   const plane = await startControlPlane();
+//   process.env.KUBECONFIG = plane.kubeconfig;   // admin (system:masters) credentials
+//   ...
+//   await plane.stop();                          // ends every process, removes the folder
+//
+// Everything lives in a fresh temporary folder with free ports. If the process that
+// started the plane ends without stop() (exception, signal, even SIGKILL), the plane is
+// torn down anyway: by exit/signal hooks, and by a reaper process that notices our end.
+
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import {
+  apiserverArgs,
+  controllerManagerArgs,
+  etcdArgs,
+  IDENTITIES,
+  kwokArgs,
+  layoutFor,
+  PORT_NAMES,
+  renderKubeconfig,
+  schedulerArgs,
+  tokenFileCsv,
+  USERS,
+  type Identity,
+  type Layout,
+  type Ports,
+} from './config.ts';
+import { installCrds, readCrds } from './crds.ts';
+import { get, waitForHealthy } from './health.ts';
+import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
+import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
+import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
+import { BINARIES, binDirFor, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
+import { waitFor } from './watch.ts';
+
+export { NEVER_READY_ANNOTATION, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
+export { readVersions, describeVersions, binDirFor, cacheRoot } from './versions.ts';
+
+export interface ControlPlaneOptions {
+  /** kwok-managed nodes to register (default: one node with 8 cpu, 32Gi, 110 pods). */
+  nodes?: NodeSpec[];
+  /** Install the Dapr CRDs from manifests/crds/ and wait until Established (default true). */
+  installCrds?: boolean;
+  /** Run the ingress-nginx stand-in (default true). */
+  ingressStandIn?: boolean;
+  /** Address the ingress stand-in publishes (default 127.0.0.1). */
+  ingressAddress?: string;
+  /** Folder with the binaries (default: the build cache folder for the pinned versions). */
+  binDir?: string;
+  /** Deadline for each step of the start (default 60 s). */
+  stepDeadlineMs?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /**
+   * For the CLI: the programs outlive this process (no exit hooks, no reaper) and the
+   * ingress stand-in runs as a process of its own. stop() still works from this process;
+   * a later process stops them with stopDetached().
+   */
+  detached?: boolean;
+}
+
+export interface ControlPlane {
+  /** Admin kubeconfig (token of a system:masters user, CA embedded). */
+  kubeconfig: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** The temporary folder holding data, keys, kubeconfigs and logs/. */
+  dir: string;
+  versions: ControlPlaneVersions;
+  kc: KubeConfig;
+  nodes: string[];
+  /** Every process started, by name (for the CLI's state and for checks that none is left). */
+  processes: { name: string; pid: number }[];
+  /** The in-process ingress stand-in (undefined when disabled or detached). */
+  ingress?: IngressStandIn;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+async function freePorts(): Promise<Ports> {
+  const taken = new Set<number>();
+  const ports: Partial<Ports> = {};
+  for (const name of PORT_NAMES) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    ports[name] = port;
+  }
+  return ports as Ports;
+}
+
+export function checkBinaries(binDir: string, versions: ControlPlaneVersions): void {
+  const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
+  if (missing.length > 0) {
+    throw new Error(
+      `The control-plane binaries for ${describeVersions(versions)} are not built (${missing.join(', ')} missing in ${binDir}). ` +
+        'Run `npm run controlplane:build` (needs Go and the Go module proxy; about 15 minutes the first time).',
+    );
+  }
+}
+
+// Planes started by this process, torn down on exit or on a terminating signal.
+const live = new Set<{ kill(): void; stop(): Promise<void> }>();
+let hooksInstalled = false;
+
+function installHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.on('exit', () => {
+    for (const plane of live) plane.kill();
+  });
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...live].map((p) => p.stop())).then(() => process.exit(code));
+    });
+  }
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const log = options.log ?? (() => {});
+  const deadline = options.stepDeadlineMs ?? 60_000;
+  const versions = readVersions();
+  const binDir = options.binDir ?? binDirFor(versions);
+  checkBinaries(binDir, versions);
+  const bin = (name: string) => join(binDir, name);
+  log(`control plane: ${describeVersions(versions)} from ${binDir}`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
+  const layout = layoutFor(dir, await freePorts());
+  mkdirSync(layout.certDir, { mode: 0o700 });
+  mkdirSync(layout.logDir);
+
+  const components: Component[] = [];
+  const reaper: Reaper | undefined = options.detached ? undefined : startReaper();
+  reaper?.trackDir(dir);
+  let ingress: IngressStandIn | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const entry = {
+    // Synchronous last resort, for process exit.
+    kill() {
+      for (const c of components) {
+        try {
+          process.kill(-c.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+    stop() {
+      stopping ??= (async () => {
+        await ingress?.stop();
+        // Clients first, then the API server, then its store.
+        for (const c of [...components].reverse()) await stopComponent(c);
+        rmSync(dir, { recursive: true, force: true });
+        reaper?.release();
+        live.delete(entry);
+        log('control plane: stopped');
+      })();
+      return stopping;
+    },
+  };
+  if (!options.detached) {
+    live.add(entry);
+    installHooks();
+  }
+
+  const start = (name: string, args: string[]) => {
+    const c = startComponent(name, bin(name), args, layout.logDir);
+    components.push(c);
+    reaper?.track(c.pid);
+    if (options.detached) c.proc.unref();
+    log(`control plane: started ${name} (pid ${c.pid})`);
+    return c;
+  };
+
+  try {
+    const tokens = writeSecrets(layout);
+    writeFileSync(layout.kwokConfig, kwokStages().map((s) => stringify(s)).join('---\n'));
+
+    const etcd = start('etcd', etcdArgs(layout));
+    await waitForHealthy({ name: 'etcd', url: `${layout.etcdUrl}/health`, accept: (b) => b.includes('"health":"true"') }, deadline, etcd);
+
+    const apiserver = start('kube-apiserver', apiserverArgs(layout));
+    // Until it is up, its self-signed certificate does not exist to be trusted.
+    await waitForHealthy({ name: 'kube-apiserver', url: `${layout.server}/readyz`, insecure: true, token: tokens.admin }, deadline, apiserver);
+    const caPem = readFileSync(layout.caFile, 'utf8');
+    const verified = await get({ url: `${layout.server}/readyz`, ca: caPem, token: tokens.admin });
+    if (verified.status !== 200) throw new Error(`kube-apiserver answered /readyz with HTTP ${verified.status} over verified TLS`);
+    for (const id of IDENTITIES) {
+      writeFileSync(layout.kubeconfigs[id], renderKubeconfig({ server: layout.server, caPem, user: USERS[id].user, token: tokens[id] }), { mode: 0o600 });
+    }
+
+    const kcm = start('kube-controller-manager', controllerManagerArgs(layout));
+    const scheduler = start('kube-scheduler', schedulerArgs(layout));
+    const kwok = start('kwok', kwokArgs(layout));
+    await Promise.all([
+      waitForHealthy({ name: 'kube-controller-manager', url: `https://127.0.0.1:${layout.ports.controllerManager}/healthz`, insecure: true }, deadline, kcm),
+      waitForHealthy({ name: 'kube-scheduler', url: `https://127.0.0.1:${layout.ports.scheduler}/healthz`, insecure: true }, deadline, scheduler),
+      waitForHealthy({ name: 'kwok', url: `http://127.0.0.1:${layout.ports.kwok}/healthz` }, deadline, kwok),
+    ]);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(layout.kubeconfigs.admin);
+
+    if (options.installCrds !== false) {
+      const crds = readCrds();
+      await installCrds(kc, crds, deadline);
+      log(`control plane: CRDs established: ${crds.map((c) => c.metadata.name).join(', ')}`);
+    }
+
+    const nodes = options.nodes ?? DEFAULT_NODES;
+    await registerNodes(kc, nodes, deadline);
+    log(`control plane: nodes ready: ${nodes.map((n) => n.name).join(', ')}`);
+
+    if (options.ingressStandIn !== false) {
+      if (options.detached) {
+        const c = startIngressProcess(layout, options.ingressAddress);
+        components.push(c);
+        await waitFor({
+          kc,
+          path: '/apis/networking.k8s.io/v1/ingressclasses',
+          done: (seen) => seen.has('nginx'),
+          deadlineMs: deadline,
+          what: 'the ingress stand-in to create IngressClass nginx',
+        });
+      } else {
+        ingress = await startIngressStandIn({ kc, address: options.ingressAddress });
+      }
+      log('control plane: ingress stand-in watching Ingresses of class nginx');
+    }
+
+    return {
+      kubeconfig: layout.kubeconfigs.admin,
+      server: layout.server,
+      dir,
+      versions,
+      kc,
+      nodes: nodes.map((n) => n.name),
+      processes: components.map((c) => ({ name: c.name, pid: c.pid })),
+      ingress,
+      stop: () => entry.stop(),
+    };
+  } catch (err) {
+    await entry.stop();
+    throw err;
+  }
+}
+
+/** Service-account signing keys (node:crypto) and one random token per identity, all 0600. */
+function writeSecrets(layout: Layout): Record<Identity, string> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  writeFileSync(layout.saPrivateKey, privateKey, { mode: 0o600 });
+  writeFileSync(layout.saPublicKey, publicKey, { mode: 0o600 });
+  const tokens = Object.fromEntries(IDENTITIES.map((id) => [id, randomBytes(32).toString('hex')])) as Record<Identity, string>;
+  writeFileSync(layout.tokenFile, tokenFileCsv(tokens), { mode: 0o600 });
+  return tokens;
+}
+
+function nodeIsReady(node: any): boolean {
+  const ready = (node?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  // The admission plugin taints a new node not-ready; the node controller lifts it once Ready.
+  const tainted = (node?.spec?.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/not-ready');
+  return ready && !tainted;
+}
+
+async function registerNodes(kc: KubeConfig, nodes: NodeSpec[], deadlineMs: number): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const spec of nodes) await core.createNode({ body: kwokNode(spec) as any });
+  const names = nodes.map((n) => n.name);
+  await waitFor({
+    kc,
+    path: '/api/v1/nodes',
+    done: (seen) => names.every((n) => nodeIsReady(seen.get(n))),
+    deadlineMs,
+    what: `nodes ${names.join(', ')} to be Ready and untainted`,
+    explain: (seen) =>
+      names
+        .map((n) => `${n}: conditions ${JSON.stringify(seen.get(n)?.status?.conditions?.map((c: any) => `${c.type}=${c.status}`) ?? [])}, taints ${JSON.stringify(seen.get(n)?.spec?.taints ?? [])}`)
+        .join('; '),
+  });
+}
+
+function startIngressProcess(layout: Layout, address?: string): Component {
+  const script = join(repoRoot, 'lib', 'controlplane', 'ingress-stand-in.ts');
+  const logFile = join(layout.logDir, 'ingress-stand-in.log');
+  const fd = openSync(logFile, 'a');
+  const args = ['--import', 'tsx', script, '--kubeconfig', layout.kubeconfigs.admin];
+  if (address) args.push('--address', address);
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], detached: true, env: childEnv() });
+  closeSync(fd);
+  proc.unref();
+  const exited = new Promise<string>((resolve) => proc.once('exit', (code, signal) => resolve(`ingress-stand-in ended (${signal ?? code})`)));
+  return { name: 'ingress-stand-in', proc, pid: proc.pid!, logFile, exited };
+}

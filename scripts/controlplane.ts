@@ -1,0 +1,194 @@
+// The test control plane for people: start it, point kubectl or `npm run up -- --cluster
+// current` at it, stop it. State (folder, pids) is kept in the build cache folder so a
+// later `stop` finds the processes.
+//
+//   npm run controlplane -- start     prints the kubeconfig and an export line
+//   npm run controlplane -- status
+//   npm run controlplane -- env       eval "$(npm run -s controlplane -- env)"
+//   npm run controlplane -- stop
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { cacheRoot, describeVersions, readVersions, startControlPlane } from '../lib/controlplane/index.ts';
+import { get } from '../lib/controlplane/health.ts';
+import { isAlive, stopPids } from '../lib/controlplane/processes.ts';
+
+const HELP = `Usage: npm run controlplane -- <command> [options]
+
+A real Kubernetes control plane on 127.0.0.1 (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler, kwok as the kubelet), with the Dapr CRDs
+and an ingress-nginx stand-in. Build the binaries first: npm run controlplane:build
+
+Commands:
+  start     start it in the background; prints the kubeconfig path and an export line
+  stop      stop every process it started and remove its folder
+  status    say whether it runs and answers (exit 0 when healthy, 1 otherwise)
+  env       print 'export KUBECONFIG=...' for eval (exit 1 when not running)
+
+Options for start:
+  --nodes N        number of kwok nodes (default 1)
+  --no-crds        do not install the Dapr CRDs
+  --no-ingress     do not run the ingress stand-in
+  --debug          show stack traces on errors
+  -h, --help       show this help
+
+Pods on kwok nodes turn Running, then Ready after their longest readinessProbe
+initialDelaySeconds. A pod annotated todo-deploy.test/never-ready: "true" never
+turns Ready.`;
+
+interface State {
+  dir: string;
+  kubeconfig: string;
+  server: string;
+  versions: string;
+  processes: { name: string; pid: number }[];
+  startedAt: string;
+}
+
+const stateFile = join(cacheRoot(), 'state.json');
+
+function readState(): State | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  try {
+    return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
+  } catch {
+    return undefined;
+  }
+}
+
+function running(state: State): boolean {
+  return state.processes.some((p) => isAlive(p.pid));
+}
+
+async function stop(): Promise<number> {
+  const state = readState();
+  if (!state) {
+    console.log('The control plane is not running (no state file).');
+    return 0;
+  }
+  await stopPids(state.processes.map((p) => p.pid));
+  const left = state.processes.filter((p) => isAlive(p.pid));
+  rmSync(state.dir, { recursive: true, force: true });
+  rmSync(stateFile, { force: true });
+  if (left.length > 0) {
+    console.error(`Could not stop: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}.`);
+    return 1;
+  }
+  console.log(`Stopped the control plane (${state.processes.map((p) => p.name).join(', ')}); removed ${state.dir}.`);
+  return 0;
+}
+
+async function start(args: string[]): Promise<number> {
+  let nodes = 1;
+  let crds = true;
+  let ingress = true;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--nodes') {
+      nodes = Number(args[++i]);
+      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new Error('--nodes takes a whole number from 1 to 50, e.g. --nodes 2.');
+    } else if (a === '--no-crds') crds = false;
+    else if (a === '--no-ingress') ingress = false;
+    else if (a !== '--debug') throw new Error(`Unknown option ${a} for start. See --help.`);
+  }
+  const previous = readState();
+  if (previous && running(previous)) {
+    console.error(`The control plane already runs (server ${previous.server}). Use it with:\nexport KUBECONFIG=${previous.kubeconfig}\nor stop it first: npm run controlplane -- stop`);
+    return 1;
+  }
+  if (previous) rmSync(stateFile, { force: true });
+
+  console.log(`Control plane versions: ${describeVersions(readVersions())}`);
+  const plane = await startControlPlane({
+    detached: true,
+    installCrds: crds,
+    ingressStandIn: ingress,
+    nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
+    log: (line) => console.log(line),
+  });
+  mkdirSync(cacheRoot(), { recursive: true });
+  const state: State = {
+    dir: plane.dir,
+    kubeconfig: plane.kubeconfig,
+    server: plane.server,
+    versions: describeVersions(plane.versions),
+    processes: plane.processes,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  console.log(`Control plane running at ${plane.server}; logs in ${join(plane.dir, 'logs')}.`);
+  console.log(`Kubeconfig: ${plane.kubeconfig}`);
+  console.log(`export KUBECONFIG=${plane.kubeconfig}`);
+  return 0;
+}
+
+async function status(): Promise<number> {
+  const state = readState();
+  if (!state) {
+    console.log('The control plane is not running.');
+    return 1;
+  }
+  let healthy = true;
+  for (const p of state.processes) {
+    const alive = isAlive(p.pid);
+    healthy &&= alive;
+    console.log(`${p.name.padEnd(24)} pid ${String(p.pid).padEnd(8)} ${alive ? 'running' : 'NOT running'}`);
+  }
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(state.kubeconfig);
+    const user = kc.getCurrentUser();
+    const cluster = kc.getCurrentCluster();
+    const ca = cluster?.caData ? Buffer.from(cluster.caData, 'base64').toString() : undefined;
+    const answer = await get({ url: `${state.server}/readyz`, ca, token: user?.token });
+    console.log(`kube-apiserver /readyz: HTTP ${answer.status} ${answer.body.trim()}`);
+    healthy &&= answer.status === 200;
+  } catch (err) {
+    console.log(`kube-apiserver ${state.server}: ${(err as Error).message}`);
+    healthy = false;
+  }
+  console.log(`${state.versions}; started ${state.startedAt}`);
+  console.log(`export KUBECONFIG=${state.kubeconfig}`);
+  return healthy ? 0 : 1;
+}
+
+function env(): number {
+  const state = readState();
+  if (!state || !running(state)) {
+    console.error('The control plane is not running: npm run controlplane -- start');
+    return 1;
+  }
+  console.log(`export KUBECONFIG=${state.kubeconfig}`);
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || rest.includes('--help') || rest.includes('-h')) {
+    console.log(HELP);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'stop':
+      return stop();
+    case 'status':
+      return status();
+    case 'env':
+      return env();
+    default:
+      console.error(`Unknown command '${command}'. Commands: start, stop, status, env (see --help).`);
+      return 2;
+  }
+}
+
+const debug = process.argv.includes('--debug');
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(debug ? err.stack : `controlplane: ${err.message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,292 @@
+// Smoke test of the test control plane itself: real etcd, kube-apiserver,
+// kube-controller-manager and kube-scheduler, kwok as the kubelet. A Deployment becomes
+// available through the real controllers; its pods go Pending -> Running -> Ready as the
+// kwok stages say; the never-ready annotation holds; the ingress stand-in publishes an
+// address; the Dapr CRDs accept and reject as written; stop() leaves no process behind, and
+// neither does a SIGKILL of the process that started a plane.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
+import { isAlive } from '../../lib/controlplane/processes.ts';
+import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { waitFor } from '../../lib/controlplane/watch.ts';
+
+const NS = 'cp-smoke';
+const DEADLINE = 90_000;
+
+const test = suite<{ plane?: ControlPlane }>('control plane on loopback');
+
+test.before(async (ctx) => {
+  ctx.plane = await startControlPlane({ log: (l) => console.log(`  ${l}`) });
+});
+
+test.after(async (ctx) => {
+  await ctx.plane?.stop();
+});
+
+function deployment(name: string, replicas: number, annotations?: Record<string, string>): V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: NS },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name }, annotations },
+        spec: {
+          containers: [
+            {
+              name: 'app',
+              image: 'todo-smoke:0.1.0',
+              ports: [{ containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/health', port: 8080 }, initialDelaySeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const readyOf = (pod: any) => pod?.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+
+test('a Deployment of 2 becomes available; pods go Pending -> Running (unready) -> Ready on a kwok node', async ({ plane }) => {
+  const { kc } = plane!;
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+
+  // Record every state each pod passes through, from before the Deployment exists.
+  const seen = new Map<string, string[]>();
+  let watching!: () => void;
+  const established = new Promise<void>((resolve) => (watching = resolve));
+  const podStates = waitFor({
+    onWatching: watching,
+    kc,
+    path: `/api/v1/namespaces/${NS}/pods`,
+    query: { labelSelector: 'app=web' },
+    done: (pods) => {
+      for (const [name, pod] of pods) {
+        const state = `${pod.status?.phase}/${readyOf(pod) ?? '-'}`;
+        const list = seen.get(name) ?? [];
+        if (list.at(-1) !== state) list.push(state);
+        seen.set(name, list);
+      }
+      return pods.size === 2 && [...pods.values()].every((p) => readyOf(p) === 'True');
+    },
+    deadlineMs: DEADLINE,
+    what: 'two ready web pods',
+  });
+
+  await established;
+  await apps.createNamespacedDeployment({ namespace: NS, body: deployment('web', 2) });
+  await core.createNamespacedService({
+    namespace: NS,
+    body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+  });
+
+  await waitFor({
+    kc,
+    path: `/apis/apps/v1/namespaces/${NS}/deployments`,
+    done: (d) => {
+      const dep = d.get(`${NS}/web`);
+      return dep?.status?.observedGeneration >= dep?.metadata?.generation && dep?.status?.availableReplicas === 2;
+    },
+    deadlineMs: DEADLINE,
+    what: 'deployment web to have 2 available replicas',
+    explain: (d) => JSON.stringify(d.get(`${NS}/web`)?.status),
+  });
+  const pods = await podStates;
+
+  for (const [name, states] of seen) {
+    // The watch may first see a pod already scheduled; what matters is the order after it.
+    const running = states.indexOf('Running/False');
+    const ready = states.indexOf('Running/True');
+    assert.ok(running >= 0 && ready > running, `${name} went ${states.join(' -> ')}`);
+    assert.ok(states.slice(0, running).every((s) => s.startsWith('Pending')), `${name} went ${states.join(' -> ')}`);
+  }
+  for (const pod of pods.values()) {
+    assert.is(pod.spec.nodeName, plane!.nodes[0]);
+    assert.match(pod.status.podIP, /^10\.244\./);
+    assert.is(pod.status.containerStatuses[0].ready, true);
+  }
+
+  // The EndpointSlice controller publishes both pods as ready endpoints of the Service.
+  await waitFor({
+    kc,
+    path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
+    query: { labelSelector: 'kubernetes.io/service-name=web' },
+    done: (slices) => [...slices.values()].flatMap((s) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2,
+    deadlineMs: DEADLINE,
+    what: 'two ready endpoints for service web',
+  });
+});
+
+test('a pod annotated never-ready runs but never turns Ready, while an ordinary one does', async ({ plane }) => {
+  const { kc } = plane!;
+  const apps = kc.makeApiClient(AppsV1Api);
+  await apps.createNamespacedDeployment({ namespace: NS, body: deployment('stuck', 1, { [NEVER_READY_ANNOTATION]: 'true' }) });
+  await waitFor({
+    kc,
+    path: `/api/v1/namespaces/${NS}/pods`,
+    query: { labelSelector: 'app=stuck' },
+    done: (pods) => [...pods.values()].some((p) => p.status?.phase === 'Running'),
+    deadlineMs: DEADLINE,
+    what: 'the stuck pod to run',
+  });
+  // A pod created after it, with the same readiness delay, becomes ready: kwok has
+  // handled the stuck one by then and left it unready.
+  await apps.createNamespacedDeployment({ namespace: NS, body: deployment('after', 1) });
+  await waitFor({
+    kc,
+    path: `/apis/apps/v1/namespaces/${NS}/deployments`,
+    done: (d) => d.get(`${NS}/after`)?.status?.availableReplicas === 1,
+    deadlineMs: DEADLINE,
+    what: 'deployment after to be available',
+  });
+  const stuck = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS, labelSelector: 'app=stuck' })).items;
+  assert.is(stuck.length, 1);
+  const ready = stuck[0].status?.conditions?.find((c) => c.type === 'Ready');
+  assert.is(stuck[0].status?.phase, 'Running');
+  assert.is(ready?.status, 'False');
+  assert.is(ready?.reason, 'ContainersNotReady');
+  assert.match(ready?.message ?? '', /containers with unready status: \[app\]/);
+  const dep = await apps.readNamespacedDeployment({ name: 'stuck', namespace: NS });
+  assert.not.ok(dep.status?.availableReplicas, 'the stuck deployment has no available replica');
+});
+
+test('the ingress stand-in publishes 127.0.0.1 for an nginx Ingress and records it', async ({ plane }) => {
+  const { kc } = plane!;
+  const net = kc.makeApiClient(NetworkingV1Api);
+  await net.createNamespacedIngress({
+    namespace: NS,
+    body: {
+      metadata: { name: 'web' },
+      spec: {
+        ingressClassName: 'nginx',
+        rules: [{ host: 'todo.local', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }],
+      },
+    },
+  });
+  await waitFor({
+    kc,
+    path: `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses`,
+    done: (ings) => ings.get(`${NS}/web`)?.status?.loadBalancer?.ingress?.[0]?.ip === '127.0.0.1',
+    deadlineMs: DEADLINE,
+    what: 'ingress web to get an address',
+  });
+  assert.ok(plane!.ingress!.served.some((s) => s.namespace === NS && s.name === 'web' && s.address === '127.0.0.1'));
+  const cls = await net.readIngressClass({ name: 'nginx' });
+  assert.is(cls.spec?.controller, 'k8s.io/ingress-nginx');
+});
+
+test('the Dapr CRDs accept a Component and a Configuration, and reject a Component without a version', async ({ plane }) => {
+  const custom = plane!.kc.makeApiClient(CustomObjectsApi);
+  const component = (spec: Record<string, unknown>) => ({
+    apiVersion: 'dapr.io/v1alpha1',
+    kind: 'Component',
+    metadata: { name: spec.version ? 'statestore' : 'broken' },
+    auth: { secretStore: 'kubernetes' },
+    scopes: ['todo-backend'],
+    spec,
+  });
+  await custom.createNamespacedCustomObject({
+    group: 'dapr.io',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural: 'components',
+    body: component({
+      type: 'state.postgresql',
+      version: 'v1',
+      initTimeout: '10s',
+      ignoreErrors: false,
+      metadata: [{ name: 'connectionString', secretKeyRef: { name: 'todo-secrets', key: 'database-url' } }, { name: 'tableName', value: 'state' }],
+    }),
+  });
+  await custom.createNamespacedCustomObject({
+    group: 'dapr.io',
+    version: 'v1alpha1',
+    namespace: NS,
+    plural: 'configurations',
+    body: {
+      apiVersion: 'dapr.io/v1alpha1',
+      kind: 'Configuration',
+      metadata: { name: 'dapr-config' },
+      spec: { mtls: { enabled: true, workloadCertTTL: '24h', allowedClockSkew: '15m' }, tracing: { samplingRate: '1' }, metric: { enabled: true } },
+    },
+  });
+  const stored: any = await custom.getNamespacedCustomObject({ group: 'dapr.io', version: 'v1alpha1', namespace: NS, plural: 'components', name: 'statestore' });
+  assert.equal(stored.spec.metadata[0].secretKeyRef, { name: 'todo-secrets', key: 'database-url' });
+  assert.equal(stored.scopes, ['todo-backend']);
+  try {
+    await custom.createNamespacedCustomObject({ group: 'dapr.io', version: 'v1alpha1', namespace: NS, plural: 'components', body: component({ type: 'state.redis' }) });
+    assert.unreachable('a Component without spec.version was accepted');
+  } catch (err) {
+    assert.is((err as { code?: number }).code, 422);
+    assert.match(String((err as { body?: unknown }).body), /spec\.version/);
+  }
+});
+
+test('deleting the namespace removes it with its pods (namespace controller + kwok)', async ({ plane }) => {
+  const { kc } = plane!;
+  const gone = waitFor({
+    kc,
+    path: '/api/v1/namespaces',
+    query: { fieldSelector: `metadata.name=${NS}` },
+    done: (ns) => !ns.has(NS),
+    deadlineMs: DEADLINE,
+    what: `namespace ${NS} to be gone`,
+  });
+  await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: NS });
+  await gone;
+});
+
+test('stop() ends every process and removes the folder', async (ctx) => {
+  const plane = ctx.plane!;
+  await plane.stop();
+  ctx.plane = undefined;
+  const left = plane.processes.filter((p) => isAlive(p.pid));
+  assert.equal(left, [], `still running: ${JSON.stringify(left)}`);
+  assert.not.ok(existsSync(plane.dir), `${plane.dir} removed`);
+});
+
+test.run();
+
+const owner = suite('control plane whose owner dies');
+
+owner('a SIGKILLed owner leaves no process and no folder behind', async () => {
+  // A separate process starts a plane and prints what it started; we kill it hard.
+  const script = `
+    import { startControlPlane } from './lib/controlplane/index.ts';
+    const plane = await startControlPlane({ installCrds: false, ingressStandIn: false });
+    console.log(JSON.stringify({ dir: plane.dir, pids: plane.processes.map((p) => p.pid) }));
+    setInterval(() => {}, 1 << 30);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const info = await new Promise<{ dir: string; pids: number[] }>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line));
+    });
+    child.once('exit', (code) => reject(new Error(`the owner exited (${code}) before starting the plane`)));
+  });
+  assert.ok(info.pids.length === 5 && info.pids.every(isAlive));
+  child.kill('SIGKILL');
+  // The reaper notices the closed pipe and kills the groups. No exit event exists for
+  // processes that are not our children: poll their liveness, with a deadline.
+  const deadline = Date.now() + 20_000;
+  while ((info.pids.some(isAlive) || existsSync(info.dir)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(info.pids.filter(isAlive), [], 'no component survives its owner');
+  assert.not.ok(existsSync(join(info.dir)), 'the folder is removed');
+});
+
+owner.run();
