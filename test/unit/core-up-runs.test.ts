@@ -1,0 +1,278 @@
+// The real `up` and `down` scripts run as child processes, the way `npm run up` runs them, in
+// failing runs: bad flags, a bad env/dev.env, a bad .env, an unreachable API server, and an API
+// server (the recording fake-apiserver) that rejects the Secret and echoes it back. Every run
+// is checked for the known secret values in all their forms; the bad-input runs must also exit 2
+// without a single request to the cluster.
+//
+// The scripts find the repository root from their own location, so each run uses a throwaway
+// copy of lib/ and scripts/ (node_modules linked) whose env/dev.env and .env the test writes:
+// the real repository's .env, if a developer has one, is never read.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeApiServer, writeKubeconfig, type FakeApiServer } from '../fixtures/core/fake-apiserver.ts';
+import { freePort } from '../support/ports.ts';
+import { embeddedPostgresPassword } from '../../lib/secrets.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MAIN = path.resolve(here, '../..');
+const MINIMAL = path.resolve(here, '../fixtures/core/minimal');
+const TSX = path.join(MAIN, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const RUN_DEADLINE_MS = 60_000;
+
+// Distinctive values: each form (raw, base64, URL-encoded, the URL's password) is easy to spot.
+const DATABASE_URL = 'postgresql://todo_app:Zq9%40Kx%2Fpw-77ab-redact@db.example.internal:5432/todo';
+const DB_PASSWORD_ENCODED = 'Zq9%40Kx%2Fpw-77ab-redact';
+const DB_PASSWORD = 'Zq9@Kx/pw-77ab-redact';
+const OPENAI_API_KEY = 'sk-test-0p3nA1-key-must-not-leak-4f3e2d1c';
+const BETTER_AUTH_SECRET = 'auth+secret/that=must-never-leak-0123456789';
+
+const DEV_ENV = [
+  'NAMESPACE=todo',
+  'DOMAIN=todo.local',
+  'REPLICAS=1',
+  'IMAGE_PULL_POLICY=Never',
+  'FRONTEND_IMAGE=todo-frontend',
+  'BACKEND_IMAGE=todo-backend',
+  'MCP_SERVER_IMAGE=todo-mcp-server',
+  'IMAGE_TAG=0.1.0',
+  'READY_TIMEOUT=30',
+  '',
+].join('\n');
+
+const SECRET_ENV = { DATABASE_URL, OPENAI_API_KEY, BETTER_AUTH_SECRET };
+
+/** Every form in which a value could leak, computed here independently of lib/secrets. */
+function forms(value: string): string[] {
+  const out = new Set([value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value)]);
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      out.add(url.password);
+      out.add(decodeURIComponent(url.password));
+    }
+  } catch {
+    // not a URL
+  }
+  return [...out];
+}
+
+function assertNoSecrets(output: string, values: string[]): void {
+  for (const value of values) {
+    for (const form of forms(value)) {
+      assert.not.ok(output.includes(form), `secret form ${JSON.stringify(form)} (of a ${value.length}-character value) appears in the output:\n${output}`);
+    }
+  }
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  output: string;
+}
+
+let sandbox = '';
+const cleanups: Array<() => Promise<void> | void> = [];
+
+function writeSandboxFiles(files: { devEnv?: string; dotenv?: string }): void {
+  writeFileSync(path.join(sandbox, 'env', 'dev.env'), files.devEnv ?? DEV_ENV);
+  rmSync(path.join(sandbox, '.env'), { force: true });
+  if (files.dotenv !== undefined) writeFileSync(path.join(sandbox, '.env'), files.dotenv);
+}
+
+/** Runs scripts/<script> of the sandbox with Node and tsx, as `npm run` does, and collects its output. */
+function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TSX, path.join(sandbox, 'scripts', script), ...args], {
+      cwd: sandbox,
+      // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
+      env: { PATH: process.env.PATH ?? '', HOME: sandbox, CI: 'true', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} ${args.join(' ')} did not finish within ${RUN_DEADLINE_MS / 1000}s:\n${stdout}\n${stderr}`));
+    }, RUN_DEADLINE_MS);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
+    });
+  });
+}
+
+async function fakeServer(options?: { rejectPlurals?: string[] }): Promise<{ server: FakeApiServer; kubeconfig: string }> {
+  const server = await startFakeApiServer(options);
+  cleanups.push(() => server.close());
+  const kubeconfig = path.join(sandbox, `kubeconfig-${path.basename(server.url.replace(/[:/]/g, '-'))}`);
+  server.writeKubeconfig(kubeconfig);
+  return { server, kubeconfig };
+}
+
+const UP_ARGS = ['--manifests', MINIMAL, '--skip-images'];
+
+// ---------------------------------------------------------------------------------------------
+const runs = suite('core: up and down as child processes');
+
+runs.before(() => {
+  sandbox = mkdtempSync(path.join(tmpdir(), 'todo-deploy-runs-'));
+  cpSync(path.join(MAIN, 'lib'), path.join(sandbox, 'lib'), { recursive: true });
+  cpSync(path.join(MAIN, 'scripts'), path.join(sandbox, 'scripts'), { recursive: true });
+  for (const file of ['package.json', 'tsconfig.json']) copyFileSync(path.join(MAIN, file), path.join(sandbox, file));
+  symlinkSync(path.join(MAIN, 'node_modules'), path.join(sandbox, 'node_modules'), 'dir');
+  mkdirSync(path.join(sandbox, 'env'));
+  copyFileSync(path.join(MAIN, 'env', '.env.example'), path.join(sandbox, 'env', '.env.example'));
+});
+
+runs.after.each(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+runs.after(() => {
+  if (sandbox) rmSync(sandbox, { recursive: true, force: true });
+});
+
+runs('--help prints the usage and exits 0 without touching a cluster', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer();
+  const up = await run('up.ts', ['--help'], { KUBECONFIG: kubeconfig });
+  assert.is(up.code, 0, up.output);
+  assert.match(up.stdout, 'Usage: npm run up -- [options]');
+  assert.match(up.stdout, '--cluster current');
+  const down = await run('down.ts', ['--help'], { KUBECONFIG: kubeconfig });
+  assert.is(down.code, 0, down.output);
+  assert.match(down.stdout, 'Usage: npm run down -- [options]');
+  assert.equal(server.requests, []);
+});
+
+runs('an unknown option exits 2 and points at --help', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('up.ts', ['--no-such-option'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, "Unknown option '--no-such-option'");
+  assert.match(r.stderr, 'npm run up -- --help');
+  assert.equal(server.requests, []);
+});
+
+runs('a bad setting flag exits 2 naming flag and key; no request, no stack trace, no secret', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('up.ts', [...UP_ARGS, '--replicas', '0', '--namespace', 'Bad_NS'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, 'The dev configuration has 2 problem(s); nothing was sent to a cluster');
+  assert.match(r.stderr, '--replicas REPLICAS: "0" is not an integer >= 1.');
+  assert.match(r.stderr, '--namespace NAMESPACE: "Bad_NS" is not a DNS label.');
+  assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
+  assert.equal(server.requests, [], 'no request reached the API server');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('a bad env/dev.env exits 2 naming the file and each key; no request', async () => {
+  writeSandboxFiles({ devEnv: DEV_ENV.replace('REPLICAS=1', 'REPLICAS=zero').replace('IMAGE_TAG=0.1.0', 'IMAGE_TAG=latest').replace('DOMAIN=todo.local', 'DOMAIN=http://todo.local') });
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, 'The dev configuration has 3 problem(s)');
+  assert.match(r.stderr, 'env/dev.env REPLICAS:');
+  assert.match(r.stderr, 'env/dev.env IMAGE_TAG: "latest" is never accepted');
+  assert.match(r.stderr, 'env/dev.env DOMAIN:');
+  assert.equal(server.requests, []);
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('a bad .env exits 2 naming each key and env/.env.example; no request; the short secret is not printed', async () => {
+  const shortSecret = 'too-short-auth-secret-zz9';
+  writeSandboxFiles({ dotenv: `DATABASE_URL=${DATABASE_URL}\nOPENAI_API_KEY=\nBETTER_AUTH_SECRET=${shortSecret}\n` });
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, '2 secret(s) are not usable; nothing was sent to a cluster');
+  assert.match(r.stderr, '.env OPENAI_API_KEY: is missing or empty');
+  assert.match(r.stderr, '.env BETTER_AUTH_SECRET: is shorter than 32 characters');
+  assert.match(r.stderr, 'env/.env.example');
+  assert.equal(server.requests, []);
+  assertNoSecrets(r.output, [DATABASE_URL, shortSecret]);
+});
+
+runs('down with a bad env/dev.env also exits 2 without a request', async () => {
+  writeSandboxFiles({ devEnv: DEV_ENV.replace('NAMESPACE=todo', 'NAMESPACE=-todo') });
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('down.ts', [], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, 'env/dev.env NAMESPACE: "-todo" is not a DNS label.');
+  assert.equal(server.requests, []);
+});
+
+runs('--debug against a closed port: exit 1, the unreachable server named, a trace, no secret', async () => {
+  writeSandboxFiles({});
+  const port = await freePort();
+  const kubeconfig = path.join(sandbox, 'kubeconfig-closed');
+  writeKubeconfig(kubeconfig, `http://127.0.0.1:${port}`);
+  const r = await run('up.ts', [...UP_ARGS, '--debug'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stderr, `Cannot reach the Kubernetes API server at http://127.0.0.1:${port} (context "fake"): the connection was refused`);
+  assert.match(r.stderr, 'Nothing was applied.');
+  assert.match(r.stderr, /DeployError: Cannot reach[^\n]*\n(.*\n)*\s+at /, '--debug prints the stack');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('--debug with an API server that echoes the rejected Secret back: exit 1, every value redacted', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer({ rejectPlurals: ['secrets'] });
+  const r = await run('up.ts', [...UP_ARGS, '--debug'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 1, r.output);
+
+  // The run got as far as the Secret, and sent the values the echo would leak.
+  const calls = server.requests.map((q) => `${q.method} ${q.url.split('?')[0]}`);
+  assert.ok(calls.includes('GET /version'), calls.join('\n'));
+  assert.ok(calls.includes('PATCH /api/v1/namespaces/todo'), calls.join('\n'));
+  const secretApply = server.requests.find((q) => q.method === 'PATCH' && q.url.startsWith('/api/v1/namespaces/todo/secrets/todo-secrets'));
+  assert.ok(secretApply, `no Secret apply among:\n${calls.join('\n')}`);
+  assert.match(secretApply!.url, 'fieldManager=todo-deploy');
+  assert.match(secretApply!.url, 'force=true');
+  for (const value of Object.values(SECRET_ENV)) assert.match(secretApply!.body, Buffer.from(value).toString('base64'));
+  assert.not.ok(calls.some((c) => c.includes('serviceaccounts')), 'stage 3 never started after stage 2 failed');
+
+  assert.match(r.stderr, 'The API server rejected Secret/todo/todo-secrets (from (generated from .env):1)');
+  assert.match(r.stderr, 'Caused by: ', '--debug shows the cause chain');
+  assert.match(r.output, '[redacted]', 'the echoed values were there and were replaced');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('secrets from .env only, embedded dev PostgreSQL: the derived password and URL are redacted too', async () => {
+  writeSandboxFiles({ dotenv: `OPENAI_API_KEY=${OPENAI_API_KEY}\nBETTER_AUTH_SECRET=${BETTER_AUTH_SECRET}\n` });
+  const { server, kubeconfig } = await fakeServer({ rejectPlurals: ['secrets'] });
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig });
+  assert.is(r.code, 1, r.output);
+  const password = embeddedPostgresPassword(BETTER_AUTH_SECRET);
+  const embeddedUrl = `postgresql://todo:${password}@postgres-svc.todo.svc.cluster.local:5432/todo`;
+  const secretApply = server.requests.find((q) => q.method === 'PATCH' && q.url.includes('/secrets/todo-secrets'));
+  assert.ok(secretApply, 'the Secret was sent');
+  assert.match(secretApply!.body, Buffer.from(password).toString('base64'));
+  assert.match(secretApply!.body, Buffer.from(embeddedUrl).toString('base64'));
+  assert.match(r.stderr, 'The API server rejected Secret/todo/todo-secrets');
+  assert.match(r.stderr, '(run with --debug for the full trace)');
+  assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
+  assertNoSecrets(r.output, [OPENAI_API_KEY, BETTER_AUTH_SECRET, password, embeddedUrl]);
+});
+
+runs('the forms checked include the password inside DATABASE_URL, encoded and decoded', () => {
+  // Guards the test itself: the URL's password forms are among those checked above.
+  assert.ok(forms(DATABASE_URL).includes(DB_PASSWORD_ENCODED));
+  assert.ok(forms(DATABASE_URL).includes(DB_PASSWORD));
+});
+
+runs.run();
