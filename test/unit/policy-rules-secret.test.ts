@@ -1,0 +1,9 @@
+// Rule tests for the secret rules: each case breaks (or varies) the base fixture of
+// test/fixtures/policy/base.yaml and checks the rule names the object, or stays silent.
+import { suite } from 'uvu';
+import { registerCases } from '../fixtures/policy/cases.ts';
+import { CASES } from '../fixtures/policy/cases/index.ts';
+
+const test = suite('policy rules: secret');
+registerCases(test, CASES['secret']!.breaks, CASES['secret']!.keeps);
+test.run();

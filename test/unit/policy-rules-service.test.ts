@@ -1,0 +1,9 @@
+// Rule tests for the service rules: each case breaks (or varies) the base fixture of
+// test/fixtures/policy/base.yaml and checks the rule names the object, or stays silent.
+import { suite } from 'uvu';
+import { registerCases } from '../fixtures/policy/cases.ts';
+import { CASES } from '../fixtures/policy/cases/index.ts';
+
+const test = suite('policy rules: service');
+registerCases(test, CASES['service']!.breaks, CASES['service']!.keeps);
+test.run();
