@@ -13,7 +13,7 @@
 // Every /api request names its owner in X-User-Id (400 when missing or malformed).
 // Database down: 503 {error}. Errors are always {error: "<reason>"}.
 
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import { APIError } from 'openai';
 import type OpenAI from 'openai';
 import { chat } from './chat.ts';
@@ -32,6 +32,8 @@ export interface AppDeps {
   openai: { client: OpenAI; model: string } | undefined;
   /** During shutdown, responses ask clients to close their keep-alive connections. */
   shuttingDown: () => boolean;
+  /** Called after each response is done (the server uses it to close idle connections during shutdown). */
+  onResponseDone?: () => void;
 }
 
 export const CHAT_DISABLED =
@@ -45,7 +47,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
-type Route = (req: IncomingMessage, res: ServerResponse, params: string[]) => Promise<void>;
+interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+type Route = (req: IncomingMessage, params: string[]) => Promise<Reply>;
 
 interface RouteTable {
   pattern: RegExp;
@@ -59,70 +66,71 @@ export function createApp(deps: AppDeps): RequestListener {
   const routes: RouteTable[] = [
     {
       pattern: /^\/healthz$/,
-      methods: { GET: async (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+      methods: { GET: async () => ({ status: 200, body: { status: 'ok' } }) },
     },
     {
       pattern: /^\/readyz$/,
       methods: {
-        GET: async (_req, res) => {
+        GET: async () => {
           const state = await db.readiness();
-          if (state.ready) sendJson(res, 200, { status: 'ready' });
-          else sendJson(res, 503, { status: 'not ready', reason: state.reason });
+          return state.ready
+            ? { status: 200, body: { status: 'ready' } }
+            : { status: 503, body: { status: 'not ready', reason: state.reason } };
         },
       },
     },
     {
       pattern: /^\/api\/todos$/,
       methods: {
-        GET: async (req, res) => {
+        GET: async (req) => {
           const todos = ops(req);
-          sendJson(res, 200, await todos.list());
+          return { status: 200, body: await todos.list() };
         },
-        POST: async (req, res) => {
+        POST: async (req) => {
           const todos = ops(req);
           const body = parseBody(createTodoBody, await readJson(req));
-          sendJson(res, 201, await todos.create(body.title));
+          return { status: 201, body: await todos.create(body.title) };
         },
       },
     },
     {
       pattern: /^\/api\/todos\/([^/]+)$/,
       methods: {
-        GET: async (req, res, [id]) => {
+        GET: async (req, [id]) => {
           const todos = ops(req);
-          sendJson(res, 200, await todos.get(parseId(id!)));
+          return { status: 200, body: await todos.get(parseId(id!)) };
         },
-        PATCH: async (req, res, [id]) => {
+        PATCH: async (req, [id]) => {
           const todos = ops(req);
           const todoId = parseId(id!);
           const changes = parseBody(updateTodoBody, await readJson(req));
-          sendJson(res, 200, await todos.update(todoId, changes));
+          return { status: 200, body: await todos.update(todoId, changes) };
         },
-        DELETE: async (req, res, [id]) => {
+        DELETE: async (req, [id]) => {
           const todos = ops(req);
           await todos.remove(parseId(id!));
-          sendJson(res, 204, undefined);
+          return { status: 204, body: undefined };
         },
       },
     },
     {
       pattern: /^\/api\/todos\/([^/]+)\/complete$/,
       methods: {
-        POST: async (req, res, [id]) => {
+        POST: async (req, [id]) => {
           const todos = ops(req);
-          sendJson(res, 200, await todos.complete(parseId(id!)));
+          return { status: 200, body: await todos.complete(parseId(id!)) };
         },
       },
     },
     {
       pattern: /^\/api\/chat$/,
       methods: {
-        POST: async (req, res) => {
+        POST: async (req) => {
           if (!deps.openai) throw new HttpError(503, CHAT_DISABLED);
           const todos = ops(req);
           const { message } = parseBody(chatBody, await readJson(req));
           try {
-            sendJson(res, 200, await chat(deps.openai.client, deps.openai.model, todos, message));
+            return { status: 200, body: await chat(deps.openai.client, deps.openai.model, todos, message) };
           } catch (err) {
             if (err instanceof APIError) {
               log.warn('chat model request failed', { status: err.status ?? null, ...errorFields(err, 'info') });
@@ -136,45 +144,53 @@ export function createApp(deps: AppDeps): RequestListener {
     },
   ];
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    for (const route of routes) {
-      const match = route.pattern.exec(path);
+  const route = async (req: IncomingMessage, path: string): Promise<Reply> => {
+    for (const { pattern, methods } of routes) {
+      const match = pattern.exec(path);
       if (!match) continue;
-      const method = req.method === 'HEAD' && route.methods.GET ? 'GET' : (req.method ?? 'GET');
-      const handler = route.methods[method];
+      const method = req.method === 'HEAD' && methods.GET ? 'GET' : (req.method ?? 'GET');
+      const handler = methods[method];
       if (!handler) {
-        const allow = Object.keys(route.methods).join(', ');
+        const allow = Object.keys(methods).join(', ');
         throw new HttpError(405, `${req.method} is not allowed on ${path}; use ${allow}`, { allow });
       }
-      return handler(req, res, match.slice(1).map(decodeSegment));
+      return handler(req, match.slice(1).map(decodeSegment));
     }
     throw new HttpError(404, `no route for ${path}`);
+  };
+
+  /** Errors as replies: HttpError as itself, a database outage as 503, the rest as 500. */
+  const replyFor = (err: unknown): Reply & { headers?: Record<string, string> } => {
+    if (err instanceof HttpError) return { status: err.status, body: { error: err.message }, headers: err.headers };
+    if (isUnavailable(err)) {
+      log.warn('database unavailable', errorFields(err, 'info'));
+      return { status: 503, body: { error: 'database unavailable, try again shortly' } };
+    }
+    log.error('request failed', errorFields(err, 'debug'));
+    return { status: 500, body: { error: 'internal error' } };
   };
 
   return (req, res) => {
     const started = process.hrtime.bigint();
     const path = pathOf(req);
-    if (deps.shuttingDown()) res.setHeader('connection', 'close');
     res.once('close', () => {
       const ms = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
       const status = res.writableFinished ? res.statusCode : 499; // 499: client went away first
       log.info('request', { method: req.method, path, status, ms });
+      deps.onResponseDone?.();
     });
 
-    handle(req, res, path).catch((err: unknown) => {
-      if (res.headersSent) {
-        log.error('request failed after the response started', errorFields(err, 'info'));
+    route(req, path)
+      .then((reply) => ({ ...reply, headers: {} as Record<string, string> }), replyFor)
+      .then((reply) => {
+        // Checked at answer time: a request that began before SIGTERM still tells its
+        // client to drop the connection, so shutdown does not wait on keep-alive.
+        const headers = deps.shuttingDown() ? { ...reply.headers, connection: 'close' } : reply.headers;
+        sendJson(res, reply.status, reply.body, headers);
+      })
+      .catch((err: unknown) => {
+        log.error('could not send the response', errorFields(err, 'info'));
         res.destroy();
-        return;
-      }
-      if (deps.shuttingDown()) res.setHeader('connection', 'close');
-      if (err instanceof HttpError) return sendJson(res, err.status, { error: err.message }, err.headers);
-      if (isUnavailable(err)) {
-        log.warn('database unavailable', errorFields(err, 'info'));
-        return sendJson(res, 503, { error: 'database unavailable, try again shortly' });
-      }
-      log.error('request failed', errorFields(err, 'debug'));
-      sendJson(res, 500, { error: 'internal error' });
-    });
+      });
   };
 }

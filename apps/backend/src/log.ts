@@ -27,7 +27,10 @@ export function redact(text: string, secrets: readonly string[]): string {
 export function errorFields(err: unknown, level: Level): Fields {
   if (!(err instanceof Error)) return { error: String(err) };
   const fields: Fields = { error: err.message };
-  const code = (err as { code?: unknown }).code;
+  // fetch wraps the socket error: "fetch failed", cause ECONNREFUSED.
+  const cause = (err as { cause?: unknown }).cause;
+  if (cause instanceof Error) fields.cause = cause.message;
+  const code = (err as { code?: unknown }).code ?? (cause as { code?: unknown } | undefined)?.code;
   if (typeof code === 'string') fields.code = code;
   if (level === 'debug' && err.stack) fields.stack = err.stack;
   return fields;

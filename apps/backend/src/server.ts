@@ -34,7 +34,19 @@ function main(): void {
     : undefined;
 
   let shuttingDown = false;
-  const server = createServer(createApp({ db, events, log, openai, shuttingDown: () => shuttingDown }));
+  const server = createServer(
+    createApp({
+      db,
+      events,
+      log,
+      openai,
+      shuttingDown: () => shuttingDown,
+      // A connection whose last request just finished is idle now; during shutdown, close it.
+      onResponseDone: () => {
+        if (shuttingDown) setImmediate(() => server.closeIdleConnections());
+      },
+    }),
+  );
 
   server.on('error', (err) => {
     log.error('server error', errorFields(err, config.logLevel));
@@ -53,7 +65,6 @@ function main(): void {
   const shutdown = (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    log.info('shutting down', { signal });
     const force = setTimeout(() => {
       log.warn('requests still in flight at the shutdown deadline; closing their connections', {
         timeoutMs: config.shutdownTimeoutMs,
@@ -75,6 +86,8 @@ function main(): void {
     });
     // Keep-alive connections with no request in flight would hold close() open.
     server.closeIdleConnections();
+    // Logged once the listener is closed: from here on, new connections are refused.
+    log.info('shutting down', { signal });
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
