@@ -9,7 +9,8 @@ import type { KubeObject, SourcedObject } from './types.ts';
 
 /** First-line marker for a file rendered only when a variable is "true" (e.g. the embedded database). */
 const CONDITION = /^#\s*todo-deploy:\s*when\s+([A-Z][A-Z0-9_]*)\s*$/;
-const PLACEHOLDER = /\$\$\{|\$\{([^}]*)\}/g;
+// The closing brace is optional in the pattern so that a forgotten one is reported, not passed on as text.
+const PLACEHOLDER = /\$\$\{|\$\{([^}]*)(\}?)/g;
 const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 export type Vars = Record<string, string>;
@@ -25,8 +26,12 @@ export function interpolate(text: string, vars: Vars, file: string): { text: str
   const problems: Problem[] = [];
   const lines = text.split('\n');
   const out = lines.map((lineText, index) =>
-    lineText.replace(PLACEHOLDER, (match, name: string | undefined) => {
+    lineText.replace(PLACEHOLDER, (match, name: string | undefined, close: string | undefined) => {
       if (match === '$${') return '${';
+      if (close !== '}') {
+        problems.push({ file, line: index + 1, key: match, message: 'is not closed with "}".', fix: 'write ${NAME}, or $${ for a literal "${".' });
+        return match;
+      }
       const trimmed = (name ?? '').trim();
       if (!VARIABLE_NAME.test(trimmed)) {
         problems.push({ file, line: index + 1, key: match, message: 'is not a valid placeholder.', fix: 'write ${NAME} with an uppercase variable name, or $${ for a literal "${".' });
