@@ -83,6 +83,13 @@ interp('a malformed placeholder is reported', () => {
   for (const p of problems) assert.match(p.message, 'not a valid placeholder');
 });
 
+interp('an unclosed placeholder is reported instead of passing through as text', () => {
+  const { text, problems } = interpolate('a: ok\nimage: ${BACKEND_IMAGE\nc: ${NAMESPACE} and ${DOMAIN\n', VARS, 'f.yaml');
+  assert.equal(problems.map((p) => [p.line, p.key]), [[2, '${BACKEND_IMAGE'], [3, '${DOMAIN']]);
+  for (const p of problems) assert.match(p.message, 'not closed');
+  assert.is(text.split('\n')[2], 'c: todo and ${DOMAIN', 'the closed one on the same line is still filled');
+});
+
 interp('a value spanning several lines is refused (it would shift or corrupt the YAML)', () => {
   const { problems } = interpolate('a: ok\nb: ${MULTI}\n', { MULTI: 'one\ntwo' }, 'f.yaml');
   assert.is(problems.length, 1);
