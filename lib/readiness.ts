@@ -23,7 +23,8 @@ const INGRESS_KIND = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plur
 export function namespaceVerdict(ns: KubeObject | undefined): Verdict {
   if (!ns) return { done: false, progress: 'not created yet' };
   const phase = ns.status?.phase ?? 'Unknown';
-  return { done: phase === 'Active', progress: phase };
+  // The progress text replaces the task title, so it names the namespace as the other gates do.
+  return { done: phase === 'Active', progress: `namespace ${ns.metadata.name} ${phase}` };
 }
 
 function condition(object: KubeObject, type: string): { status?: string; reason?: string; message?: string } | undefined {
