@@ -97,18 +97,18 @@ deployment.run();
 const namespace = suite('readiness: Namespace');
 
 namespace('Active is done', () => {
-  assert.equal(namespaceVerdict(fixture('namespace-active')), { done: true, progress: 'Active' });
+  assert.equal(namespaceVerdict(fixture('namespace-active')), { done: true, progress: 'namespace todo Active' });
 });
 
 namespace('Terminating (left by an earlier down) is not done', () => {
-  assert.equal(namespaceVerdict(fixture('namespace-terminating')), { done: false, progress: 'Terminating' });
+  assert.equal(namespaceVerdict(fixture('namespace-terminating')), { done: false, progress: 'namespace todo Terminating' });
 });
 
 namespace('absent, or without a phase, is not done', () => {
   assert.equal(namespaceVerdict(undefined), { done: false, progress: 'not created yet' });
   const ns = fixture('namespace-active');
   delete ns.status;
-  assert.equal(namespaceVerdict(ns), { done: false, progress: 'Unknown' });
+  assert.equal(namespaceVerdict(ns), { done: false, progress: 'namespace todo Unknown' });
 });
 
 namespace.run();
