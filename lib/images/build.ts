@@ -65,6 +65,24 @@ async function localImageId(ref: string): Promise<string | undefined> {
 }
 
 /**
+ * The base image's local id, pulling it first when it is not here, so the tags always include
+ * the id of the base the images are built on (a newer node:22-bookworm-slim gives new tags).
+ */
+async function ensureBaseImage(nodeImage: string, redact: Redact, log: (line: string) => void): Promise<string> {
+  const present = await localImageId(nodeImage);
+  if (present) return present;
+  log(`pulling base image ${nodeImage}`);
+  await docker(['pull', nodeImage], {
+    redact,
+    what: `Pulling the base image ${nodeImage}`,
+    fix: 'on a machine that cannot reach the registry, build the offline base with `npm run images:base` and set NODE_IMAGE to the ref it prints (todo-deploy/node-base:<node>-bookworm-offline).',
+  });
+  const pulled = await localImageId(nodeImage);
+  if (!pulled) throw new DeployError(`The base image ${nodeImage} was pulled but is not in the local image store. Fix: check \`docker image ls\` and NODE_IMAGE.`);
+  return pulled;
+}
+
+/**
  * Reads one component's context and computes its tag. Refuses a context that would carry a
  * dotenv file: the .dockerignore must keep .env* out of every layer.
  */
@@ -124,7 +142,7 @@ export async function buildImages(options: BuildOptions): Promise<{ refs: ImageR
   const redact = options.redact ?? noRedact;
   const nodeImage = options.nodeImage ?? DEFAULT_NODE_IMAGE;
   await requireDockerEngine(redact);
-  const baseImageId = await localImageId(nodeImage);
+  const baseImageId = await ensureBaseImage(nodeImage, redact, options.log ?? (() => {}));
   const results: BuildResult[] = [];
   for (const { key } of COMPONENTS) {
     const plan = planImage(options.repoRoot, key, options.names[key], nodeImage, baseImageId);
