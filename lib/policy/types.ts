@@ -18,6 +18,7 @@ export const ENTITIES = [
   'dapr-component',
   'dapr-configuration',
   'policy',
+  'server',
 ] as const;
 export type Entity = (typeof ENTITIES)[number];
 

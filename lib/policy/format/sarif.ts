@@ -1,5 +1,7 @@
 // SARIF 2.1.0, the format code-scanning tools read to show results inline: every rule with its
 // metadata, every violation as an error at file:line, excepted ones as suppressed results.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Environment, PolicyResult, Rule, Violation } from '../types.ts';
 import { RULES } from '../registry.ts';
 import { pathText } from './json.ts';
@@ -12,11 +14,16 @@ function ruleDescriptor(rule: Rule) {
     id: rule.id,
     name: rule.id.split('/')[1]!.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase()),
     shortDescription: { text: rule.title },
-    fullDescription: { text: `${rule.title} Data model: ${rule.source}.` },
+    fullDescription: { text: `${rule.title} Source: ${rule.source}.` },
     help: { text: rule.fix },
     defaultConfiguration: { level: 'error' },
     properties: { tags, security: rule.security, ...(rule.security ? { 'security-severity': '7.0' } : {}) },
   };
+}
+
+/** Repository-relative paths stay relative (viewers resolve them against the checkout); others become file: URIs. */
+function artifactUri(file: string): string {
+  return path.isAbsolute(file) ? pathToFileURL(file).href : file.split(path.sep).join('/');
 }
 
 export function formatSarif(result: PolicyResult, environment: Environment, rules: readonly Rule[] = RULES): string {
@@ -30,7 +37,7 @@ export function formatSarif(result: PolicyResult, environment: Environment, rule
       message: { text: `${v.object}: ${v.message} Fix: ${v.fix}` },
       locations: [
         {
-          physicalLocation: { artifactLocation: { uri: v.file.split('\\').join('/') }, region: { startLine: v.line } },
+          physicalLocation: { artifactLocation: { uri: artifactUri(v.file) }, region: { startLine: v.line } },
           logicalLocations: [{ fullyQualifiedName: field ? `${v.object}#${field}` : v.object, kind: 'resource' }],
         },
       ],

@@ -9,6 +9,13 @@ function effective(t: PodTemplate, c: ContainerAt, key: string): unknown {
   return own !== undefined ? own : t.spec?.securityContext?.[key];
 }
 
+/** Where the effective value is set: the container's field, else the pod's, else the container's securityContext. */
+function sourcePath(t: PodTemplate, c: ContainerAt, key: string): (string | number)[] {
+  if (c.container.securityContext?.[key] !== undefined) return [...c.path, 'securityContext', key];
+  if (t.spec?.securityContext?.[key] !== undefined) return [...t.path, 'spec', 'securityContext', key];
+  return [...c.path, 'securityContext'];
+}
+
 function eachContainer(objects: Parameters<Rule['check']>[0]['objects'], fn: (t: PodTemplate, c: ContainerAt) => Finding | Finding[] | undefined): Finding[] {
   const out: Finding[] = [];
   for (const t of podTemplates(objects)) {
@@ -33,8 +40,8 @@ const runAsNonRoot: Rule = {
     eachContainer(objects, (t, c) => {
       const nonRoot = effective(t, c, 'runAsNonRoot');
       const uid = effective(t, c, 'runAsUser');
-      if (nonRoot !== true) return { target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" does not set runAsNonRoot: true, so it may run as root.` };
-      if (typeof uid !== 'number' || !Number.isInteger(uid) || uid <= 0) return { target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" has runAsUser ${JSON.stringify(uid)}; it needs an explicit UID above 0.` };
+      if (nonRoot !== true) return { target: t.owner, path: sourcePath(t, c, 'runAsNonRoot'), message: `container "${c.container.name}" does not set runAsNonRoot: true, so it may run as root.` };
+      if (typeof uid !== 'number' || !Number.isInteger(uid) || uid <= 0) return { target: t.owner, path: sourcePath(t, c, 'runAsUser'), message: `container "${c.container.name}" has runAsUser ${JSON.stringify(uid)}; it needs an explicit UID above 0.` };
       return undefined;
     }),
 };
@@ -147,7 +154,7 @@ const seccomp: Rule = {
       const type = (effective(t, c, 'seccompProfile') as any)?.type;
       return type === 'RuntimeDefault' || type === 'Localhost'
         ? undefined
-        : { target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" runs with seccomp profile ${type ?? 'unset (Unconfined on most runtimes)'}.` };
+        : { target: t.owner, path: sourcePath(t, c, 'seccompProfile'), message: `container "${c.container.name}" runs with seccomp profile ${type ?? 'unset (Unconfined on most runtimes)'}.` };
     }),
 };
 

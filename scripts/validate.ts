@@ -1,0 +1,138 @@
+#!/usr/bin/env tsx
+// npm run validate: the policy gate on its own, without touching a cluster (unless --server).
+//   1. configuration   env/<env>.env, .env and flags, as `up` reads them
+//   2. render          the manifest folder with ${VAR} from the configuration
+//   3. policy          every rule of docs/rules.md, exceptions applied, lines pointed at fields
+//   4. --server        a server-side dry-run apply of every object against the current context
+// Exit codes: 0 clean, 1 violations (or server rejections), 2 bad input.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { COMMON_OPTIONS, REPO_ROOT, main } from '../lib/cli.ts';
+import { SETTING_HELP, SETTING_OPTIONS, settingFlags } from '../lib/flags.ts';
+import { loadConfig } from '../lib/config.ts';
+import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifests.ts';
+import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
+import { SECRET_KEYS, SECRET_NAME } from '../lib/secrets.ts';
+import { UsageError } from '../lib/errors.ts';
+import { loadKubeConfig, networkCause, unreachableError } from '../lib/kube/client.ts';
+import { FIELD_MANAGER } from '../lib/kube/apply.ts';
+import { RULES, formatJson, formatSarif, formatText, refineLines, rulesMarkdown, runPolicy, type PolicyResult } from '../lib/policy/index.ts';
+import { DryRunUnavailable, SERVER_RULE, serverDryRun } from '../lib/policy/server-dry-run.ts';
+
+const OUTPUTS = ['text', 'json', 'sarif'] as const;
+type Output = (typeof OUTPUTS)[number];
+
+const usage = `Usage: npm run validate -- [options]
+
+Checks the rendered manifests against the policy rules (docs/rules.md) before anything
+touches a cluster: each violation names the object, its file and line, the rule, what is
+wrong and how to fix it.
+
+Options:
+  --env dev|prod            environment (default dev): reads env/<env>.env, then .env
+  --manifests DIR           manifest folder to validate (default manifests)
+  --output text|json|sarif  report format (default text); sarif is SARIF 2.1.0 for code scanning
+  --server                  also dry-run every object on the current kubeconfig context
+  --context NAME            kubeconfig context for --server
+  --list-rules              print the rule table (Markdown) and exit
+  --debug                   print stack traces on failure
+  -h, --help                show this help
+
+${SETTING_HELP}
+
+Exceptions: annotate an object with todo-deploy.dev/allow.<entity>.<rule>: "<reason>"
+(e.g. todo-deploy.dev/allow.pod.read-only-root-fs). Security rules cannot be excepted in prod.
+
+Exit codes: 0 no violations, 1 violations or server rejections, 2 bad input or usage.`;
+
+interface Values {
+  env: string;
+  manifests: string;
+  output: string;
+  server: boolean;
+  context?: string;
+  'list-rules': boolean;
+  [key: string]: unknown;
+}
+
+/** npm runs scripts from the package root; a relative --manifests means the caller's folder. */
+function resolveFromCaller(dir: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), dir);
+}
+
+await main<Values>({
+  name: 'validate',
+  usage,
+  options: {
+    ...COMMON_OPTIONS,
+    ...SETTING_OPTIONS,
+    manifests: { type: 'string', default: DEFAULT_MANIFESTS_DIR },
+    output: { type: 'string', default: 'text' },
+    server: { type: 'boolean', default: false },
+    context: { type: 'string' },
+    'list-rules': { type: 'boolean', default: false },
+  },
+  run: async (values, positionals) => {
+    if (values['list-rules']) {
+      process.stdout.write(rulesMarkdown());
+      return 0;
+    }
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}. Fix: pass the folder with --manifests <dir>.`);
+    if (!(OUTPUTS as readonly string[]).includes(values.output)) throw new UsageError(`Unknown output format "${values.output}" given to --output. Fix: use --output text, json or sarif.`);
+    const output = values.output as Output;
+
+    const config = loadConfig({ env: values.env, repoRoot: REPO_ROOT, flags: settingFlags(values) });
+    // The embedded database is rendered exactly when `up` would deploy it: dev without an
+    // external DATABASE_URL. Only presence is read here; the value is never used or printed.
+    const externalDb = (process.env.DATABASE_URL ?? config.dotenv.DATABASE_URL ?? '').trim() !== '';
+    const embeddedPostgres = config.environment === 'dev' && !externalDb;
+    const vars = manifestVars(config, defaultImageRefs(config), embeddedPostgres);
+
+    const dir = resolveFromCaller(values.manifests);
+    // Files inside the repository are named relative to it (as SARIF viewers expect), others absolutely.
+    const label = (file: string) => (file.startsWith('..') || path.isAbsolute(file) ? path.resolve(REPO_ROOT, file) : file);
+    const objects = renderManifests(dir, vars, REPO_ROOT).map((s) => ({ ...s, file: label(s.file) }));
+    if (objects.length === 0) throw new UsageError(`The folder ${dir} holds no Kubernetes objects for the ${config.environment} environment. Fix: point --manifests at a folder of *.yaml manifests.`);
+    const files = manifestFiles(dir).map((abs) => label(path.relative(REPO_ROOT, abs) || abs));
+
+    const policy = runPolicy(objects, { environment: config.environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME });
+    const read = (file: string) => {
+      try {
+        return readFileSync(path.resolve(REPO_ROOT, file), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    let result: PolicyResult = { ...policy, violations: refineLines(policy.violations, read), exceptions: refineLines(policy.exceptions, read) };
+
+    const notes: string[] = [`validated ${dir} for ${config.environment}${embeddedPostgres ? ' (with the embedded PostgreSQL)' : ''}`];
+    if (values.server) {
+      const cluster = loadKubeConfig(values.context);
+      try {
+        const dry = await serverDryRun(objects, cluster.objects, {
+          fieldManager: FIELD_MANAGER,
+          describeUnreachable: (err) => {
+            const cause = networkCause(err);
+            return cause ? unreachableError(cluster, cause).message.replace('Nothing was applied. ', '') : undefined;
+          },
+          prepare: (object) => prepareForApply(object, object.metadata.namespace),
+        });
+        result = { ...result, violations: [...result.violations, ...dry.violations] };
+        notes.push(`server dry-run on context "${cluster.context}": ${dry.checked} object(s) checked, ${dry.violations.length} rejected, ${dry.skipped.length} not checked`);
+        for (const s of dry.skipped) notes.push(`not checked: ${s.object} (${s.file}:${s.line}): ${s.reason}`);
+      } catch (err) {
+        if (err instanceof DryRunUnavailable) throw new UsageError(`${err.message} The server dry-run could not run. Fix: start the cluster or choose a reachable context with --context, or drop --server.`);
+        throw err;
+      }
+    }
+
+    const text =
+      output === 'json' ? formatJson(result, config.environment)
+      : output === 'sarif' ? formatSarif(result, config.environment, values.server ? [...RULES, SERVER_RULE] : RULES)
+      : formatText(result, config.environment);
+    process.stdout.write(`${text}\n`);
+    // Notes go to stderr so that json and sarif output stay parseable on stdout.
+    process.stderr.write(notes.map((n) => `note: ${n}\n`).join(''));
+    return result.violations.length > 0 ? 1 : 0;
+  },
+});
