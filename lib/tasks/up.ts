@@ -12,7 +12,11 @@ import { applyError, applyObject } from '../kube/apply.ts';
 import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
 import { endpointGate, gatesFor, servesPods, type Gate } from '../readiness.ts';
 import { diagnoseDeployment } from '../diagnose.ts';
-import { DeployError } from '../errors.ts';
+import { DeployError, UsageError } from '../errors.ts';
+import { manifestFiles } from '../manifests.ts';
+import { policyGate } from '../policy/gate.ts';
+import { formatText } from '../policy/format/text.ts';
+import path from 'node:path';
 import { createListr, formatDuration, type Timing } from './render.ts';
 
 export interface UpOptions {
@@ -155,6 +159,19 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
         ctx.plan = buildPlan(ctx.config!, ctx.secrets!, ctx.refs, options.manifestsDir, options.repoRoot);
         const count = ctx.plan.stages.reduce((n, s) => n + s.objects.length, 0);
         task.title = `Rendered ${count} objects in ${ctx.plan.stages.filter((s) => s.objects.length).length} stages`;
+      },
+    },
+    {
+      title: 'Check policy',
+      task: (_c, task) => {
+        const dir = path.resolve(options.repoRoot, options.manifestsDir);
+        const files = manifestFiles(dir).map((abs) => path.relative(options.repoRoot, abs) || abs);
+        const result = policyGate({ objects: ctx.plan!.rendered, files, environment: ctx.config!.environment, root: options.repoRoot });
+        if (result.violations.length > 0) {
+          throw new UsageError(`The policy gate refused the manifests; nothing was sent to a cluster.\n${formatText(result, ctx.config!.environment)}`);
+        }
+        const excepted = result.exceptions.length ? `, ${result.exceptions.length} excepted (see npm run validate)` : '';
+        task.title = `Policy: ${result.rulesChecked} rules passed on ${result.objectsChecked} objects${excepted}`;
       },
     },
     {
