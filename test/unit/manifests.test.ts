@@ -3,7 +3,7 @@
 // `# todo-deploy: when VAR` condition, and the labels and namespace added before apply.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -227,14 +227,37 @@ folder.after(() => {
 
 folder('the minimal fixture set renders in file order with values filled in', () => {
   const objects = renderManifests(MINIMAL, VARS, path.dirname(MINIMAL));
-  assert.equal(objects.map((o) => `${o.object.kind}/${o.object.metadata.name}`), ['Namespace/todo', 'ServiceAccount/backend-sa', 'Service/backend-svc', 'Deployment/backend', 'Ingress/todo-ingress']);
-  assert.equal(objects.map((o) => o.file), ['minimal/00-namespace.yaml', 'minimal/10-serviceaccount.yaml', 'minimal/20-service.yaml', 'minimal/30-deployment.yaml', 'minimal/40-ingress.yaml']);
-  assert.is(objects[0].line, 2, 'after the comment line');
-  const deployment = objects[3].object;
+  assert.equal(objects.map((o) => `${o.object.kind}/${o.object.metadata.name}`), [
+    'Namespace/todo',
+    'ServiceAccount/backend-sa',
+    'Role/backend',
+    'RoleBinding/backend',
+    'NetworkPolicy/default-deny',
+    'Service/backend-svc',
+    'Deployment/backend',
+    'Ingress/todo-ingress',
+  ]);
+  assert.equal([...new Set(objects.map((o) => o.file))], [
+    'minimal/00-namespace.yaml',
+    'minimal/10-serviceaccount.yaml',
+    'minimal/20-rbac.yaml',
+    'minimal/30-networkpolicy.yaml',
+    'minimal/40-service.yaml',
+    'minimal/50-deployment.yaml',
+    'minimal/60-ingress.yaml',
+  ]);
+  assert.is(objects[0].line, 3, 'after the two comment lines');
+  for (const o of objects) {
+    const lines = readFileSync(path.join(MINIMAL, path.basename(o.file)), 'utf8').split('\n');
+    assert.match(lines[o.line - 1], /^apiVersion: /, `${o.file}:${o.line}`);
+  }
+  assert.ok(objects[3].line > 10, 'the RoleBinding, second document of its file, has its own line');
+  const deployment = objects[6].object;
+  assert.is(deployment.metadata.namespace, 'todo');
   assert.is(deployment.spec.replicas, 2);
   assert.is(deployment.spec.template.spec.containers[0].image, 'todo-backend:3f9a1c2b7d4e');
   assert.is(deployment.spec.template.spec.containers[0].imagePullPolicy, 'Never');
-  assert.is(objects[4].object.spec.rules[0].host, 'todo.local');
+  assert.is(objects[7].object.spec.rules[0].host, 'todo.local');
 });
 
 folder('only top-level .yaml and .yml files are read, sorted by name', () => {
