@@ -57,7 +57,15 @@ export interface Config {
   sources: Record<SettingKey, string>;
   /** The raw key/value pairs of .env (secrets included): handed to lib/secrets, never printed. */
   dotenv: Record<string, string>;
+  /**
+   * Every non-secret key of env/<env>.env and .env (REGISTRY, MINIKUBE_PROFILE, ... included), for
+   * the cluster providers; the process environment is layered over it by the caller.
+   */
+  fileSettings: Record<string, string>;
 }
+
+/** Variables that hold secrets: never part of fileSettings. */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'OPENAI_API_KEY', 'BETTER_AUTH_SECRET']);
 
 export interface LoadConfigOptions {
   env?: string;
@@ -203,5 +211,6 @@ export function loadConfig(options: LoadConfigOptions): Config {
     readyTimeoutSeconds: Number(values.READY_TIMEOUT),
     sources: sources as Record<SettingKey, string>,
     dotenv,
+    fileSettings: Object.fromEntries(Object.entries({ ...base, ...dotenv }).filter(([key]) => !SECRET_VARIABLES.has(key))),
   };
 }

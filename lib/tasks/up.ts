@@ -4,7 +4,10 @@
 import type { ListrTask, ListrTaskWrapper } from 'listr2';
 import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { buildSecrets, type Secrets } from '../secrets.ts';
-import { registerSecretValues } from '../output.ts';
+import { redact, registerSecretValues } from '../output.ts';
+import { buildImages, nodeImageFrom } from '../images/index.ts';
+import { currentProvider } from '../cluster/current.ts';
+import type { ClusterContext, ClusterProvider } from '../cluster/provider.ts';
 import { buildPlan, defaultImageRefs, type ImageRefs, type Plan } from '../plan.ts';
 import { objectRef, STAGES, type PlannedStage, type Stage } from '../order.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
@@ -35,6 +38,7 @@ export interface UpContext {
   refs?: ImageRefs;
   plan?: Plan;
   cluster?: Cluster;
+  provider?: ClusterProvider;
   timings: Timing[];
 }
 
@@ -153,44 +157,67 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
       },
     },
     {
-      title: 'Render manifests',
+      title: 'Render manifests and check policy',
       task: (_c, task) => {
+        // Provisional image refs (IMAGE_TAG) so bad manifests are refused before any build or
+        // cluster call; the images step re-renders with the built tags.
         ctx.refs = defaultImageRefs(ctx.config!);
-        ctx.plan = buildPlan(ctx.config!, ctx.secrets!, ctx.refs, options.manifestsDir, options.repoRoot);
-        const count = ctx.plan.stages.reduce((n, s) => n + s.objects.length, 0);
-        task.title = `Rendered ${count} objects in ${ctx.plan.stages.filter((s) => s.objects.length).length} stages`;
-      },
-    },
-    {
-      title: 'Check policy',
-      task: (_c, task) => {
-        const dir = path.resolve(options.repoRoot, options.manifestsDir);
-        const files = manifestFiles(dir).map((abs) => path.relative(options.repoRoot, abs) || abs);
-        const result = policyGate({ objects: ctx.plan!.rendered, files, environment: ctx.config!.environment, root: options.repoRoot });
-        if (result.violations.length > 0) {
-          throw new UsageError(`The policy gate refused the manifests; nothing was sent to a cluster.\n${formatText(result, ctx.config!.environment)}`);
-        }
-        const excepted = result.exceptions.length ? `, ${result.exceptions.length} excepted (see npm run validate)` : '';
-        task.title = `Policy: ${result.rulesChecked} rules passed on ${result.objectsChecked} objects${excepted}`;
+        task.title = renderAndCheck(ctx, options);
       },
     },
     {
       title: 'Connect to the cluster',
       task: async (_c, task) => {
+        ctx.provider = currentProvider;
+        await ctx.provider.ensureCluster(clusterContext(ctx, options, (line) => (task.output = line)));
         ctx.cluster = loadKubeConfig(options.context);
         const version = await checkReachable(ctx.cluster);
+        await ctx.provider.ensureIngress(clusterContext(ctx, options, (line) => (task.output = line)));
         task.title = `Cluster: context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
       },
     },
     {
       title: 'Build and load images',
       skip: () => (options.skipImages ? `Images: using prebuilt ${Object.values(ctx.refs!).join(', ')} (--skip-images)` : false),
-      task: () => {
-        throw new DeployError('Image builds are not available yet in this version. Fix: build the images yourself and pass --skip-images with --image-tag <tag>.');
+      task: async (_c, task) => {
+        const providerCtx = clusterContext(ctx, options, (line) => {
+          task.output = line;
+        });
+        const built = await buildImages({ repoRoot: options.repoRoot, names: ctx.config!.images, nodeImage: nodeImageFrom(providerCtx.settings), redact, log: providerCtx.log });
+        ctx.refs = await ctx.provider!.loadImages(built.refs, providerCtx);
+        renderAndCheck(ctx, options);
+        const counts = built.results.map((r) => `${r.ref} ${r.action}`).join(', ');
+        task.title = `Images: ${counts}`;
       },
     },
     ...STAGES.map((stage) => stageTask(ctx, stage, options.signal)),
   ];
+}
+
+/** Renders the manifests with the current image refs and runs the policy gate; returns a summary. */
+function renderAndCheck(ctx: UpContext, options: UpOptions): string {
+  ctx.plan = buildPlan(ctx.config!, ctx.secrets!, ctx.refs!, options.manifestsDir, options.repoRoot);
+  const dir = path.resolve(options.repoRoot, options.manifestsDir);
+  const files = manifestFiles(dir).map((abs) => path.relative(options.repoRoot, abs) || abs);
+  const result = policyGate({ objects: ctx.plan.rendered, files, environment: ctx.config!.environment, root: options.repoRoot });
+  if (result.violations.length > 0) {
+    throw new UsageError(`The policy gate refused the manifests; nothing was sent to a cluster.\n${formatText(result, ctx.config!.environment)}`);
+  }
+  const count = ctx.plan.stages.reduce((n, st) => n + st.objects.length, 0);
+  const excepted = result.exceptions.length ? `, ${result.exceptions.length} excepted (see npm run validate)` : '';
+  return `Rendered ${count} objects in ${ctx.plan.stages.filter((st) => st.objects.length).length} stages; policy: ${result.rulesChecked} rules passed${excepted}`;
+}
+
+/** What the cluster provider sees: settings from the env files with the process environment over them. */
+function clusterContext(ctx: UpContext, options: UpOptions, log: (line: string) => void): ClusterContext {
+  return {
+    environment: ctx.config!.environment,
+    settings: { ...ctx.config!.fileSettings, ...process.env },
+    kubeContext: options.context,
+    log,
+    redact,
+    signal: options.signal,
+  };
 }
 
 export async function runUp(options: UpOptions): Promise<UpContext> {

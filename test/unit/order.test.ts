@@ -171,6 +171,7 @@ const config: Config = {
   readyTimeoutSeconds: 300,
   sources: {} as Config['sources'],
   dotenv: {},
+  fileSettings: {},
 };
 const AUTH = 'plan-test-auth-secret-0123456789abcdef';
 const OPENAI = 'sk-plan-test-key-0000';
