@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
@@ -32,7 +32,25 @@ let frontend: Service | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
+// uvu 0.5.6 loses an error thrown by a before hook (the suite then reports "0 / N" silently and
+// exits 0), so the setup's error is kept and fails every test instead.
+let setupFailure: unknown;
+test.before.each(() => {
+  if (setupFailure !== undefined) throw setupFailure;
+});
+
 test.before(async () => {
+  try {
+    await setUp();
+  } catch (err) {
+    setupFailure = err;
+  }
+});
+
+async function setUp(): Promise<void> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install -y chromium) or set CHROMIUM_PATH to a Chromium binary.`);
+  }
   pg = await startPostgres();
   backend = await startService({
     name: 'backend',
@@ -46,7 +64,7 @@ test.before(async () => {
     env: { BACKEND_URL: backend.url, BETTER_AUTH_SECRET: randomBytes(48).toString('base64') },
   });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: STEP_TIMEOUT_MS });
-});
+}
 
 test.after(async () => {
   // Each step runs even when an earlier one throws, so nothing is left behind.

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { sign } from 'cookie-signature';
+import { setUpOrFail } from './support/setup.ts';
 import { startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { exitOf, spawnFrontend, startFrontend, type FrontendProcess } from './support/frontend-process.ts';
 
@@ -14,7 +15,7 @@ const EXIT_DEADLINE_MS = 15_000;
 let backend: FakeBackend;
 const started: FrontendProcess[] = [];
 
-test.before(async () => {
+setUpOrFail(test, async () => {
   backend = await startFakeBackend();
 });
 

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { sign } from 'cookie-signature';
+import { setUpOrFail } from './support/setup.ts';
 import { closedPort, startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { startFrontend, type FrontendProcess } from './support/frontend-process.ts';
 
@@ -14,7 +15,7 @@ let backend: FakeBackend;
 let frontend: FrontendProcess;
 let down: FrontendProcess | undefined;
 
-test.before(async () => {
+setUpOrFail(test, async () => {
   backend = await startFakeBackend();
   frontend = await startFrontend({ BACKEND_URL: backend.origin, BETTER_AUTH_SECRET: SECRET });
 });

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { parseSetCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
+import { setUpOrFail } from './support/setup.ts';
 import { startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { startFrontend, type FrontendProcess } from './support/frontend-process.ts';
 
@@ -14,7 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let backend: FakeBackend;
 let frontend: FrontendProcess;
 
-test.before(async () => {
+setUpOrFail(test, async () => {
   backend = await startFakeBackend();
   frontend = await startFrontend({ BACKEND_URL: backend.origin, BETTER_AUTH_SECRET: SECRET });
 });
