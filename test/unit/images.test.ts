@@ -47,7 +47,7 @@ const APP_IGNORE = readFileSync(path.join(repoRoot, 'apps/backend/.dockerignore'
 // ---------------------------------------------------------------------------------------------
 const context = suite('images: build context');
 
-context('the apps\' .dockerignore keeps dotenv files, node_modules, dist, tests and logs out', () => {
+context('the apps\' .dockerignore keeps dotenv files, node_modules, dist, tests, logs and docs out', () => {
   const paths = [
     '.env',
     '.env.local',
@@ -59,6 +59,8 @@ context('the apps\' .dockerignore keeps dotenv files, node_modules, dist, tests 
     'test/app.test.ts',
     'npm-debug.log',
     'src/deep/trace.log',
+    'README.md',
+    'tsconfig.test.json',
     'package.json',
     'package-lock.json',
     'tsconfig.json',
