@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepare } from './prepare.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -69,6 +70,17 @@ async function main(): Promise<number> {
     return 2;
   }
   const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
+  const names = new Set(selected.map((s) => s.name));
+  try {
+    prepare(root, {
+      apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
+      controlPlane: names.has('integration') || names.has('unit'),
+    });
+  } catch (err) {
+    console.error((err as Error).message);
+    console.log('0 passed, 1 failed');
+    return 1;
+  }
   let passed = 0;
   let failed = 0;
   let skipped = 0;

@@ -1,0 +1,64 @@
+// What the suites need before they run, done by the test command itself so that
+// `npm ci && npm test` works on a fresh clone: each app's packages and build, and the control
+// plane's binaries. Every step is skipped when its result is already current, so a second run
+// costs a few file reads.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const APPS = ['apps/backend', 'apps/mcp-server', 'apps/frontend'] as const;
+
+/** Newest modification time under a folder (files only). */
+export function newestMtime(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function hashFile(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function run(root: string, what: string, command: string, args: string[], cwd: string): void {
+  console.log(`prepare: ${what}`);
+  const started = Date.now();
+  const result = spawnSync(command, args, { cwd: path.join(root, cwd), stdio: 'inherit', env: process.env });
+  if (result.status !== 0) {
+    throw new Error(`prepare: ${what} failed (exit ${result.status ?? result.signal}). Run \`${command} ${args.join(' ')}\` in ${cwd} to see why.`);
+  }
+  console.log(`prepare: ${what} done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** npm ci when the lockfile changed since the last install (its hash is kept in node_modules). */
+function installApp(root: string, app: string): void {
+  const lock = path.join(root, app, 'package-lock.json');
+  const marker = path.join(root, app, 'node_modules', '.todo-deploy-lock-sha256');
+  const want = hashFile(lock);
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === want) return;
+  run(root, `npm ci in ${app}`, 'npm', ['ci', '--no-audit', '--no-fund'], app);
+  writeFileSync(marker, want);
+}
+
+/** npm run build when a source is newer than the build output. */
+function buildApp(root: string, app: string): void {
+  const dist = newestMtime(path.join(root, app, 'dist'));
+  const sources = Math.max(newestMtime(path.join(root, app, 'src')), statSync(path.join(root, app, 'package.json')).mtimeMs);
+  if (dist > 0 && dist >= sources) return;
+  run(root, `build ${app}`, 'npm', ['run', 'build'], app);
+}
+
+export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean }): void {
+  if (needs.apps) {
+    for (const app of APPS) {
+      installApp(root, app);
+      buildApp(root, app);
+    }
+  }
+  // build.sh skips itself when the pinned binaries are already in the cache.
+  if (needs.controlPlane) run(root, 'control-plane binaries (test/controlplane/build.sh)', 'bash', ['test/controlplane/build.sh'], '.');
+}
