@@ -117,9 +117,11 @@ await main<Values>({
           },
           prepare: (object) => prepareForApply(object, object.metadata.namespace),
         });
-        result = { ...result, violations: [...result.violations, ...dry.violations] };
+        result = { ...result, violations: [...result.violations, ...refineLines(dry.violations, read)] };
         notes.push(`server dry-run on context "${cluster.context}": ${dry.checked} object(s) checked, ${dry.violations.length} rejected, ${dry.skipped.length} not checked`);
-        for (const s of dry.skipped) notes.push(`not checked: ${s.object} (${s.file}:${s.line}): ${s.reason}`);
+        const reasons = new Map<string, number>();
+        for (const s of dry.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
+        for (const [reason, n] of reasons) notes.push(`${n} object(s) not checked: ${reason}. Create the namespace (or run up once) to check them too.`);
       } catch (err) {
         if (err instanceof DryRunUnavailable) throw new UsageError(`${err.message} The server dry-run could not run. Fix: start the cluster or choose a reachable context with --context, or drop --server.`);
         throw err;

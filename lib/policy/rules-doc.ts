@@ -32,6 +32,13 @@ export function rulesTable(rules: readonly Rule[] = RULES): string {
   return rows.join('\n');
 }
 
+/** Each data-model validation rule (or issue requirement) with the policy rules that enforce it. */
+export function sourcesList(rules: readonly Rule[] = RULES): string {
+  const bySource = new Map<string, string[]>();
+  for (const r of rules) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r.id]);
+  return [...bySource].map(([source, ids]) => `- ${source}: ${ids.map((id) => `\`${id}\``).join(', ')}`).join('\n');
+}
+
 export function rulesMarkdown(rules: readonly Rule[] = RULES): string {
   const security = rules.filter((r) => r.security).length;
   return [
@@ -60,6 +67,12 @@ export function rulesMarkdown(rules: readonly Rule[] = RULES): string {
     'The last three columns name the closest check of kube-linter, Polaris and kube-score where one exists; "—" means none of them checks it (most Dapr, Secret, Ingress, NetworkPolicy and cross-object rules).',
     '',
     rulesTable(rules),
+    '',
+    '## Where each data-model rule is enforced',
+    '',
+    'The validation rules of the data model (quoted loosely), and the requirements of the issue that go beyond them, with the policy rules that check them:',
+    '',
+    sourcesList(rules),
     '',
   ].join('\n');
 }

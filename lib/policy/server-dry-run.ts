@@ -61,6 +61,20 @@ function messageOf(err: unknown): string {
   return typeof m === 'string' ? m : String((err as ApiError).message ?? err);
 }
 
+/** The field an API validation message names ("...is invalid: spec.rules[0].host: Invalid value"), as a path. */
+export function fieldPathFromMessage(message: string): (string | number)[] | undefined {
+  const m = /is invalid: ([A-Za-z0-9_.[\]-]+): /.exec(message);
+  if (!m) return undefined;
+  const path: (string | number)[] = [];
+  for (const part of m[1]!.split('.')) {
+    const re = /^([^[\]]+)((?:\[\d+\])*)$/.exec(part);
+    if (!re) return undefined;
+    path.push(re[1]!);
+    for (const idx of re[2]!.matchAll(/\[(\d+)\]/g)) path.push(Number(idx[1]));
+  }
+  return path;
+}
+
 /** Thrown when the cluster cannot be asked at all (network, credentials): nothing was judged. */
 export class DryRunUnavailable extends Error {}
 
@@ -113,7 +127,8 @@ export async function serverDryRun(objects: readonly SourcedObject[], api: DryRu
       const status = statusOf(err);
       let message = messageOf(err);
       if (status === 404 && /dapr\.io/.test(s.object.apiVersion)) message = `the cluster does not serve ${s.object.apiVersion} ${s.object.kind}: the Dapr CRDs are not installed (${message})`;
-      violations.push({ ruleId: SERVER_RULE.id, object: refOf(s.object), file: s.file, line: s.line, message: `the API server rejected it${status ? ` (HTTP ${status})` : ''}: ${message}`, fix: SERVER_RULE.fix, security: false });
+      const path = fieldPathFromMessage(message);
+      violations.push({ ruleId: SERVER_RULE.id, object: refOf(s.object), file: s.file, line: s.line, message: `the API server rejected it${status ? ` (HTTP ${status})` : ''}: ${message}`, fix: SERVER_RULE.fix, security: false, ...(path ? { path } : {}) });
     }
   }
   return { violations, skipped, checked };

@@ -79,7 +79,6 @@ const requestsWithinLimits: Rule = {
   fix: 'Lower the request or raise the limit so that requests <= limits (e.g. cpu 100m/500m, memory 128Mi/256Mi).',
   security: false,
   source: 'Resources: requests <= limits',
-  equivalents: { kubeScore: 'container-resources' },
   check({ objects }) {
     const out: Finding[] = [];
     for (const t of podTemplates(objects)) {

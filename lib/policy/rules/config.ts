@@ -56,7 +56,7 @@ const replicasMin: Rule = {
   fix: 'Set spec.replicas: ${REPLICAS} with REPLICAS a whole number >= 1.',
   security: false,
   source: 'Replica count must be >= 1',
-  equivalents: { polaris: 'deploymentMissingReplicas' },
+  equivalents: { polaris: 'deploymentMissingReplicas (stricter: wants >= 2)', kubeScore: 'deployment-replicas (stricter: wants >= 2)' },
   check({ objects }) {
     const out: Finding[] = [];
     for (const s of ofKind(objects, 'Deployment', 'StatefulSet', 'ReplicaSet')) {
@@ -84,7 +84,7 @@ const imagePullPolicy: Rule = {
   fix: 'Set imagePullPolicy: ${IMAGE_PULL_POLICY} on built images; pulled third-party images use IfNotPresent.',
   security: false,
   source: 'Image pull policy must match environment (Never for local, IfNotPresent for remote registries)',
-  equivalents: { polaris: 'pullPolicyNotAlways', kubeScore: 'container-image-pull-policy' },
+  equivalents: { polaris: 'pullPolicyNotAlways (wants Always everywhere)', kubeScore: 'container-image-pull-policy (wants Always everywhere)' },
   check({ objects, environment }) {
     const allowed: readonly string[] = PULL_POLICIES[environment];
     const out: Finding[] = [];

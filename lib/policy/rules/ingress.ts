@@ -30,7 +30,7 @@ const classNginx: Rule = {
   check: ({ objects }) =>
     ofKind(objects, 'Ingress')
       .filter((s) => s.object.spec?.ingressClassName !== 'nginx')
-      .map((s) => ({ target: s, path: ['spec'], message: `ingressClassName is ${JSON.stringify(s.object.spec?.ingressClassName ?? null)}, not "nginx".` })),
+      .map((s) => ({ target: s, path: s.object.spec?.ingressClassName === undefined ? ['spec'] : ['spec', 'ingressClassName'], message: `ingressClassName is ${JSON.stringify(s.object.spec?.ingressClassName ?? null)}, not "nginx".` })),
 };
 
 const backendExists: Rule = {

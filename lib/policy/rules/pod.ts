@@ -16,6 +16,11 @@ function sourcePath(t: PodTemplate, c: ContainerAt, key: string): (string | numb
   return [...c.path, 'securityContext'];
 }
 
+/** The container's own securityContext field when it is written, else its securityContext. */
+function containerField(c: ContainerAt, key: string): (string | number)[] {
+  return c.container.securityContext?.[key] !== undefined ? [...c.path, 'securityContext', key] : [...c.path, 'securityContext'];
+}
+
 function eachContainer(objects: Parameters<Rule['check']>[0]['objects'], fn: (t: PodTemplate, c: ContainerAt) => Finding | Finding[] | undefined): Finding[] {
   const out: Finding[] = [];
   for (const t of podTemplates(objects)) {
@@ -59,7 +64,7 @@ const noPrivilegeEscalation: Rule = {
       const sc = c.container.securityContext ?? {};
       const out: Finding[] = [];
       if (sc.privileged === true) out.push({ target: t.owner, path: [...c.path, 'securityContext', 'privileged'], message: `container "${c.container.name}" is privileged.` });
-      if (sc.allowPrivilegeEscalation !== false) out.push({ target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" does not set allowPrivilegeEscalation: false (the default allows it).` });
+      if (sc.allowPrivilegeEscalation !== false) out.push({ target: t.owner, path: containerField(c, 'allowPrivilegeEscalation'), message: `container "${c.container.name}" does not set allowPrivilegeEscalation: false (the default allows it).` });
       return out;
     }),
 };
@@ -76,7 +81,7 @@ const readOnlyRootFs: Rule = {
     eachContainer(objects, (t, c) =>
       c.container.securityContext?.readOnlyRootFilesystem === true
         ? undefined
-        : { target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" has a writable root filesystem.` },
+        : { target: t.owner, path: containerField(c, 'readOnlyRootFilesystem'), message: `container "${c.container.name}" has a writable root filesystem.` },
     ),
 };
 
@@ -134,7 +139,7 @@ const dropAllCapabilities: Rule = {
       const caps = c.container.securityContext?.capabilities ?? {};
       const out: Finding[] = [];
       const drop = Array.isArray(caps.drop) ? caps.drop.map(String) : [];
-      if (!drop.includes('ALL')) out.push({ target: t.owner, path: [...c.path, 'securityContext'], message: `container "${c.container.name}" does not drop ALL capabilities.` });
+      if (!drop.includes('ALL')) out.push({ target: t.owner, path: containerField(c, 'capabilities'), message: `container "${c.container.name}" does not drop ALL capabilities.` });
       const extra = (Array.isArray(caps.add) ? caps.add.map(String) : []).filter((x: string) => !ALLOWED_ADDS.includes(x));
       if (extra.length > 0) out.push({ target: t.owner, path: [...c.path, 'securityContext', 'capabilities', 'add'], message: `container "${c.container.name}" adds capabilities ${extra.join(', ')}.` });
       return out;

@@ -26,7 +26,7 @@ const namespaceScoped: Rule = {
   fix: 'Replace the ClusterRole/ClusterRoleBinding with a Role/RoleBinding in the application namespace.',
   security: true,
   source: 'Namespace-scoped only (no ClusterRole for applications)',
-  equivalents: { kubeLinter: 'cluster-admin-role-binding', polaris: 'clusterrolebindingClusterAdmin, rolebindingClusterAdminClusterRole' },
+  equivalents: { kubeLinter: 'cluster-admin-role-binding (cluster-admin only)', polaris: 'clusterrolebindingClusterAdmin, rolebindingClusterAdminClusterRole (cluster-admin only)' },
   check({ objects }) {
     const out: Finding[] = [];
     for (const s of ofKind(objects, 'ClusterRole', 'ClusterRoleBinding')) out.push({ target: s, path: ['kind'], message: `${s.object.kind} grants permissions across the whole cluster.` });

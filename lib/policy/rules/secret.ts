@@ -176,7 +176,7 @@ const noPlaintextCredentials: Rule = {
   fix: 'Replace value: with valueFrom.secretKeyRef {name: todo-secrets, key: ...}.',
   security: true,
   source: 'Secrets: all credentials in Secrets, never plain text (Validation Summary)',
-  equivalents: { polaris: 'sensitiveContainerEnvVar' },
+  equivalents: { kubeLinter: 'env-var-secret', polaris: 'sensitiveContainerEnvVar' },
   check({ objects }) {
     const out: Finding[] = [];
     for (const t of podTemplates(objects)) {

@@ -40,7 +40,7 @@ const targetPortExists: Rule = {
   fix: 'Set targetPort to the containerPort (or its name) the application listens on, and declare it under the container ports.',
   security: false,
   source: 'Target ports must match container ports',
-  equivalents: { kubeLinter: 'invalid-target-ports (names only)' },
+  equivalents: { kubeLinter: 'invalid-target-ports (checks port name syntax only)' },
   check({ objects }) {
     const out: Finding[] = [];
     for (const s of ofKind(objects, 'Service').filter(needsSelector)) {
