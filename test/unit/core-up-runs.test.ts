@@ -61,10 +61,17 @@ function forms(value: string): string[] {
   return [...out];
 }
 
+// Escape sequences of the terminal renderer (colours, cursor moves), removed before searching.
+const ANSI = /\u001b\[[0-9;?]*[ -\/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+
 function assertNoSecrets(output: string, values: string[]): void {
+  // A renderer that wraps long lines could split a value in two; searching the text with all
+  // whitespace and escape sequences removed finds it anyway.
+  const joined = output.replace(ANSI, '').replace(/\s+/g, '');
   for (const value of values) {
     for (const form of forms(value)) {
       assert.not.ok(output.includes(form), `secret form ${JSON.stringify(form)} (of a ${value.length}-character value) appears in the output:\n${output}`);
+      assert.not.ok(joined.includes(form.replace(/\s+/g, '')), `secret form ${JSON.stringify(form)} appears in the output once line breaks are removed:\n${output}`);
     }
   }
 }
@@ -85,15 +92,21 @@ function writeSandboxFiles(files: { devEnv?: string; dotenv?: string }): void {
   if (files.dotenv !== undefined) writeFileSync(path.join(sandbox, '.env'), files.dotenv);
 }
 
-/** Runs scripts/<script> of the sandbox with Node and tsx, as `npm run` does, and collects its output. */
-function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, string>): Promise<Run> {
+/**
+ * Runs scripts/<script> of the sandbox with Node and tsx, as `npm run` does, and collects its
+ * output. With `tty` it runs on a pseudo-terminal (util-linux `script`, 60 columns) so listr2
+ * uses its default renderer, as for a person at a terminal; stdout then carries both streams.
+ */
+function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, string>, options: { tty?: boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, path.join(sandbox, 'scripts', script), ...args], {
-      cwd: sandbox,
-      // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
-      env: { PATH: process.env.PATH ?? '', HOME: sandbox, CI: 'true', NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const argv = [process.execPath, TSX, path.join(sandbox, 'scripts', script), ...args];
+    // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
+    const base = options.tty ? { TERM: 'xterm-256color' } : { CI: 'true', NO_COLOR: '1' };
+    const childEnv = { PATH: process.env.PATH ?? '', HOME: sandbox, ...base, ...env };
+    const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const child = options.tty
+      ? spawn('script', ['-qefc', `stty cols 60 rows 50; exec ${quoted}`, '/dev/null'], { cwd: sandbox, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(argv[0], argv.slice(1), { cwd: sandbox, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
@@ -126,14 +139,26 @@ const UP_ARGS = ['--manifests', MINIMAL, '--skip-images'];
 // ---------------------------------------------------------------------------------------------
 const runs = suite('core: up and down as child processes');
 
+// uvu 0.5.6 swallows an error thrown in a before hook and reports the suite as passed, so a
+// failed set-up is kept and thrown again by every test.
+let setupFailure: unknown;
+
 runs.before(() => {
-  sandbox = mkdtempSync(path.join(tmpdir(), 'todo-deploy-runs-'));
-  cpSync(path.join(MAIN, 'lib'), path.join(sandbox, 'lib'), { recursive: true });
-  cpSync(path.join(MAIN, 'scripts'), path.join(sandbox, 'scripts'), { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json']) copyFileSync(path.join(MAIN, file), path.join(sandbox, file));
-  symlinkSync(path.join(MAIN, 'node_modules'), path.join(sandbox, 'node_modules'), 'dir');
-  mkdirSync(path.join(sandbox, 'env'));
-  copyFileSync(path.join(MAIN, 'env', '.env.example'), path.join(sandbox, 'env', '.env.example'));
+  try {
+    sandbox = mkdtempSync(path.join(tmpdir(), 'todo-deploy-runs-'));
+    cpSync(path.join(MAIN, 'lib'), path.join(sandbox, 'lib'), { recursive: true });
+    cpSync(path.join(MAIN, 'scripts'), path.join(sandbox, 'scripts'), { recursive: true });
+    for (const file of ['package.json', 'tsconfig.json']) copyFileSync(path.join(MAIN, file), path.join(sandbox, file));
+    symlinkSync(path.join(MAIN, 'node_modules'), path.join(sandbox, 'node_modules'), 'dir');
+    mkdirSync(path.join(sandbox, 'env'));
+    copyFileSync(path.join(MAIN, 'env', '.env.example'), path.join(sandbox, 'env', '.env.example'));
+  } catch (err) {
+    setupFailure = err;
+  }
+});
+
+runs.before.each(() => {
+  if (setupFailure !== undefined) throw setupFailure;
 });
 
 runs.after.each(async () => {
@@ -267,6 +292,31 @@ runs('secrets from .env only, embedded dev PostgreSQL: the derived password and 
   assert.match(r.stderr, '(run with --debug for the full trace)');
   assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
   assertNoSecrets(r.output, [OPENAI_API_KEY, BETTER_AUTH_SECRET, password, embeddedUrl]);
+});
+
+runs('on a terminal (listr2\'s default renderer) the echoed Secret leaks no form either', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer({ rejectPlurals: ['secrets'] });
+  const r = await run('up.ts', [...UP_ARGS, '--debug'], { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { tty: true });
+  assert.is(r.code, 1, r.output);
+  assert.match(r.stdout, '\u001b[', 'the terminal renderer drew the task tree');
+  assert.ok(server.requests.some((q) => q.method === 'PATCH' && q.url.includes('/secrets/todo-secrets')), 'the Secret was sent');
+  assert.match(r.output.replace(ANSI, ''), 'The API server rejected Secret/todo/todo-secrets');
+  assert.match(r.output, '[redacted]');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('a manifest with an unknown variable exits 2 naming file and line; no request', async () => {
+  writeSandboxFiles({});
+  const dir = path.join(sandbox, 'bad-manifests');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n  labels:\n    team: ${TEAM}\n');
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('up.ts', ['--manifests', dir, '--skip-images'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 2, r.output);
+  assert.match(r.stderr, 'The manifests have 1 problem(s); nothing was sent to a cluster');
+  assert.match(r.stderr, 'bad-manifests/ns.yaml:6 ${TEAM}: names an unknown variable.');
+  assert.equal(server.requests, []);
 });
 
 runs('the forms checked include the password inside DATABASE_URL, encoded and decoded', () => {
