@@ -241,6 +241,18 @@ runs('down with a bad env/dev.env also exits 2 without a request', async () => {
   assert.equal(server.requests, []);
 });
 
+runs('down with nothing deployed exits 0, says so, and deletes nothing', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer();
+  const r = await run('down.ts', [], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  assert.is(r.code, 0, r.output);
+  assert.match(r.stdout, 'Nothing to remove: nothing managed by todo-deploy is deployed in namespace todo.');
+  const calls = server.requests.map((q) => `${q.method} ${q.url}`);
+  assert.ok(calls.some((c) => c.startsWith('GET /api/v1/namespaces?') && c.includes('fieldSelector=metadata.name%3Dtodo')), calls.join('\n'));
+  assert.equal(server.requests.filter((q) => q.method !== 'GET'), [], 'only reads');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
 runs('--debug against a closed port: exit 1, the unreachable server named, a trace, no secret', async () => {
   writeSandboxFiles({});
   const port = await freePort();
