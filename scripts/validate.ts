@@ -14,10 +14,8 @@ import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifest
 import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
 import { SECRET_KEYS, SECRET_NAME } from '../lib/secrets.ts';
 import { UsageError } from '../lib/errors.ts';
-import { loadKubeConfig, networkCause, unreachableError } from '../lib/kube/client.ts';
-import { FIELD_MANAGER } from '../lib/kube/apply.ts';
 import { RULES, formatJson, formatSarif, formatText, refineLines, rulesMarkdown, runPolicy, type PolicyResult } from '../lib/policy/index.ts';
-import { DryRunUnavailable, SERVER_RULE, serverDryRun } from '../lib/policy/server-dry-run.ts';
+import type { Rule } from '../lib/policy/index.ts';
 
 const OUTPUTS = ['text', 'json', 'sarif'] as const;
 type Output = (typeof OUTPUTS)[number];
@@ -106,7 +104,13 @@ await main<Values>({
     let result: PolicyResult = { ...policy, violations: refineLines(policy.violations, read), exceptions: refineLines(policy.exceptions, read) };
 
     const notes: string[] = [`validated ${dir} for ${config.environment}${embeddedPostgres ? ' (with the embedded PostgreSQL)' : ''}`];
+    const sarifRules: Rule[] = [...RULES];
     if (values.server) {
+      // The Kubernetes client is loaded only here: a plain validate stays quick to start.
+      const { loadKubeConfig, networkCause, unreachableError } = await import('../lib/kube/client.ts');
+      const { FIELD_MANAGER } = await import('../lib/kube/apply.ts');
+      const { DryRunUnavailable, SERVER_RULE, serverDryRun } = await import('../lib/policy/server-dry-run.ts');
+      sarifRules.push(SERVER_RULE);
       const cluster = loadKubeConfig(values.context);
       try {
         const dry = await serverDryRun(objects, cluster.objects, {
@@ -130,7 +134,7 @@ await main<Values>({
 
     const text =
       output === 'json' ? formatJson(result, config.environment)
-      : output === 'sarif' ? formatSarif(result, config.environment, values.server ? [...RULES, SERVER_RULE] : RULES)
+      : output === 'sarif' ? formatSarif(result, config.environment, sarifRules)
       : formatText(result, config.environment);
     process.stdout.write(`${text}\n`);
     // Notes go to stderr so that json and sarif output stay parseable on stdout.
