@@ -42,7 +42,8 @@ export function applyError(cluster: Cluster, object: KubeObject, where: string, 
   if (cause) return unreachableError(cluster, cause);
   const message = apiMessage(err);
   const ref = objectRef(object);
-  if (/resource .* not found|the server could not find the requested resource|no matches for kind/i.test(message) || (statusCode(err) === 404 && object.apiVersion.includes('dapr.io'))) {
+  // "Unrecognized API version and kind" is client-node's own: discovery lists the group but not the kind.
+  if (/resource .* not found|the server could not find the requested resource|no matches for kind|unrecognized api version and kind/i.test(message) || (statusCode(err) === 404 && object.apiVersion.includes('dapr.io'))) {
     return new DeployError(
       `The cluster does not know ${object.apiVersion} ${object.kind} (${ref}, from ${where}). ` +
         (object.apiVersion.startsWith('dapr.io')
