@@ -14,7 +14,7 @@ import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifest
 import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
 import { SECRET_KEYS, SECRET_NAME } from '../lib/secrets.ts';
 import { UsageError } from '../lib/errors.ts';
-import { RULES, formatJson, formatSarif, formatText, refineLines, rulesMarkdown, runPolicy, type PolicyResult } from '../lib/policy/index.ts';
+import { RULES, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, runPolicy, type PolicyResult } from '../lib/policy/index.ts';
 import type { Rule } from '../lib/policy/index.ts';
 
 const OUTPUTS = ['text', 'json', 'sarif'] as const;
@@ -32,7 +32,8 @@ Options:
   --output text|json|sarif  report format (default text); sarif is SARIF 2.1.0 for code scanning
   --server                  also dry-run every object on the current kubeconfig context
   --context NAME            kubeconfig context for --server
-  --list-rules              print the rule table (Markdown) and exit
+  --list-rules              print docs/rules.md (the rule table, Markdown) and exit;
+                            with --readme, the README section between its rules markers
   --debug                   print stack traces on failure
   -h, --help                show this help
 
@@ -50,6 +51,7 @@ interface Values {
   server: boolean;
   context?: string;
   'list-rules': boolean;
+  readme: boolean;
   [key: string]: unknown;
 }
 
@@ -69,10 +71,11 @@ await main<Values>({
     server: { type: 'boolean', default: false },
     context: { type: 'string' },
     'list-rules': { type: 'boolean', default: false },
+    readme: { type: 'boolean', default: false },
   },
   run: async (values, positionals) => {
     if (values['list-rules']) {
-      process.stdout.write(rulesMarkdown());
+      process.stdout.write(values.readme ? `${readmeRulesSection()}\n` : rulesMarkdown());
       return 0;
     }
     if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}. Fix: pass the folder with --manifests <dir>.`);

@@ -5,7 +5,7 @@ export { refineLines } from './locate.ts';
 export { formatText } from './format/text.ts';
 export { formatJson } from './format/json.ts';
 export { formatSarif } from './format/sarif.ts';
-export { rulesMarkdown, rulesTable } from './rules-doc.ts';
+export { rulesMarkdown, rulesTable, readmeRulesSection, withReadmeRules } from './rules-doc.ts';
 export { exceptionAnnotation, EXCEPTION_PREFIX } from './exceptions.ts';
 export { DEFAULT_SECRET_NAME } from './rules/secret.ts';
 export type { PolicyContext, PolicyResult, Violation, ExceptedViolation, Rule, Environment } from './types.ts';

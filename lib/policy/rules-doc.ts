@@ -76,3 +76,25 @@ export function rulesMarkdown(rules: readonly Rule[] = RULES): string {
     '',
   ].join('\n');
 }
+
+export const README_START = '<!-- rules:start -->';
+export const README_END = '<!-- rules:end -->';
+
+/** The README's rule section (between its rules markers): a short intro and the table. */
+export function readmeRulesSection(rules: readonly Rule[] = RULES): string {
+  return [
+    '## Policy rules',
+    '',
+    `\`npm run validate -- [--env dev|prod] [--manifests DIR] [--output text|json|sarif] [--server]\` runs these ${rules.length} rules over the rendered manifests, and \`npm run up\` runs them before it applies anything. Each violation names the object, its file and line, the rule, what is wrong and the fix; exit 0 clean, 1 violations, 2 bad input. An object may except itself from a rule with the annotation \`${EXCEPTION_PREFIX}<entity>.<rule>: "<reason>"\` (a reason is required; security rules cannot be excepted in prod). [docs/rules.md](docs/rules.md) has the details and which data-model rule each enforces.`,
+    '',
+    rulesTable(rules),
+  ].join('\n');
+}
+
+/** Replaces what lies between the README's rules markers; undefined when the markers are missing. */
+export function withReadmeRules(readme: string, rules: readonly Rule[] = RULES): string | undefined {
+  const start = readme.indexOf(README_START);
+  const end = readme.indexOf(README_END);
+  if (start < 0 || end < start) return undefined;
+  return `${readme.slice(0, start + README_START.length)}\n${readmeRulesSection(rules)}\n${readme.slice(end)}`;
+}

@@ -11,7 +11,7 @@ import { loadConfig, type Environment } from '../../lib/config.ts';
 import { manifestFiles, prepareForApply, renderManifests } from '../../lib/manifests.ts';
 import { defaultImageRefs, manifestVars } from '../../lib/plan.ts';
 import { SECRET_KEYS, SECRET_NAME, secretObject } from '../../lib/secrets.ts';
-import { RULES, formatText, rulesMarkdown, runPolicy } from '../../lib/policy/index.ts';
+import { RULES, formatText, rulesMarkdown, runPolicy, withReadmeRules } from '../../lib/policy/index.ts';
 import type { KubeObject, SourcedObject } from '../../lib/types.ts';
 import { CASES } from '../fixtures/policy/cases/index.ts';
 
@@ -119,6 +119,13 @@ test('every rule has at least one refusing and one accepting test case', () => {
 
 test('docs/rules.md is the generated rule table (regenerate: npm run -s validate -- --list-rules > docs/rules.md)', () => {
   assert.fixture(readFileSync(path.join(REPO, 'docs', 'rules.md'), 'utf8'), rulesMarkdown());
+});
+
+test('the README rule section is the generated one (regenerate: npm run -s validate -- --list-rules --readme)', () => {
+  const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+  const expected = withReadmeRules(readme);
+  assert.ok(expected, 'README.md keeps its <!-- rules:start --> and <!-- rules:end --> markers');
+  assert.fixture(readme, expected!);
 });
 
 test.run();
