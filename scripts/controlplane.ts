@@ -7,12 +7,13 @@
 //   npm run controlplane -- env       eval "$(npm run -s controlplane -- env)"
 //   npm run controlplane -- stop
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { cacheRoot, describeVersions, readVersions, startControlPlane } from '../lib/controlplane/index.ts';
+import { describeVersions, readVersions } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
-import { isAlive, stopPids } from '../lib/controlplane/processes.ts';
+import { isAlive } from '../lib/controlplane/processes.ts';
+import { isRunning as running, readState as readStateFile, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
 
 const HELP = `Usage: npm run controlplane -- <command> [options]
 
@@ -37,28 +38,10 @@ Pods on kwok nodes turn Running, then Ready after their longest readinessProbe
 initialDelaySeconds. A pod annotated todo-deploy.test/never-ready: "true" never
 turns Ready.`;
 
-interface State {
-  dir: string;
-  kubeconfig: string;
-  server: string;
-  versions: string;
-  processes: { name: string; pid: number }[];
-  startedAt: string;
-}
-
-const stateFile = join(cacheRoot(), 'state.json');
+const stateFile = stateFilePath();
 
 function readState(): State | undefined {
-  if (!existsSync(stateFile)) return undefined;
-  try {
-    return JSON.parse(readFileSync(stateFile, 'utf8')) as State;
-  } catch {
-    return undefined;
-  }
-}
-
-function running(state: State): boolean {
-  return state.processes.some((p) => isAlive(p.pid));
+  return readStateFile(stateFile);
 }
 
 async function stop(): Promise<number> {
@@ -67,10 +50,7 @@ async function stop(): Promise<number> {
     console.log('The control plane is not running (no state file).');
     return 0;
   }
-  await stopPids(state.processes.map((p) => p.pid));
-  const left = state.processes.filter((p) => isAlive(p.pid));
-  rmSync(state.dir, { recursive: true, force: true });
-  rmSync(stateFile, { force: true });
+  const left = await stopRecorded(state, stateFile);
   if (left.length > 0) {
     console.error(`Could not stop: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}.`);
     return 1;
@@ -100,23 +80,15 @@ async function start(args: string[]): Promise<number> {
   if (previous) rmSync(stateFile, { force: true });
 
   console.log(`Control plane versions: ${describeVersions(readVersions())}`);
-  const plane = await startControlPlane({
-    detached: true,
-    installCrds: crds,
-    ingressStandIn: ingress,
-    nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
-    log: (line) => console.log(line),
-  });
-  mkdirSync(cacheRoot(), { recursive: true });
-  const state: State = {
-    dir: plane.dir,
-    kubeconfig: plane.kubeconfig,
-    server: plane.server,
-    versions: describeVersions(plane.versions),
-    processes: plane.processes,
-    startedAt: new Date().toISOString(),
-  };
-  writeFileSync(stateFile, JSON.stringify(state, null, 2), { mode: 0o600 });
+  const plane = await startDetached(
+    {
+      installCrds: crds,
+      ingressStandIn: ingress,
+      nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
+      log: (line) => console.log(line),
+    },
+    stateFile,
+  );
   console.log(`Control plane running at ${plane.server}; logs in ${join(plane.dir, 'logs')}.`);
   console.log(`Kubeconfig: ${plane.kubeconfig}`);
   console.log(`export KUBECONFIG=${plane.kubeconfig}`);
