@@ -163,6 +163,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const replyFor = (err: unknown): Reply & { headers?: Record<string, string> } => {
     if (err instanceof HttpError) return { status: err.status, body: { error: err.message }, headers: err.headers };
     if (isUnavailable(err)) {
+      db.observe(err);
       log.warn('database unavailable', errorFields(err, 'info'));
       return { status: 503, body: { error: 'database unavailable, try again shortly' } };
     }

@@ -19,6 +19,9 @@ export interface Readiness {
 // 08 connection exception, 53 insufficient resources, 57 operator intervention
 // (e.g. 57P01 admin_shutdown, 57P03 cannot_connect_now).
 const UNAVAILABLE_CLASSES = ['08', '53', '57'];
+// undefined_table: the schema is gone (a database replaced by an empty one, e.g. an
+// embedded dev PostgreSQL restarted without its volume). Not ready until re-migrated.
+const SCHEMA_MISSING = '42P01';
 
 // pg's own messages when a connection breaks or cannot be made.
 const CONNECTION_MESSAGES =
@@ -30,7 +33,7 @@ export function isUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: unknown }).code;
   if (err instanceof pg.DatabaseError) {
-    return typeof code === 'string' && UNAVAILABLE_CLASSES.includes(code.slice(0, 2));
+    return typeof code === 'string' && (code === SCHEMA_MISSING || UNAVAILABLE_CLASSES.includes(code.slice(0, 2)));
   }
   // Socket errors from node:net: ECONNREFUSED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENOTFOUND, ...
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
@@ -86,6 +89,24 @@ export class Database {
     return this.migrating;
   }
 
+  /** Called with a failed query's error: a missing schema is migrated again. */
+  observe(err: unknown): void {
+    if (err instanceof pg.DatabaseError && err.code === SCHEMA_MISSING && this.migrated) {
+      this.migrated = false;
+      this.log.warn('database schema missing, migrating again');
+      this.migrateInBackground();
+    }
+  }
+
+  /**
+   * Like ensureMigrated, but an attempt already in flight (which may have started before
+   * the database came back) does not decide for this caller: after it fails, one more.
+   */
+  private async migratedNow(): Promise<void> {
+    if (this.migrating) await this.migrating.catch(() => undefined);
+    return this.ensureMigrated();
+  }
+
   /** Retries the migration in the background until it succeeds (backoff up to 10 s). */
   migrateInBackground(delayMs = 500): void {
     if (this.closed || this.migrated || !this.pool) return;
@@ -104,9 +125,15 @@ export class Database {
     if (!this.pool) return { ready: false, reason: 'DATABASE_URL is not set' };
     const pool = this.pool;
     const check = async (): Promise<void> => {
-      await this.ensureMigrated();
+      await this.migratedNow();
+      // Reads the migrations table rather than SELECT 1, so a schema that vanished shows.
       // query_timeout per query is supported by pg but missing from its QueryConfig type.
-      await pool.query({ text: 'SELECT 1', query_timeout: this.pingTimeoutMs } as pg.QueryConfig);
+      await pool
+        .query({ text: 'SELECT 1 FROM schema_migrations LIMIT 1', query_timeout: this.pingTimeoutMs } as pg.QueryConfig)
+        .catch((err: unknown) => {
+          this.observe(err);
+          throw err;
+        });
     };
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -127,7 +154,7 @@ export class Database {
   async ready(): Promise<pg.Pool> {
     if (!this.pool) throw new DatabaseUnavailable('DATABASE_URL is not set');
     try {
-      await this.ensureMigrated();
+      await this.migratedNow();
     } catch (err) {
       throw new DatabaseUnavailable(err instanceof Error ? err.message : String(err));
     }

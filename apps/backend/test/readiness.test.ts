@@ -4,6 +4,7 @@
 
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import pg from 'pg';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';
 import type { Service } from '../../../test/support/service.ts';
@@ -88,6 +89,27 @@ readiness('a restart applies no migration twice and keeps the data', async (ctx)
   await second.waitForLine(/"msg":"database schema ready","applied":\[\]/);
   const list = await call<Array<{ title: string }>>(second.url, 'GET', '/api/todos', { user: 'frank' });
   assert.equal(list.body.map((t) => t.title), ['kept']);
+});
+
+readiness('a database that lost its schema is migrated again', async (ctx) => {
+  const backend = await startBackend({ DATABASE_URL: ctx.pg!.url });
+  ctx.backends.push(backend);
+  assert.is((await call(backend.url, 'GET', '/readyz')).status, 200);
+  const client = new pg.Client({ connectionString: ctx.pg!.url });
+  await client.connect();
+  try {
+    // What an embedded PostgreSQL restarted without its volume looks like to the app.
+    await client.query('DROP TABLE todos; DROP TABLE schema_migrations;');
+  } finally {
+    await client.end();
+  }
+  const lost = await call<{ error: string }>(backend.url, 'GET', '/api/todos', { user: 'gus' });
+  assert.is(lost.status, 503);
+  assert.match(lost.body.error, /database unavailable/);
+  assert.is((await call(backend.url, 'GET', '/readyz')).status, 200, 'readiness migrates again');
+  const created = await call(backend.url, 'POST', '/api/todos', { user: 'gus', body: { title: 'after the loss' } });
+  assert.is(created.status, 201);
+  await backend.waitForLine(/"msg":"database schema missing, migrating again"/);
 });
 
 readiness('without DATABASE_URL: alive, not ready, and says why', async (ctx) => {

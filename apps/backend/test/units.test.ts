@@ -55,7 +55,8 @@ units('outages are told apart from bad queries', () => {
   assert.ok(isUnavailable(dbError('08006')), 'connection failure');
   assert.ok(isUnavailable(dbError('53300')), 'too many connections');
   assert.not.ok(isUnavailable(dbError('23505')), 'unique violation is a bug, not an outage');
-  assert.not.ok(isUnavailable(dbError('42P01')), 'undefined table');
+  assert.ok(isUnavailable(dbError('42P01')), 'undefined table: the schema is gone until migrated again');
+  assert.not.ok(isUnavailable(dbError('22P02')), 'invalid input is a bug');
   assert.ok(isUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })));
   assert.ok(isUnavailable(new Error('Connection terminated unexpectedly')));
   assert.ok(isUnavailable(new Error('timeout exceeded when trying to connect')));
