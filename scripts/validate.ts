@@ -14,7 +14,7 @@ import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifest
 import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
 import { SECRET_KEYS, SECRET_NAME } from '../lib/secrets.ts';
 import { UsageError } from '../lib/errors.ts';
-import { RULES, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, runPolicy, type PolicyResult } from '../lib/policy/index.ts';
+import { RULES, checkPolicy, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, type PolicyResult } from '../lib/policy/index.ts';
 import type { Rule } from '../lib/policy/index.ts';
 
 const OUTPUTS = ['text', 'json', 'sarif'] as const;
@@ -96,7 +96,6 @@ await main<Values>({
     if (objects.length === 0) throw new UsageError(`The folder ${dir} holds no Kubernetes objects for the ${config.environment} environment. Fix: point --manifests at a folder of *.yaml manifests.`);
     const files = manifestFiles(dir).map((abs) => label(path.relative(REPO_ROOT, abs) || abs));
 
-    const policy = runPolicy(objects, { environment: config.environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME });
     const read = (file: string) => {
       try {
         return readFileSync(path.resolve(REPO_ROOT, file), 'utf8');
@@ -104,7 +103,7 @@ await main<Values>({
         return undefined;
       }
     };
-    let result: PolicyResult = { ...policy, violations: refineLines(policy.violations, read), exceptions: refineLines(policy.exceptions, read) };
+    let result: PolicyResult = checkPolicy(objects, { environment: config.environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME }, read);
 
     const notes: string[] = [`validated ${dir} for ${config.environment}${embeddedPostgres ? ' (with the embedded PostgreSQL)' : ''}`];
     const sarifRules: Rule[] = [...RULES];
