@@ -133,7 +133,7 @@ export function createApp(deps: AppDeps): RequestListener {
             return { status: 200, body: await chat(deps.openai.client, deps.openai.model, todos, message) };
           } catch (err) {
             if (err instanceof APIError) {
-              log.warn('chat model request failed', { status: err.status ?? null, ...errorFields(err, 'info') });
+              log.warn('chat model request failed', { status: err.status ?? null, ...errorFields(err, log.level) });
               const status = err.status ? `HTTP ${err.status}` : 'no answer';
               throw new HttpError(502, `the chat model request failed (${status}); check OPENAI_API_KEY and the model's availability`);
             }
@@ -164,10 +164,10 @@ export function createApp(deps: AppDeps): RequestListener {
     if (err instanceof HttpError) return { status: err.status, body: { error: err.message }, headers: err.headers };
     if (isUnavailable(err)) {
       db.observe(err);
-      log.warn('database unavailable', errorFields(err, 'info'));
+      log.warn('database unavailable', errorFields(err, log.level));
       return { status: 503, body: { error: 'database unavailable, try again shortly' } };
     }
-    log.error('request failed', errorFields(err, 'debug'));
+    log.error('request failed', errorFields(err, log.level));
     return { status: 500, body: { error: 'internal error' } };
   };
 
@@ -190,7 +190,7 @@ export function createApp(deps: AppDeps): RequestListener {
         sendJson(res, reply.status, reply.body, headers);
       })
       .catch((err: unknown) => {
-        log.error('could not send the response', errorFields(err, 'info'));
+        log.error('could not send the response', errorFields(err, log.level));
         res.destroy();
       });
   };

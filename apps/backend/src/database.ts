@@ -70,7 +70,7 @@ export class Database {
       });
       // An idle client whose server went away emits here; without a listener the
       // process would crash. The pool drops that client by itself.
-      this.pool.on('error', (err) => this.log.warn('idle database connection lost', errorFields(err, 'info')));
+      this.pool.on('error', (err) => this.log.warn('idle database connection lost', errorFields(err, this.log.level)));
     }
   }
 
@@ -111,7 +111,7 @@ export class Database {
   migrateInBackground(delayMs = 500): void {
     if (this.closed || this.migrated || !this.pool) return;
     this.ensureMigrated().catch((err) => {
-      this.log.warn('database not ready, will retry', { ...errorFields(err, 'info'), retryInMs: delayMs });
+      this.log.warn('database not ready, will retry', { ...errorFields(err, this.log.level), retryInMs: delayMs });
       this.retryTimer = setTimeout(() => this.migrateInBackground(Math.min(delayMs * 2, 10_000)), delayMs);
       this.retryTimer.unref();
     });
@@ -143,7 +143,7 @@ export class Database {
       await Promise.race([check(), deadline]);
       return { ready: true };
     } catch (err) {
-      this.log.debug('readiness check failed', errorFields(err, 'info'));
+      this.log.debug('readiness check failed', errorFields(err, this.log.level));
       return { ready: false, reason: this.migrated ? 'database unreachable' : 'database unreachable or schema not migrated yet' };
     } finally {
       clearTimeout(timer);

@@ -48,7 +48,7 @@ export function daprEvents(daprHttpPort: number, log: Logger, timeoutMs = 1000):
       if (!res.ok) log.warn('event not published', { topic: TOPIC, action: event.action, status: res.status });
       else log.debug('event published', { topic: TOPIC, action: event.action });
     } catch (err) {
-      log.warn('event not published', { topic: TOPIC, action: event.action, ...errorFields(err, 'info') });
+      log.warn('event not published', { topic: TOPIC, action: event.action, ...errorFields(err, log.level) });
     }
   };
 

@@ -49,7 +49,7 @@ function main(): void {
   );
 
   server.on('error', (err) => {
-    log.error('server error', errorFields(err, config.logLevel));
+    log.error('server error', errorFields(err, log.level));
     process.exit(1);
   });
 
@@ -80,7 +80,7 @@ function main(): void {
         log.info('stopped');
         process.exit(0);
       } catch (err) {
-        log.error('error while stopping', errorFields(err, config.logLevel));
+        log.error('error while stopping', errorFields(err, log.level));
         process.exit(1);
       }
     });

@@ -95,7 +95,7 @@ export function createApp(deps: AppDeps): RequestListener {
     };
 
     route().catch((err: unknown) => {
-      log.error('request failed', errorFields(err, 'debug'));
+      log.error('request failed', errorFields(err, log.level));
       if (!res.headersSent) rpcError(res, 500, -32603, 'Internal server error');
       else res.destroy();
     });

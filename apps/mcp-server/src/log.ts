@@ -9,6 +9,8 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 export type Fields = Record<string, unknown>;
 
 export interface Logger {
+  /** The configured level; errorFields(err, log.level) adds stacks only at debug. */
+  readonly level: Level;
   debug(msg: string, fields?: Fields): void;
   info(msg: string, fields?: Fields): void;
   warn(msg: string, fields?: Fields): void;
@@ -47,6 +49,7 @@ export function createLogger(
     write(redact(line, secrets));
   };
   return {
+    level,
     debug: (msg, fields) => emit('debug', msg, fields),
     info: (msg, fields) => emit('info', msg, fields),
     warn: (msg, fields) => emit('warn', msg, fields),

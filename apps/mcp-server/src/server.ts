@@ -34,7 +34,7 @@ function main(): void {
   );
 
   server.on('error', (err) => {
-    log.error('server error', errorFields(err, config.logLevel));
+    log.error('server error', errorFields(err, log.level));
     process.exit(1);
   });
 
