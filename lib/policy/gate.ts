@@ -3,8 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourcedObject } from '../types.ts';
-import { runPolicy } from './engine.ts';
-import { refineLines } from './locate.ts';
+import { checkPolicy } from './index.ts';
 import type { Environment, PolicyResult } from './types.ts';
 import { SECRET_KEYS, SECRET_NAME } from '../secrets.ts';
 
@@ -17,8 +16,8 @@ export interface GateInput {
   root: string;
 }
 
+/** The gate with the pipeline's own Secret as context, reading files relative to `root`. */
 export function policyGate(input: GateInput): PolicyResult {
-  const result = runPolicy(input.objects, { environment: input.environment, manifestFiles: input.files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME });
   const read = (file: string) => {
     try {
       return readFileSync(path.resolve(input.root, file), 'utf8');
@@ -26,5 +25,5 @@ export function policyGate(input: GateInput): PolicyResult {
       return undefined;
     }
   };
-  return { ...result, violations: refineLines(result.violations, read), exceptions: refineLines(result.exceptions, read) };
+  return checkPolicy(input.objects, { environment: input.environment, manifestFiles: input.files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME }, read);
 }
