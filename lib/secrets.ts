@@ -123,11 +123,14 @@ const MIN_REDACTABLE = 4;
 
 /** Every form a secret value can take on its way out: as is, base64 (Secret data), URL-encoded, JSON-escaped. */
 export function secretForms(value: string): string[] {
+  const once = JSON.stringify(value).slice(1, -1);
   const forms = new Set<string>([
     value,
     Buffer.from(value, 'utf8').toString('base64'),
     encodeURIComponent(value),
-    JSON.stringify(value).slice(1, -1),
+    once,
+    // Escaped twice: client-node quotes a JSON Status body inside its error message (--debug).
+    JSON.stringify(once).slice(1, -1),
   ]);
   // The password inside a connection string is printed on its own by some clients.
   try {
