@@ -161,12 +161,16 @@ const redaction = suite('secrets: redaction');
 redaction('the raw value, base64, URL-encoded and JSON-escaped forms are all replaced', () => {
   const value = 'p@ss "word"/with+chars\\and=more';
   const redact = createRedactor([value]);
-  const forms = [value, b64(value), encodeURIComponent(value), JSON.stringify(value).slice(1, -1)];
+  const once = JSON.stringify(value).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1); // a JSON body quoted inside an error message
+  const forms = [value, b64(value), encodeURIComponent(value), once, twice];
   for (const form of forms) {
     const text = `before ${form} after`;
     assert.is(redact(text), `before ${REDACTED} after`, `form ${form}`);
   }
   assert.is(redact(JSON.stringify({ data: { key: b64(value) } })), JSON.stringify({ data: { key: REDACTED } }));
+  const status = JSON.stringify({ message: `invalid value ${value}` });
+  assert.is(redact(`Body: ${JSON.stringify(status)}`), `Body: ${JSON.stringify(JSON.stringify({ message: `invalid value ${REDACTED}` }))}`);
 });
 
 redaction('the password inside a connection string is redacted on its own, encoded and decoded', () => {
