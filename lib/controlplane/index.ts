@@ -139,6 +139,17 @@ function installHooks(): void {
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  try {
+    return await startOnce(options);
+  } catch (err) {
+    // A free port is only free until someone else binds it; that race is worth one retry.
+    if (!/address already in use/i.test((err as Error).message)) throw err;
+    options.log?.('control plane: a port was taken meanwhile; starting again with new ports');
+    return startOnce(options);
+  }
+}
+
+async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const log = options.log ?? (() => {});
   const deadline = options.stepDeadlineMs ?? 60_000;
   const versions = readVersions();
@@ -183,10 +194,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return stopping;
     },
   };
-  if (!options.detached) {
-    live.add(entry);
-    installHooks();
-  }
+  // Until it is up, a signal or an exit tears the plane down in every mode; once up, a
+  // detached plane is left running on purpose.
+  live.add(entry);
+  installHooks();
 
   const start = (name: string, args: string[]) => {
     const c = startComponent(name, bin(name), args, layout.logDir);
@@ -253,6 +264,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       log('control plane: ingress stand-in watching Ingresses of class nginx');
     }
 
+    if (options.detached) live.delete(entry);
     return {
       kubeconfig: layout.kubeconfigs.admin,
       server: layout.server,
