@@ -29,7 +29,9 @@ const DATABASE_URL = 'postgresql://todo_app:Zq9%40Kx%2Fpw-77ab-redact@db.example
 const DB_PASSWORD_ENCODED = 'Zq9%40Kx%2Fpw-77ab-redact';
 const DB_PASSWORD = 'Zq9@Kx/pw-77ab-redact';
 const OPENAI_API_KEY = 'sk-test-0p3nA1-key-must-not-leak-4f3e2d1c';
-const BETTER_AUTH_SECRET = 'auth+secret/that=must-never-leak-0123456789';
+// A quote and a backslash: JSON escapes them, once in a Status body and again when client-node
+// puts that body into its error message (the --debug trace).
+const BETTER_AUTH_SECRET = 'auth+secret/that="must"\\never-leak-0123456789';
 
 const DEV_ENV = [
   'NAMESPACE=todo',
@@ -46,9 +48,16 @@ const DEV_ENV = [
 
 const SECRET_ENV = { DATABASE_URL, OPENAI_API_KEY, BETTER_AUTH_SECRET };
 
+/** JSON string escaping without the quotes, applied `times` times over. */
+function jsonEscaped(value: string, times: number): string {
+  let out = value;
+  for (let i = 0; i < times; i++) out = JSON.stringify(out).slice(1, -1);
+  return out;
+}
+
 /** Every form in which a value could leak, computed here independently of lib/secrets. */
 function forms(value: string): string[] {
-  const out = new Set([value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value)]);
+  const out = new Set([value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value), jsonEscaped(value, 1), jsonEscaped(value, 2)]);
   try {
     const url = new URL(value);
     if (url.password) {
