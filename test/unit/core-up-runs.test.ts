@@ -10,7 +10,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -135,15 +136,20 @@ function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, st
   });
 }
 
-async function fakeServer(options?: { rejectPlurals?: string[] }): Promise<{ server: FakeApiServer; kubeconfig: string }> {
-  const server = await startFakeApiServer(options);
+// What a cluster ready for the stack holds before `up` (an ingress class, a Dapr control plane),
+// so a run gets past the cluster checks to the stages.
+const READY_CLUSTER = parseAllDocuments(readFileSync(path.resolve(here, '../fixtures/core/ready-cluster.yaml'), 'utf8')).map((d) => d.toJS());
+
+async function fakeServer(options: { rejectPlurals?: string[] } = {}): Promise<{ server: FakeApiServer; kubeconfig: string }> {
+  const server = await startFakeApiServer({ ...options, seed: READY_CLUSTER });
   cleanups.push(() => server.close());
   const kubeconfig = path.join(sandbox, `kubeconfig-${path.basename(server.url.replace(/[:/]/g, '-'))}`);
   server.writeKubeconfig(kubeconfig);
   return { server, kubeconfig };
 }
 
-const UP_ARGS = ['--manifests', MINIMAL, '--skip-images'];
+// --cluster current: the kubeconfig's context (KUBECONFIG), whatever the environment's default provider.
+const UP_ARGS = ['--cluster', 'current', '--manifests', MINIMAL, '--skip-images'];
 
 // ---------------------------------------------------------------------------------------------
 const runs = suite('core: up and down as child processes');
@@ -244,7 +250,7 @@ runs('a bad .env exits 2 naming each key and env/.env.example; no request; the s
 runs('down with a bad env/dev.env also exits 2 without a request', async () => {
   writeSandboxFiles({ devEnv: DEV_ENV.replace('NAMESPACE=todo', 'NAMESPACE=-todo') });
   const { server, kubeconfig } = await fakeServer();
-  const r = await run('down.ts', [], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  const r = await run('down.ts', ['--cluster', 'current'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
   assert.is(r.code, 2, r.output);
   assert.match(r.stderr, 'env/dev.env NAMESPACE: "-todo" is not a DNS label.');
   assert.equal(server.requests, []);
@@ -253,7 +259,7 @@ runs('down with a bad env/dev.env also exits 2 without a request', async () => {
 runs('down with nothing deployed exits 0, says so, and deletes nothing', async () => {
   writeSandboxFiles({});
   const { server, kubeconfig } = await fakeServer();
-  const r = await run('down.ts', [], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  const r = await run('down.ts', ['--cluster', 'current'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
   assert.is(r.code, 0, r.output);
   assert.match(r.stdout, 'Nothing to remove: nothing managed by todo-deploy is deployed in namespace todo.');
   const calls = server.requests.map((q) => `${q.method} ${q.url}`);
@@ -333,7 +339,7 @@ runs('a manifest with an unknown variable exits 2 naming file and line; no reque
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${NAMESPACE}\n  labels:\n    team: ${TEAM}\n');
   const { server, kubeconfig } = await fakeServer();
-  const r = await run('up.ts', ['--manifests', dir, '--skip-images'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
+  const r = await run('up.ts', ['--cluster', 'current', '--manifests', dir, '--skip-images'], { KUBECONFIG: kubeconfig, ...SECRET_ENV });
   assert.is(r.code, 2, r.output);
   assert.match(r.stderr, 'The manifests have 1 problem(s); nothing was sent to a cluster');
   assert.match(r.stderr, 'bad-manifests/ns.yaml:6 ${TEAM}: names an unknown variable.');
