@@ -10,7 +10,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -86,6 +86,26 @@ function assertNoSecrets(output: string, values: string[]): void {
   }
 }
 
+// What the test itself put in the sandbox; everything else there was written by a run.
+const SANDBOX_OWN = new Set(['lib', 'scripts', 'node_modules', 'env', 'package.json', 'tsconfig.json', '.env', 'bad-manifests']);
+
+/** Files a run left in the sandbox (its HOME and TMPDIR): none may hold a secret form. */
+function assertNoSecretsInFiles(values: string[]): void {
+  const walk = (dir: string, top: boolean): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      if (top && (SANDBOX_OWN.has(entry.name) || entry.name.startsWith('kubeconfig-'))) return [];
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return walk(full, false);
+      return entry.isFile() ? [full] : [];
+    });
+  for (const file of walk(sandbox, true)) {
+    const text = readFileSync(file, 'utf8');
+    for (const value of values) {
+      for (const form of forms(value)) assert.not.ok(text.includes(form), `secret form ${JSON.stringify(form)} written to ${path.relative(sandbox, file)}`);
+    }
+  }
+}
+
 interface Run {
   code: number | null;
   stdout: string;
@@ -112,7 +132,7 @@ function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, st
     const argv = [process.execPath, TSX, path.join(sandbox, 'scripts', script), ...args];
     // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
     const base = options.tty ? { TERM: 'xterm-256color' } : { CI: 'true', NO_COLOR: '1' };
-    const childEnv = { PATH: process.env.PATH ?? '', HOME: sandbox, ...base, ...env };
+    const childEnv = { PATH: process.env.PATH ?? '', HOME: sandbox, TMPDIR: path.join(sandbox, 'tmp'), ...base, ...env };
     const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
     const child = options.tty
       ? spawn('script', ['-qefc', `stty cols 60 rows 50; exec ${quoted}`, '/dev/null'], { cwd: sandbox, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -167,6 +187,7 @@ runs.before(() => {
     symlinkSync(path.join(MAIN, 'node_modules'), path.join(sandbox, 'node_modules'), 'dir');
     mkdirSync(path.join(sandbox, 'env'));
     copyFileSync(path.join(MAIN, 'env', '.env.example'), path.join(sandbox, 'env', '.env.example'));
+    mkdirSync(path.join(sandbox, 'tmp'));
   } catch (err) {
     setupFailure = err;
   }
@@ -302,6 +323,7 @@ runs('--debug with an API server that echoes the rejected Secret back: exit 1, e
   assert.match(r.stderr, 'Caused by: ', '--debug shows the cause chain');
   assert.match(r.output, '[redacted]', 'the echoed values were there and were replaced');
   assertNoSecrets(r.output, Object.values(SECRET_ENV));
+  assertNoSecretsInFiles(Object.values(SECRET_ENV));
 });
 
 runs('secrets from .env only, embedded dev PostgreSQL: the derived password and URL are redacted too', async () => {
@@ -319,6 +341,7 @@ runs('secrets from .env only, embedded dev PostgreSQL: the derived password and 
   assert.match(r.stderr, '(run with --debug for the full trace)');
   assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
   assertNoSecrets(r.output, [OPENAI_API_KEY, BETTER_AUTH_SECRET, password, embeddedUrl]);
+  assertNoSecretsInFiles([OPENAI_API_KEY, BETTER_AUTH_SECRET, password, embeddedUrl]);
 });
 
 runs('on a terminal (listr2\'s default renderer) the echoed Secret leaks no form either', async () => {
