@@ -61,7 +61,7 @@ flags('one string option per setting, named as the configuration says', () => {
   for (const option of Object.values(SETTING_OPTIONS)) assert.is(option.type, 'string');
   assert.is(SETTING_FLAGS.READY_TIMEOUT, '--timeout');
   assert.is(DEPLOY_OPTIONS.env.default, 'dev');
-  assert.is(DEPLOY_OPTIONS.cluster.default, 'current');
+  assert.is(DEPLOY_OPTIONS.cluster.type, 'string');
   assert.is(DEPLOY_OPTIONS.debug.type, 'boolean');
 });
 
@@ -71,16 +71,16 @@ flags('settingFlags keeps only the settings given, keyed by setting', () => {
   assert.equal(settingFlags({}), {});
 });
 
-flags('--cluster current is accepted; another provider is refused as a usage error naming it', () => {
+flags('--cluster current is accepted; an unknown provider is refused as a usage error naming it', () => {
   checkCluster('current');
   let err: unknown;
   try {
-    checkCluster('minikube');
+    checkCluster('nomad');
   } catch (e) {
     err = e;
   }
   assert.instance(err, UsageError);
-  assert.match((err as Error).message, 'Unknown cluster provider "minikube" given to --cluster');
+  assert.match((err as Error).message, 'Unknown cluster provider "nomad" given to --cluster');
 });
 
 flags.run();
