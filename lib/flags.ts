@@ -1,15 +1,17 @@
 // Flags shared by the scripts, and the mapping from setting flags to configuration keys.
 import { SETTING_FLAGS, SETTING_KEYS, type SettingKey } from './config.ts';
 import { COMMON_OPTIONS, type Options } from './cli.ts';
-import { UsageError } from './errors.ts';
+import { parseProviderName } from './cluster/index.ts';
+import type { ProviderName } from './cluster/provider.ts';
 
 /** One string option per configuration setting (--namespace, --replicas, --timeout, ...). */
 export const SETTING_OPTIONS: Options = Object.fromEntries(
   SETTING_KEYS.map((key) => [SETTING_FLAGS[key].slice(2), { type: 'string' as const }]),
 );
 
+// No default for --cluster: it depends on --env (minikube for dev, current for prod).
 export const CLUSTER_OPTIONS = {
-  cluster: { type: 'string', default: 'current' },
+  cluster: { type: 'string' },
   context: { type: 'string' },
 } satisfies Options;
 
@@ -36,15 +38,19 @@ export const SETTING_HELP = `Settings (override env/<env>.env and .env):
   --image-tag TAG             tag used with --skip-images (semver or commit SHA, never latest)
   --timeout SECONDS           deadline of each readiness gate (READY_TIMEOUT)`;
 
-export const CLUSTER_HELP = `Cluster:
-  --cluster current           the current kubeconfig context (KUBECONFIG honoured)
-  --context NAME              use this kubeconfig context instead of the current one`;
+export const CLUSTER_HELP = `Cluster (default: minikube for --env dev, current for --env prod):
+  --cluster minikube          a minikube profile (MINIKUBE_PROFILE, default todo), started when not
+                              running with the docker driver, MINIKUBE_CPUS and MINIKUBE_MEMORY
+  --cluster kind              a kind cluster (KIND_CLUSTER, default todo), created when missing,
+                              with ports 80/443 on this machine and ingress-nginx installed
+  --cluster current           the current kubeconfig context (KUBECONFIG honoured), used as it is
+  --cluster sandbox           the project's own control plane on loopback (no Docker needed):
+                              a real API server, but pods are simulated and nothing serves traffic
+  --context NAME              with --cluster current: use this kubeconfig context`;
 
-/** Only the current-context provider exists so far; the others are refused plainly. */
-export function checkCluster(value: unknown): void {
-  if (value !== 'current') {
-    throw new UsageError(`Unknown cluster provider "${String(value)}" given to --cluster. Fix: use --cluster current (the current kubeconfig context; set KUBECONFIG or --context to choose it).`);
-  }
+/** Checks --cluster; undefined means the environment's default provider. */
+export function checkCluster(value: unknown): ProviderName | undefined {
+  return parseProviderName(value);
 }
 
 /** An AbortSignal that fires on Ctrl-C or SIGTERM, so watches stop and the run ends with a sentence. */

@@ -4,6 +4,7 @@
 //   2. connect to the cluster
 //   3. find the objects todo-deploy created (managed-by label)
 //   4. stages 10..1: delete, wait until gone; the namespace last, until it finished terminating
+//   5. with --purge: delete the minikube profile / kind cluster `up` created, or stop the sandbox
 import { chalk } from 'zx';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
@@ -20,6 +21,8 @@ succeeds.
 
 Options:
   --env dev|prod              environment (default dev): which namespace to clear
+  --purge                     then delete the minikube profile or kind cluster that \`up\` created
+                              (one it did not create is kept), or stop the sandbox
   --debug                     print stack traces on failure
   -h, --help                  show this help
 
@@ -32,17 +35,27 @@ Exit codes: 0 removed (or nothing to remove), 1 the teardown failed, 2 bad input
 await main<Record<string, any>>({
   name: 'down',
   usage,
-  options: DEPLOY_OPTIONS,
+  options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false } },
   run: async (values) => {
-    checkCluster(values.cluster);
+    const clusterProvider = checkCluster(values.cluster);
     const started = Date.now();
-    const ctx = await runDown({ env: values.env, repoRoot: REPO_ROOT, context: values.context, flags: settingFlags(values), signal: interruptSignal() });
+    const ctx = await runDown({
+      env: values.env,
+      repoRoot: REPO_ROOT,
+      clusterProvider,
+      purge: values.purge,
+      context: values.context,
+      flags: settingFlags(values),
+      signal: interruptSignal(),
+    });
     const removed = [...ctx.found.values()].reduce((n, l) => n + l.length, 0);
+    const purged = ctx.purged ? ` Purge: ${ctx.purged}.` : '';
     if (removed === 0) {
-      console.log(chalk.green(`\n✔ Nothing to remove: nothing managed by todo-deploy is deployed in namespace ${ctx.config!.namespace}.`));
+      const why = ctx.absent ? `${ctx.absent}` : `nothing managed by todo-deploy is deployed in namespace ${ctx.config!.namespace}`;
+      console.log(chalk.green(`\n✔ Nothing to remove: ${why}.${purged}`));
       return;
     }
-    console.log(`\n${timingSummary('Stage durations:', ctx.timings, Date.now() - started)}`);
-    console.log(chalk.green(`\n✔ Removed ${removed} object(s); namespace ${ctx.config!.namespace} is gone.`));
+    console.log(`\n${timingSummary('Durations:', ctx.timings, Date.now() - started)}`);
+    console.log(chalk.green(`\n✔ Removed ${removed} object(s); namespace ${ctx.config!.namespace} is gone.${purged}`));
   },
 });

@@ -2,15 +2,22 @@
 // npm run up: from configuration to a running Todo stack, stage by stage.
 //   1. configuration and secrets     (env/<env>.env, .env, flags; nothing touches the cluster on error)
 //   2. render manifests               (manifests/*.yaml with ${VAR} from the configuration)
-//   3. connect to the cluster         (kubeconfig context; unreachable -> clear error)
-//   4. build and load images
-//   5. stages 1..10 of the creation order, each applied together and gated
+//   3. the cluster                    (--cluster: minikube/kind started or created when needed,
+//                                      current used as it is, sandbox started; unreachable -> clear error)
+//   4. the ingress controller         (installed or checked, and ready before any Ingress)
+//   5. the Dapr control plane         (installed with helm or the Dapr CLI when missing, then ready)
+//   6. build and load images
+//   7. stages 1..10 of the creation order, each applied together and gated
+//   8. the URL, and the hosts-file line when the domain does not resolve to the ingress
+import { createInterface } from 'node:readline/promises';
 import { chalk } from 'zx';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 import { runUp } from '../lib/tasks/up.ts';
 import { timingSummary } from '../lib/tasks/render.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
+import { hostsAdvice, hostsFilePath, writeHostsLine } from '../lib/cluster/hosts.ts';
+import { UsageError } from '../lib/errors.ts';
 
 const usage = `Usage: npm run up -- [options]
 
@@ -23,6 +30,9 @@ Options:
   --env dev|prod              environment (default dev): reads env/<env>.env, then .env
   --manifests DIR             manifest folder (default manifests)
   --skip-images               do not build or load images; use IMAGE_TAG (or --image-tag)
+  --write-hosts               when the domain does not resolve to the ingress address, add the
+                              line to the hosts file, after asking (needs a terminal, or --yes)
+  --yes                       answer yes to the --write-hosts question
   --debug                     print stack traces on failure (secrets stay redacted)
   -h, --help                  show this help
 
@@ -32,24 +42,68 @@ ${SETTING_HELP}
 
 Exit codes: 0 deployed, 1 the deployment failed, 2 bad input or usage (nothing applied).`;
 
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
 await main<Record<string, any>>({
   name: 'up',
   usage,
-  options: { ...DEPLOY_OPTIONS, manifests: { type: 'string', default: DEFAULT_MANIFESTS_DIR }, 'skip-images': { type: 'boolean', default: false } },
+  options: {
+    ...DEPLOY_OPTIONS,
+    manifests: { type: 'string', default: DEFAULT_MANIFESTS_DIR },
+    'skip-images': { type: 'boolean', default: false },
+    'write-hosts': { type: 'boolean', default: false },
+    yes: { type: 'boolean', default: false },
+  },
   run: async (values) => {
-    checkCluster(values.cluster);
+    const clusterProvider = checkCluster(values.cluster);
+    // Refused before anything runs: after a deployment is too late to find out.
+    if (values['write-hosts'] && !values.yes && !process.stdin.isTTY) {
+      throw new UsageError('--write-hosts asks before it changes the hosts file, and there is no terminal to ask on. Fix: add --yes to answer yes, or drop --write-hosts and add the line `up` prints yourself.');
+    }
     const started = Date.now();
     const ctx = await runUp({
       env: values.env,
       repoRoot: REPO_ROOT,
       manifestsDir: values.manifests,
+      clusterProvider,
       context: values.context,
       skipImages: values['skip-images'],
       flags: settingFlags(values),
       signal: interruptSignal(),
     });
     const total = Date.now() - started;
-    console.log(`\n${timingSummary('Stage durations:', ctx.timings, total)}`);
-    console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: http://${ctx.config!.domain}/`));
+    console.log(`\n${timingSummary('Durations:', ctx.timings, total)}`);
+    const domain = ctx.config!.domain;
+    const address = ctx.address!;
+    if (!address.serves) {
+      console.log(chalk.green(`\n✔ Every stage passed in namespace ${ctx.config!.namespace} (sandbox).`));
+      if (address.hint) console.log(address.hint);
+      return;
+    }
+    const advice = await hostsAdvice(domain, address.ingress);
+    console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: ${advice.url}`));
+    if (address.hint) console.log(address.hint);
+    if (advice.note) console.log(advice.note);
+    if (!advice.line) return;
+    const file = process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath();
+    console.log(`${domain} does not resolve to ${address.ingress}. Add this line to ${file}:\n  ${advice.line}`);
+    if (!values['write-hosts']) {
+      console.log('(or run up with --write-hosts to add it)');
+      return;
+    }
+    if (!values.yes && !(await confirm(`Add "${advice.line}" to ${file}? [y/N] `))) {
+      console.log(`${file} not changed.`);
+      return;
+    }
+    const changed = writeHostsLine(file, address.ingress!, domain);
+    console.log(changed ? `Added "${advice.line}" to ${file}.` : `${file} already maps ${domain} to ${address.ingress}.`);
   },
 });

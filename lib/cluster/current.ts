@@ -1,9 +1,13 @@
-// The `current` provider: the cluster of the current kubeconfig context, used as it is.
-// This module holds its image step; starting nothing, the ingress check and the address are
-// completed with the other providers (issue 6).
+// The `current` provider: the cluster of the current kubeconfig context (KUBECONFIG and
+// --context honoured), used as it is: nothing is started or installed for ingress. A missing
+// ingress controller is reported with the fix; images are pushed to REGISTRY in prod.
 import { docker } from '../images/docker.ts';
 import type { ComponentKey, ImageRefs } from '../images/build.ts';
-import type { ClusterContext, ClusterProvider } from './provider.ts';
+import { DeployError } from '../errors.ts';
+import { listObjects } from '../kube/apply.ts';
+import type { Cluster } from '../kube/client.ts';
+import { getIngressClass, getIngressController, INGRESS_NGINX, ingressControllerReady, waitForIngressController } from './ingress.ts';
+import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
 
 /**
  * True when the first path component of a ref names a registry host (it has a dot or a port,
@@ -71,14 +75,55 @@ export async function loadImagesCurrent(refs: ImageRefs, ctx: ClusterContext): P
   return plan.targets;
 }
 
+/** The first address an Ingress controller published for an Ingress of the namespace. */
+export async function publishedAddress(cluster: Cluster, namespace: string): Promise<string | undefined> {
+  const list = await listObjects(cluster, 'networking.k8s.io/v1', 'Ingress', namespace);
+  for (const ing of list?.items ?? []) {
+    const first = (ing.status?.loadBalancer?.ingress ?? [])[0] as { ip?: string; hostname?: string } | undefined;
+    if (first?.ip || first?.hostname) return first.ip ?? first.hostname;
+  }
+  return undefined;
+}
+
+export const NO_INGRESS_FIX =
+  'install ingress-nginx: `helm upgrade --install ingress-nginx ingress-nginx --repo https://kubernetes.github.io/ingress-nginx --namespace ingress-nginx --create-namespace` ' +
+  '(on minikube: `minikube addons enable ingress`), or use --cluster minikube or --cluster kind, which install it themselves.';
+
 export const currentProvider: ClusterProvider = {
   name: 'current',
+
   // The current context is used as it is: there is nothing to start.
-  async ensureCluster() {},
-  // The ingress controller check comes with the other providers (issue 6).
-  async ensureIngress() {},
+  async ensureCluster(ctx) {
+    return { context: ctx.kubeContext, summary: ctx.kubeContext ? `context ${ctx.kubeContext}` : 'current context' };
+  },
+
+  async findCluster(ctx) {
+    return { context: ctx.kubeContext, summary: ctx.kubeContext ? `context ${ctx.kubeContext}` : 'current context' };
+  },
+
+  async ensureIngress(cluster, ctx) {
+    const controller = await getIngressController(cluster);
+    if (controller) {
+      if (!(await ingressControllerReady(cluster))) {
+        await waitForIngressController(cluster, ctx, `check its pods: \`kubectl -n ${INGRESS_NGINX.namespace} get pods\`.`);
+      }
+      return `Ingress controller: ingress-nginx available in ${INGRESS_NGINX.namespace}`;
+    }
+    const cls = await getIngressClass(cluster);
+    if (cls) return `Ingress controller: IngressClass ${INGRESS_NGINX.className} (controller ${cls.spec?.controller ?? 'unknown'})`;
+    throw new DeployError(
+      `The cluster of context "${cluster.context}" has no ingress controller for class ${INGRESS_NGINX.className}: no IngressClass ${INGRESS_NGINX.className} and no ` +
+        `Deployment ${INGRESS_NGINX.namespace}/${INGRESS_NGINX.deployment}. The Ingress would never get an address, so nothing was applied. Fix: ${NO_INGRESS_FIX}`,
+    );
+  },
+
   loadImages: loadImagesCurrent,
-  async address() {
-    return {};
+
+  async address(cluster, _ctx, namespace): Promise<ClusterAddress> {
+    return { ingress: await publishedAddress(cluster, namespace), serves: true };
+  },
+
+  async purge() {
+    return 'the current context\'s cluster is not todo-deploy\'s to delete: nothing purged';
   },
 };

@@ -1,13 +1,16 @@
-// The cluster provider interface: what `up` needs from wherever the cluster comes from
-// (minikube, kind, the current kubeconfig context, the project's sandbox control plane).
-// `up` calls the four steps in this order: ensureCluster, ensureIngress, (build images),
-// loadImages, and after the stages, address. Each step is idempotent: running it against a
-// cluster that is already in the wanted state changes nothing.
+// The cluster provider interface: what `up` and `down` need from wherever the cluster comes
+// from (minikube, kind, the current kubeconfig context, the project's sandbox control plane).
+// `up` calls: ensureCluster, ensureIngress, (the Dapr step), (build images), loadImages, and
+// after the stages, address. `down` calls findCluster, and purge with --purge. Each step is
+// idempotent: against a cluster already in the wanted state it changes nothing.
 import type { Environment } from '../config.ts';
 import type { ImageRefs } from '../images/build.ts';
 import type { Redact } from '../images/docker.ts';
+import type { Cluster } from '../kube/client.ts';
+import type { ToolName } from './tools.ts';
 
-export type ProviderName = 'minikube' | 'kind' | 'current' | 'sandbox';
+export const PROVIDER_NAMES = ['minikube', 'kind', 'current', 'sandbox'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface ClusterContext {
   environment: Environment;
@@ -24,22 +27,42 @@ export interface ClusterContext {
   /** lib/secrets' redaction, applied to every tool output a provider shows. */
   redact: Redact;
   signal?: AbortSignal;
+  /** How long a wait (ingress controller, Dapr) may take, in seconds (default 300). */
+  timeoutSeconds?: number;
+}
+
+/** Which cluster the rest of the run talks to, once the provider has made sure it runs. */
+export interface ClusterTarget {
+  /** kubeconfig context to use; undefined: --context, else the current context. */
+  context?: string;
+  /** kubeconfig file for this run (sandbox); undefined: KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  /** What the provider found or did, for the task title ("minikube profile todo: started"). */
+  summary: string;
 }
 
 /** How the user reaches the app once it is up. */
 export interface ClusterAddress {
-  /** The ingress address (an IP or host name), when the provider knows it. */
+  /** The ingress address (an IP or host name) the domain must resolve to, when known. */
   ingress?: string;
-  /** A sentence for the user when there is something to do (hosts file, port forward). */
+  /** False when nothing serves traffic (sandbox: pods are simulated). */
+  serves: boolean;
+  /** A sentence for the user when there is something to know or do (tunnel, port forward). */
   hint?: string;
 }
 
 export interface ClusterProvider {
   readonly name: ProviderName;
-  /** Make sure the cluster runs and the kubeconfig points at it (start it only when needed). */
-  ensureCluster(ctx: ClusterContext): Promise<void>;
-  /** Make sure an ingress controller is installed and ready before any Ingress is applied. */
-  ensureIngress(ctx: ClusterContext): Promise<void>;
+  /** The command-line tool the provider cannot work without, checked before anything runs. */
+  readonly tool?: ToolName;
+  /** Set when the images are not needed at all (sandbox: nothing runs them): the reason. */
+  readonly imagesNotNeeded?: string;
+  /** Make sure the cluster runs and say how to reach it (start or create it only when needed). */
+  ensureCluster(ctx: ClusterContext): Promise<ClusterTarget>;
+  /** The cluster if it exists and runs, without starting anything (`down`, `doctor`); undefined with a reason otherwise. */
+  findCluster(ctx: ClusterContext): Promise<ClusterTarget | { absent: string }>;
+  /** Make sure an ingress controller is installed and ready before any Ingress is applied. Returns a summary. */
+  ensureIngress(cluster: Cluster, ctx: ClusterContext): Promise<string>;
   /**
    * Make the built images available to the cluster's nodes. Returns the refs the manifests must
    * use: the same refs when the images are loaded into the nodes, registry-qualified refs when
@@ -47,5 +70,17 @@ export interface ClusterProvider {
    */
   loadImages(refs: ImageRefs, ctx: ClusterContext): Promise<ImageRefs>;
   /** Where the app is reachable after `up`. */
-  address(ctx: ClusterContext): Promise<ClusterAddress>;
+  address(cluster: Cluster, ctx: ClusterContext, namespace: string): Promise<ClusterAddress>;
+  /**
+   * Provides the Dapr control plane itself instead of helm or the Dapr CLI (sandbox: a stand-in).
+   * Returns a summary.
+   */
+  provideDapr?(cluster: Cluster, ctx: ClusterContext): Promise<string>;
+  /** `down --purge`: delete what `up` created (profile, cluster) or stop it. Returns what was done. */
+  purge(ctx: ClusterContext): Promise<string>;
+}
+
+/** The wait deadline for a provider step, as an absolute time. */
+export function deadlineOf(ctx: Pick<ClusterContext, 'timeoutSeconds'>): number {
+  return Date.now() + (ctx.timeoutSeconds ?? 300) * 1000;
 }

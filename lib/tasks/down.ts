@@ -10,11 +10,18 @@ import { deleteObject, listObjects } from '../kube/apply.ts';
 import { watchUntil } from '../kube/watch.ts';
 import { goneVerdict } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
-import { createListr, formatDuration, type Timing } from './render.ts';
+import { redact } from '../output.ts';
+import { selectProvider } from '../cluster/index.ts';
+import type { ClusterContext, ClusterProvider, ProviderName } from '../cluster/provider.ts';
+import { createListr, formatDuration, timed, type Timing } from './render.ts';
 
 export interface DownOptions {
   env: string;
   repoRoot: string;
+  /** --cluster; undefined: the environment's default (minikube for dev, current for prod). */
+  clusterProvider?: ProviderName;
+  /** --purge: after removing the stack, delete the cluster `up` created (or stop the sandbox). */
+  purge?: boolean;
   context?: string;
   flags: Partial<Record<SettingKey, string>>;
   signal?: AbortSignal;
@@ -23,6 +30,11 @@ export interface DownOptions {
 export interface DownContext {
   config?: Config;
   cluster?: Cluster;
+  provider?: ClusterProvider;
+  /** Why there is no cluster to remove the stack from (minikube profile stopped, no sandbox). */
+  absent?: string;
+  /** What --purge did. */
+  purged?: string;
   /** Objects found per stage id. */
   found: Map<string, KubeObject[]>;
   /** Set when the namespace exists but was not created by this tool. */
@@ -68,21 +80,32 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
   return [
     {
       title: 'Load configuration',
-      task: (_c, task) => {
+      task: async (_c, task) => {
         ctx.config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
-        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}`;
+        const selection = await selectProvider(options.clusterProvider, ctx.config.environment, { needsDocker: false, kubeContext: options.context });
+        ctx.provider = selection.provider;
+        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, cluster ${ctx.provider.name}${selection.defaulted ? ' (default)' : ''}`;
       },
     },
     {
       title: 'Connect to the cluster',
       task: async (_c, task) => {
-        ctx.cluster = loadKubeConfig(options.context);
+        // Nothing is started to tear down: a cluster that does not run holds no stack to remove.
+        const found = await ctx.provider!.findCluster(clusterContext(ctx, options, (line) => (task.output = line)));
+        if ('absent' in found) {
+          ctx.absent = found.absent;
+          task.title = `Cluster (${ctx.provider!.name}): ${found.absent}; no stack to remove`;
+          return;
+        }
+        if (found.kubeconfig) process.env.KUBECONFIG = found.kubeconfig;
+        ctx.cluster = loadKubeConfig(found.context ?? options.context);
         const version = await checkReachable(ctx.cluster);
-        task.title = `Cluster: context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
+        task.title = `Cluster (${ctx.provider!.name}): context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
       },
     },
     {
       title: 'Find what todo-deploy created',
+      skip: () => (ctx.absent ? 'Nothing to find: no cluster runs' : false),
       task: async (_c, task) => {
         const ns = ctx.config!.namespace;
         const namespaces = await listObjects(ctx.cluster!, 'v1', 'Namespace', undefined, undefined, `metadata.name=${ns}`);
@@ -121,7 +144,27 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
         },
       };
     }),
+    {
+      title: 'Purge the cluster',
+      enabled: () => options.purge === true,
+      task: async (_c, task) => {
+        ctx.purged = await timed(ctx.timings, 'purge', () => ctx.provider!.purge(clusterContext(ctx, options, (line) => (task.output = line))));
+        task.title = `Purge: ${ctx.purged}`;
+      },
+    },
   ];
+}
+
+function clusterContext(ctx: DownContext, options: DownOptions, log: (line: string) => void): ClusterContext {
+  return {
+    environment: ctx.config!.environment,
+    settings: { ...ctx.config!.fileSettings, ...process.env },
+    kubeContext: options.context,
+    log,
+    redact,
+    signal: options.signal,
+    timeoutSeconds: ctx.config!.readyTimeoutSeconds,
+  };
 }
 
 export async function runDown(options: DownOptions): Promise<DownContext> {

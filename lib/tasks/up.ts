@@ -6,8 +6,9 @@ import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { buildSecrets, type Secrets } from '../secrets.ts';
 import { redact, registerSecretValues } from '../output.ts';
 import { buildImages, nodeImageFrom } from '../images/index.ts';
-import { currentProvider } from '../cluster/current.ts';
-import type { ClusterContext, ClusterProvider } from '../cluster/provider.ts';
+import { selectProvider } from '../cluster/index.ts';
+import { ensureDapr } from '../cluster/dapr.ts';
+import type { ClusterAddress, ClusterContext, ClusterProvider, ClusterTarget, ProviderName } from '../cluster/provider.ts';
 import { buildPlan, defaultImageRefs, type ImageRefs, type Plan } from '../plan.ts';
 import { objectRef, STAGES, type PlannedStage, type Stage } from '../order.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
@@ -20,12 +21,14 @@ import { manifestFiles } from '../manifests.ts';
 import { policyGate } from '../policy/gate.ts';
 import { formatText } from '../policy/format/text.ts';
 import path from 'node:path';
-import { createListr, formatDuration, type Timing } from './render.ts';
+import { createListr, formatDuration, timed, type Timing } from './render.ts';
 
 export interface UpOptions {
   env: string;
   repoRoot: string;
   manifestsDir: string;
+  /** --cluster; undefined: the environment's default (minikube for dev, current for prod). */
+  clusterProvider?: ProviderName;
   context?: string;
   skipImages: boolean;
   flags: Partial<Record<SettingKey, string>>;
@@ -39,6 +42,9 @@ export interface UpContext {
   plan?: Plan;
   cluster?: Cluster;
   provider?: ClusterProvider;
+  target?: ClusterTarget;
+  /** Where the app is reachable, from the provider, once the stages are done. */
+  address?: ClusterAddress;
   timings: Timing[];
 }
 
@@ -148,12 +154,19 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
   return [
     {
       title: 'Load configuration and secrets',
-      task: (_c, task) => {
+      task: async (_c, task) => {
         ctx.config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
         ctx.secrets = buildSecrets(ctx.config, process.env);
         registerSecretValues(Object.values(ctx.secrets.values));
         const db = ctx.secrets.embeddedPostgres ? 'in-cluster PostgreSQL' : 'external database';
-        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}`;
+        // The provider's tools are checked now, before anything is rendered or started.
+        const selection = await selectProvider(options.clusterProvider, ctx.config.environment, {
+          needsDocker: !options.skipImages,
+          kubeContext: options.context,
+        });
+        ctx.provider = selection.provider;
+        const cluster = `cluster ${ctx.provider.name}${selection.defaulted ? ' (default)' : ''}`;
+        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}, ${cluster}`;
       },
     },
     {
@@ -166,31 +179,63 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
       },
     },
     {
-      title: 'Connect to the cluster',
+      title: 'Cluster',
       task: async (_c, task) => {
-        ctx.provider = currentProvider;
-        await ctx.provider.ensureCluster(clusterContext(ctx, options, (line) => (task.output = line)));
-        ctx.cluster = loadKubeConfig(options.context);
-        const version = await checkReachable(ctx.cluster);
-        await ctx.provider.ensureIngress(clusterContext(ctx, options, (line) => (task.output = line)));
-        task.title = `Cluster: context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
+        const start = Date.now();
+        const pctx = clusterContext(ctx, options, (line) => (task.output = line));
+        try {
+          ctx.target = await ctx.provider!.ensureCluster(pctx);
+          // The sandbox's kubeconfig is this run's (and the tools' it starts).
+          if (ctx.target.kubeconfig) process.env.KUBECONFIG = ctx.target.kubeconfig;
+          ctx.cluster = loadKubeConfig(ctx.target.context ?? options.context);
+          const version = await checkReachable(ctx.cluster);
+          task.title = `Cluster (${ctx.provider!.name}): ${ctx.target.summary}; context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
+        } finally {
+          ctx.timings.push({ title: 'cluster', ms: Date.now() - start });
+        }
+      },
+    },
+    {
+      title: 'Ingress controller',
+      task: async (_c, task) => {
+        task.title = await timed(ctx.timings, 'ingress controller', () => ctx.provider!.ensureIngress(ctx.cluster!, clusterContext(ctx, options, (line) => (task.output = line))));
+      },
+    },
+    {
+      title: 'Dapr control plane',
+      task: async (_c, task) => {
+        task.title = await timed(ctx.timings, 'Dapr control plane', () => ensureDapr(ctx.cluster!, ctx.provider!, clusterContext(ctx, options, (line) => (task.output = line))));
       },
     },
     {
       title: 'Build and load images',
-      skip: () => (options.skipImages ? `Images: using prebuilt ${Object.values(ctx.refs!).join(', ')} (--skip-images)` : false),
+      skip: () => {
+        if (ctx.provider?.imagesNotNeeded) return `Images: ${ctx.provider.imagesNotNeeded}`;
+        return options.skipImages ? `Images: using prebuilt ${Object.values(ctx.refs!).join(', ')} (--skip-images)` : false;
+      },
       task: async (_c, task) => {
         const providerCtx = clusterContext(ctx, options, (line) => {
           task.output = line;
         });
-        const built = await buildImages({ repoRoot: options.repoRoot, names: ctx.config!.images, nodeImage: nodeImageFrom(providerCtx.settings), redact, log: providerCtx.log });
-        ctx.refs = await ctx.provider!.loadImages(built.refs, providerCtx);
-        renderAndCheck(ctx, options);
-        const counts = built.results.map((r) => `${r.ref} ${r.action}`).join(', ');
-        task.title = `Images: ${counts}`;
+        await timed(ctx.timings, 'images', async () => {
+          const built = await buildImages({ repoRoot: options.repoRoot, names: ctx.config!.images, nodeImage: nodeImageFrom(providerCtx.settings), redact, log: providerCtx.log });
+          ctx.refs = await ctx.provider!.loadImages(built.refs, providerCtx);
+          renderAndCheck(ctx, options);
+          const counts = built.results.map((r) => `${r.ref} ${r.action}`).join(', ');
+          task.title = `Images: ${counts}, loaded (${ctx.provider!.name})`;
+        });
       },
     },
     ...STAGES.map((stage) => stageTask(ctx, stage, options.signal)),
+    {
+      title: 'Address',
+      task: async (_c, task) => {
+        ctx.address = await ctx.provider!.address(ctx.cluster!, clusterContext(ctx, options, (line) => (task.output = line)), ctx.config!.namespace);
+        task.title = ctx.address.serves
+          ? `Address: ${ctx.address.ingress ? `ingress at ${ctx.address.ingress}` : 'ingress address unknown'}`
+          : 'Address: none (nothing serves traffic in the sandbox)';
+      },
+    },
   ];
 }
 
@@ -217,6 +262,7 @@ function clusterContext(ctx: UpContext, options: UpOptions, log: (line: string) 
     log,
     redact,
     signal: options.signal,
+    timeoutSeconds: ctx.config!.readyTimeoutSeconds,
   };
 }
 

@@ -1,0 +1,70 @@
+// The ingress controller, as every provider needs it: ingress-nginx's controller Deployment
+// rolled out (an Ingress created before its admission webhook answers is refused), and its
+// admission Jobs finished (they create the webhook's certificate and patch it in). Waiting is
+// by watch, like every gate; the verdicts are pure functions of the objects.
+import type { Cluster } from '../kube/client.ts';
+import { listObjects } from '../kube/apply.ts';
+import { watchUntil, GateFailed, GateTimeout, type Verdict } from '../kube/watch.ts';
+import { deploymentVerdict } from '../readiness.ts';
+import { DeployError } from '../errors.ts';
+import type { KubeObject } from '../types.ts';
+import { deadlineOf, type ClusterContext } from './provider.ts';
+
+export const INGRESS_NGINX = { namespace: 'ingress-nginx', deployment: 'ingress-nginx-controller', className: 'nginx' } as const;
+
+const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
+const JOB = { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true };
+const INGRESS_CLASS = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false };
+const ADMISSION_SELECTOR = 'app.kubernetes.io/component=admission-webhook';
+
+/** Admission Jobs: all succeeded (none at all counts as done); a failed one ends the wait. Pure. */
+export function admissionJobsVerdict(jobs: KubeObject[]): Verdict {
+  const failed = jobs.find((j) => (j.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Failed' && c.status === 'True'));
+  if (failed) return { done: false, failed: `The ingress-nginx admission Job ${failed.metadata.name} failed.` };
+  const pending = jobs.filter((j) => !((j.status?.succeeded ?? 0) >= 1));
+  return { done: pending.length === 0, progress: pending.length ? `admission jobs: waiting for ${pending.map((j) => j.metadata.name).join(', ')}` : 'admission jobs done' };
+}
+
+export async function getIngressController(cluster: Cluster): Promise<KubeObject | undefined> {
+  const list = await listObjects(cluster, DEPLOYMENT.apiVersion, DEPLOYMENT.kind, INGRESS_NGINX.namespace, undefined, `metadata.name=${INGRESS_NGINX.deployment}`);
+  return list?.items[0];
+}
+
+export async function getIngressClass(cluster: Cluster, name: string = INGRESS_NGINX.className): Promise<KubeObject | undefined> {
+  const list = await listObjects(cluster, INGRESS_CLASS.apiVersion, INGRESS_CLASS.kind, undefined, undefined, `metadata.name=${name}`);
+  return list?.items[0];
+}
+
+/** True when the controller Deployment exists and is fully rolled out (available). */
+export async function ingressControllerReady(cluster: Cluster): Promise<boolean> {
+  const d = await getIngressController(cluster);
+  return d !== undefined && deploymentVerdict(d).done;
+}
+
+/**
+ * Waits until ingress-nginx's controller Deployment exists and is rolled out, then until its
+ * admission Jobs have finished. `fix` tells the user what to check when it does not happen.
+ */
+export async function waitForIngressController(cluster: Cluster, ctx: ClusterContext, fix: string): Promise<void> {
+  const deadline = deadlineOf(ctx);
+  const where = `${INGRESS_NGINX.namespace}/${INGRESS_NGINX.deployment}`;
+  try {
+    await watchUntil(cluster, { kind: DEPLOYMENT, namespace: INGRESS_NGINX.namespace, name: INGRESS_NGINX.deployment }, (items) => deploymentVerdict(items[0]), {
+      deadline,
+      signal: ctx.signal,
+      goal: `the ingress controller Deployment ${where} to become available`,
+      onProgress: (text) => ctx.log(`ingress controller: ${text}`),
+    });
+    await watchUntil(cluster, { kind: JOB, namespace: INGRESS_NGINX.namespace, labelSelector: ADMISSION_SELECTOR }, admissionJobsVerdict, {
+      deadline,
+      signal: ctx.signal,
+      goal: 'the ingress-nginx admission Jobs to complete',
+      onProgress: (text) => ctx.log(`ingress controller: ${text}`),
+    });
+  } catch (err) {
+    if (err instanceof GateTimeout || err instanceof GateFailed) {
+      throw new DeployError(`${err.message} No Ingress was applied (it would be refused by the controller's admission webhook). Fix: ${fix}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,103 @@
+// The sandbox provider: the project's own control plane (lib/controlplane: real etcd,
+// kube-apiserver, controller-manager and scheduler on loopback; kwok in place of kubelets),
+// started in the background when it is not running and shared with `npm run controlplane`.
+// It rehearses the whole pipeline on a machine without Docker or minikube: the API server is
+// real, the pods are simulated and nothing serves traffic. Its Dapr control plane is a
+// stand-in (lib/cluster/dapr-stand-in.ts) and its ingress controller the ingress-nginx
+// stand-in; no images are built, as nothing would run them.
+import { existsSync } from 'node:fs';
+import { $ } from 'zx';
+import { binDirFor, readVersions } from '../controlplane/versions.ts';
+import { checkBinaries } from '../controlplane/index.ts';
+import { isAlive } from '../controlplane/processes.ts';
+import { buildScript } from '../controlplane/versions.ts';
+import { runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
+import { DeployError, UsageError } from '../errors.ts';
+import { applyDaprStandIn } from './dapr-stand-in.ts';
+import { getIngressClass, INGRESS_NGINX } from './ingress.ts';
+import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
+import { findTool, INSTALL, tailLines } from './tools.ts';
+
+export const SIMULATED =
+  'Sandbox: the API server and controllers are real, but pods are simulated by kwok and nothing serves traffic (no container runs, no sidecar is injected).';
+
+function stateFile(ctx: ClusterContext): string {
+  return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
+}
+
+/** Builds the control-plane binaries when they are missing (needs Go; about 15 minutes once). */
+async function ensureBinaries(ctx: ClusterContext): Promise<void> {
+  const versions = readVersions();
+  const binDir = binDirFor(versions);
+  try {
+    checkBinaries(binDir, versions);
+    return;
+  } catch {
+    // missing: build below
+  }
+  if (!(await findTool('go'))) {
+    throw new UsageError(`The sandbox needs the control-plane binaries, which are not built yet (${binDir}), and Go is not installed to build them. Fix: ${INSTALL.go}, then run \`npm run controlplane:build\` (or \`up\` again).`);
+  }
+  ctx.log('building the control-plane binaries from the Go module proxy (about 15 minutes the first time)');
+  const child = $({ quiet: true, nothrow: true, verbose: false })`bash ${buildScript}`;
+  child.stdout.on('data', (d: Buffer) => ctx.log(ctx.redact(d.toString().trimEnd().split('\n').pop() ?? '')));
+  const out = await child;
+  if (out.exitCode !== 0 || !existsSync(binDir)) {
+    throw new DeployError(`Building the control-plane binaries failed (test/controlplane/build.sh exited ${out.exitCode}):\n${ctx.redact(tailLines(out.stderr || out.stdout))}\nFix: read the message above; \`npm run controlplane:build\` runs the same build.`);
+  }
+}
+
+export const sandboxProvider: ClusterProvider = {
+  name: 'sandbox',
+  imagesNotNeeded: 'not built for the sandbox: kwok simulates the pods, so nothing would run the images (the manifests name the IMAGE_TAG refs)',
+
+  async ensureCluster(ctx) {
+    const file = stateFile(ctx);
+    const running = runningState(file);
+    if (running) return { kubeconfig: running.kubeconfig, summary: `sandbox control plane: already running at ${running.server} (pods simulated)` };
+    await ensureBinaries(ctx);
+    ctx.log('starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)');
+    const state = await startDetached({ log: ctx.log }, file);
+    return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions} (pods simulated)` };
+  },
+
+  async findCluster(ctx) {
+    const running = runningState(stateFile(ctx));
+    if (running) return { kubeconfig: running.kubeconfig, summary: `sandbox control plane at ${running.server}` };
+    return { absent: 'the sandbox control plane is not running' };
+  },
+
+  async ensureIngress(cluster, ctx) {
+    const standIn = runningState(stateFile(ctx))?.processes.find((p) => p.name === 'ingress-stand-in');
+    const cls = await getIngressClass(cluster);
+    if (!standIn || !isAlive(standIn.pid) || !cls) {
+      throw new DeployError(
+        `The sandbox runs without its ingress stand-in (${!standIn ? 'not started' : !isAlive(standIn.pid) ? `pid ${standIn.pid} ended` : `no IngressClass ${INGRESS_NGINX.className}`}), so the Ingress would never get an address. ` +
+          'Fix: restart the sandbox: `npm run down -- --cluster sandbox --purge`, then `up` again (or `npm run controlplane -- stop` and `start` without --no-ingress).',
+      );
+    }
+    return `Ingress controller: the ingress-nginx stand-in (publishes Ingress addresses; serves no traffic)`;
+  },
+
+  async loadImages(refs) {
+    return refs;
+  },
+
+  async address(): Promise<ClusterAddress> {
+    return { serves: false, hint: `${SIMULATED} The URL is not reachable; use --cluster minikube or --cluster kind to run the app.` };
+  },
+
+  async provideDapr(cluster) {
+    await applyDaprStandIn(cluster.kc);
+    return 'stand-in created in dapr-system (kwok-simulated workloads named like Dapr\'s; not Dapr, no sidecars)';
+  },
+
+  async purge(ctx) {
+    const file = stateFile(ctx);
+    const running = runningState(file);
+    if (!running) return 'the sandbox control plane was not running';
+    const left = await stopRecorded(running, file);
+    if (left.length) throw new DeployError(`Could not stop the sandbox control plane: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')} still run. Fix: end them with \`kill ${left.map((p) => p.pid).join(' ')}\`.`);
+    return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})`;
+  },
+};
