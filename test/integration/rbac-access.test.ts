@@ -4,7 +4,10 @@
 // ServiceAccount can do exactly what its Role grants and nothing more.
 //
 // What is asked of the API server, for every ServiceAccount the rendered manifests declare:
-//   - its RoleBindings and Roles as they are in the cluster (read, not assumed from the files);
+//   - the RoleBindings that apply to it in the cluster are exactly the shipped ones, and their
+//     Roles have the shipped rules; no ClusterRoleBinding names it;
+//   - its intended Roles are those its shipped RoleBindings bind, read from the cluster (so the
+//     suite follows a rule a Role gains); a binding nobody shipped counts as "more";
 //   - SubjectAccessReviews for every request those Roles grant (allowed) and for a matrix of
 //     sensitive requests in the namespace, in kube-system and cluster-wide (denied), leaving out
 //     of the matrix only what a Role grants (computed with RBAC's matching rules);
@@ -85,7 +88,7 @@ interface Ctx {
   planned?: KubeObject[];
   up?: UpRun;
   child?: ChildProcess;
-  /** Bound roles by service-account name, read from the cluster. */
+  /** By service-account name: the roles its shipped RoleBindings bind, read from the cluster. */
   bound?: Map<string, BoundRole[]>;
   timings: Record<string, number>;
 }
@@ -155,28 +158,46 @@ function plannedObjects(tmp: string, env: NodeJS.ProcessEnv): KubeObject[] {
   return plan.stages.flatMap((s) => s.objects.map((o) => o.object));
 }
 
-/** Every Role/ClusterRole bound to the account in `namespace` by a RoleBinding, and the ClusterRoleBindings naming it. */
-async function boundRoles(kc: KubeConfig, namespace: string, sa: string): Promise<{ roles: BoundRole[]; clusterBindings: string[] }> {
+/** The RoleBindings of `namespace` that apply to the account, and the ClusterRoleBindings naming it. */
+async function bindingsOf(kc: KubeConfig, namespace: string, sa: string): Promise<{ bindings: V1RoleBinding[]; clusterBindings: string[] }> {
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  const bindings = (await rbac.listNamespacedRoleBinding({ namespace })).items.filter((b: V1RoleBinding) =>
+  const bindings = (await rbac.listNamespacedRoleBinding({ namespace })).items.filter((b) =>
     (b.subjects ?? []).some((s) => subjectMatches(s, namespace, namespace, sa)),
   );
-  const roles: BoundRole[] = [];
-  for (const b of bindings) {
-    const ref = b.roleRef;
-    const role =
-      ref.kind === 'Role'
-        ? await rbac.readNamespacedRole({ namespace, name: ref.name })
-        : await rbac.readClusterRole({ name: ref.name });
-    roles.push({ binding: b.metadata!.name!, roleRef: { kind: ref.kind, name: ref.name }, namespace, rules: normalRules(role.rules) });
-  }
   // Cluster-wide bindings of this account by name (the defaults bind only groups such as
   // system:authenticated, which the unbound probe accounts for).
   const clusterBindings = (await rbac.listClusterRoleBinding()).items
     .filter((b) => (b.subjects ?? []).some((s) => (s.kind === 'ServiceAccount' || s.kind === 'User') && subjectMatches(s, undefined, namespace, sa)))
     .map((b) => b.metadata!.name!);
-  return { roles, clusterBindings };
+  return { bindings, clusterBindings };
 }
+
+/** The role a binding refers to, as it is in the cluster. */
+async function roleOf(kc: KubeConfig, namespace: string, binding: V1RoleBinding): Promise<BoundRole> {
+  const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+  const ref = binding.roleRef;
+  const role = ref.kind === 'Role' ? await rbac.readNamespacedRole({ namespace, name: ref.name }) : await rbac.readClusterRole({ name: ref.name });
+  return { binding: binding.metadata!.name!, roleRef: { kind: ref.kind, name: ref.name }, namespace, rules: normalRules(role.rules) };
+}
+
+/**
+ * What the account is meant to be able to do: the roles its shipped RoleBindings refer to, both
+ * read from the cluster (so a rule a Role gains is followed). A binding the manifests do not ship
+ * is deliberately not among them: whatever it grants counts as "more" below.
+ */
+async function intendedRoles(ctx: Ctx, sa: string): Promise<BoundRole[]> {
+  const rbac = ctx.plane!.kc.makeApiClient(RbacAuthorizationV1Api);
+  const roles: BoundRole[] = [];
+  for (const shipped of shippedBindingsOf(ctx, sa)) {
+    const live = await rbac.readNamespacedRoleBinding({ namespace: NS, name: shipped.metadata.name });
+    assert.ok((live.subjects ?? []).some((s) => subjectMatches(s, NS, NS, sa)), `RoleBinding ${shipped.metadata.name} in the cluster still binds ${sa}`);
+    roles.push(await roleOf(ctx.plane!.kc, NS, live));
+  }
+  return roles;
+}
+
+const shippedBindingsOf = (ctx: Ctx, sa: string) =>
+  declared(ctx, 'RoleBinding').filter((b) => (b.subjects ?? []).some((s: { kind: string; name: string; namespace?: string }) => subjectMatches(s, NS, NS, sa)));
 
 async function review(authz: AuthorizationV1Api, sa: string, r: AccessRequest): Promise<boolean> {
   const { user, groups } = serviceAccountIdentity(NS, sa);
@@ -280,19 +301,18 @@ test('up --cluster current applies the shipped manifests: every planned object i
   assert.ok(serviceAccounts(ctx).length >= 3, `the manifests declare the service accounts (${serviceAccounts(ctx).join(', ')})`);
 
   ctx.bound = new Map();
-  for (const sa of serviceAccounts(ctx)) ctx.bound.set(sa, (await boundRoles(ctx.plane!.kc, NS, sa)).roles);
+  for (const sa of serviceAccounts(ctx)) ctx.bound.set(sa, await intendedRoles(ctx, sa));
   ctx.timings.applyAndRead = Date.now() - t0;
 });
 
 test('each ServiceAccount is bound, in its namespace only, to exactly the Role the manifests ship', async (ctx) => {
   needsUp(ctx);
   const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
-  const shippedBindings = declared(ctx, 'RoleBinding');
   const shippedRoles = new Map(declared(ctx, 'Role').map((r) => [r.metadata.name, r]));
   const names = new Set(serviceAccounts(ctx));
 
   // Every subject the shipped RoleBindings name is a declared ServiceAccount of the namespace.
-  for (const b of shippedBindings) {
+  for (const b of declared(ctx, 'RoleBinding')) {
     for (const s of b.subjects ?? []) {
       assert.is(s.kind, 'ServiceAccount', `RoleBinding ${b.metadata.name} binds a ServiceAccount`);
       assert.ok(names.has(s.name) && (s.namespace ?? NS) === NS, `RoleBinding ${b.metadata.name} binds ${s.name}, a declared ServiceAccount of ${NS}`);
@@ -304,16 +324,14 @@ test('each ServiceAccount is bound, in its namespace only, to exactly the Role t
     const live = await core.readNamespacedServiceAccount({ namespace: NS, name: sa });
     assert.is(live.automountServiceAccountToken, shipped.automountServiceAccountToken, `${sa}: automountServiceAccountToken as shipped`);
 
-    const { roles, clusterBindings } = await boundRoles(ctx.plane!.kc, NS, sa);
-    const expectedBindings = shippedBindings
-      .filter((b) => (b.subjects ?? []).some((s: { kind: string; name: string; namespace?: string }) => subjectMatches(s, NS, NS, sa)))
-      .map((b) => b.metadata.name)
-      .sort();
+    const { bindings, clusterBindings } = await bindingsOf(ctx.plane!.kc, NS, sa);
+    const expectedBindings = shippedBindingsOf(ctx, sa).map((b) => b.metadata.name).sort();
     assert.ok(expectedBindings.length >= 1, `${sa} has a RoleBinding in the manifests`);
-    assert.equal(roles.map((r) => r.binding).sort(), expectedBindings, `${sa}: the RoleBindings in the cluster that apply to it are the shipped ones, no other`);
+    assert.equal(bindings.map((b) => b.metadata!.name!).sort(), expectedBindings, `${sa}: the RoleBindings in the cluster that apply to it are the shipped ones, no other`);
     assert.equal(clusterBindings, [], `${sa}: no ClusterRoleBinding names it`);
 
-    for (const bound of roles) {
+    for (const binding of bindings) {
+      const bound = await roleOf(ctx.plane!.kc, NS, binding);
       assert.is(bound.roleRef.kind, 'Role', `${sa}: ${bound.binding} refers to a namespaced Role`);
       const shippedRole = shippedRoles.get(bound.roleRef.name);
       assert.ok(shippedRole, `${sa}: Role ${bound.roleRef.name} is shipped`);
@@ -363,7 +381,7 @@ test('SubjectAccessReviews deny every sensitive request the Roles do not grant, 
 test('rules reviews made as each account: its Roles on top of what any account has, in the namespace; nothing more elsewhere', async (ctx) => {
   needsUp(ctx);
   assert.not.ok(serviceAccounts(ctx).includes(UNBOUND_PROBE), `${UNBOUND_PROBE} is no declared account`);
-  assert.equal((await boundRoles(ctx.plane!.kc, NS, UNBOUND_PROBE)).roles, [], `nothing in ${NS} binds ${UNBOUND_PROBE}`);
+  assert.equal((await bindingsOf(ctx.plane!.kc, NS, UNBOUND_PROBE)).bindings.map((b) => b.metadata!.name), [], `no RoleBinding in ${NS} applies to ${UNBOUND_PROBE}`);
   const baseline = { [NS]: await rulesAs(ctx.plane!, UNBOUND_PROBE, NS), [OTHER_NS]: await rulesAs(ctx.plane!, UNBOUND_PROBE, OTHER_NS) };
   // The probe is a real identity: the defaults let it review itself, and that shows in its rules.
   assert.ok(baseline[NS].has('create selfsubjectaccessreviews.authorization.k8s.io'), `the baseline holds the defaults: ${[...baseline[NS]].join('; ')}`);
