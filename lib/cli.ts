@@ -66,6 +66,14 @@ export async function main<V>(command: Command<V>, argv = process.argv.slice(2))
   installRedaction();
   registerKnownSecrets();
   const debug = argv.includes('--debug');
+  // Node prints an uncaught error itself, straight to the file descriptor and past the
+  // redaction; a stray rejection (a watch callback, say) is reported here instead.
+  const fatal = (err: unknown) => {
+    process.stderr.write(`\n✖ ${errorText(err, debug)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
   let code: number;
   try {
     let parsed;
