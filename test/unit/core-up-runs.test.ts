@@ -127,7 +127,7 @@ function writeSandboxFiles(files: { devEnv?: string; dotenv?: string }): void {
  * output. With `tty` it runs on a pseudo-terminal (util-linux `script`, 60 columns) so listr2
  * uses its default renderer, as for a person at a terminal; stdout then carries both streams.
  */
-function run(script: 'up.ts' | 'down.ts', args: string[], env: Record<string, string>, options: { tty?: boolean } = {}): Promise<Run> {
+function run(script: string, args: string[], env: Record<string, string>, options: { tty?: boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const argv = [process.execPath, TSX, path.join(sandbox, 'scripts', script), ...args];
     // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
@@ -367,6 +367,30 @@ runs('a manifest with an unknown variable exits 2 naming file and line; no reque
   assert.match(r.stderr, 'The manifests have 1 problem(s); nothing was sent to a cluster');
   assert.match(r.stderr, 'bad-manifests/ns.yaml:6 ${TEAM}: names an unknown variable.');
   assert.equal(server.requests, []);
+});
+
+runs('an error nobody caught (a stray rejection or throw) is printed redacted too', async () => {
+  // Node prints uncaught errors itself, straight to the file descriptor; lib/cli must intercept them.
+  writeFileSync(
+    path.join(sandbox, 'scripts', 'stray-error-probe.ts'),
+    [
+      "import { main } from '../lib/cli.ts';",
+      "await main({ name: 'probe', usage: 'probe', options: { debug: { type: 'boolean', default: false } }, run: async (_v, [how]) => {",
+      "  const err = new Error(`stray failure mentioning ${process.env.OPENAI_API_KEY}`);",
+      "  if (how === 'throw') setImmediate(() => { throw err; });",
+      "  else void Promise.reject(err);",
+      '  // Keep the process alive until the stray error ends it.',
+      '  await new Promise(() => setInterval(() => {}, 1000));',
+      '} });',
+      '',
+    ].join('\n'),
+  );
+  for (const how of ['reject', 'throw']) {
+    const r = await run('stray-error-probe.ts', [how, '--debug'], SECRET_ENV);
+    assert.is(r.code, 1, r.output);
+    assert.match(r.stderr, 'stray failure mentioning [redacted]', how);
+    assertNoSecrets(r.output, Object.values(SECRET_ENV));
+  }
 });
 
 runs('the forms checked include the password inside DATABASE_URL, encoded and decoded', () => {
