@@ -43,6 +43,10 @@ export class GateFailed extends DeployError {
   }
 }
 
+/** A watch ending sooner than this after it started counts as a quick end (see the back-off). */
+const QUICK_END_MS = 1000;
+const MAX_PAUSE_MS = 5000;
+
 export function resourcePath(target: WatchTarget): string {
   const { apiVersion, plural, namespaced } = target.kind;
   const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
@@ -74,6 +78,7 @@ export async function watchUntil(
   const path = resourcePath(target);
   let abort: AbortController | undefined;
   let settled = false;
+  let quickEnds = 0;
 
   return new Promise<KubeObject[]>((resolve, reject) => {
     const finish = (fn: () => void) => {
@@ -114,6 +119,7 @@ export async function watchUntil(
     const follow = async (resourceVersion: string | undefined) => {
       if (settled) return;
       const watch = new Watch(cluster.kc);
+      const watchStarted = Date.now();
       let lastVersion = resourceVersion;
       let gone = false;
       abort = await watch.watch(
@@ -134,9 +140,16 @@ export async function watchUntil(
         },
         (err) => {
           if (settled) return;
-          // The server ends watches after a while, and connections drop: resume.
-          const restart = gone || err ? relist().then((rv) => (judge(), rv)) : Promise.resolve(lastVersion);
-          restart.then(follow, (e) => finish(() => reject(e)));
+          // The server ends watches after a while, and connections drop: resume. A watch that
+          // ends at once (a refused watch, a flapping connection) is resumed after a growing
+          // pause, so a persistent fault cannot spin until the deadline.
+          quickEnds = Date.now() - watchStarted < QUICK_END_MS ? quickEnds + 1 : 0;
+          const pause = quickEnds === 0 ? 0 : Math.min(MAX_PAUSE_MS, 100 * 2 ** quickEnds);
+          const restart = () => (gone || err ? relist().then((rv) => (judge(), rv)) : Promise.resolve(lastVersion));
+          new Promise<void>((r) => setTimeout(r, pause).unref())
+            .then(restart)
+            .then(follow)
+            .catch((e) => finish(() => reject(e)));
         },
       );
       if (settled) abort.abort();
