@@ -26,7 +26,8 @@ export function interpolate(text: string, vars: Vars, file: string): { text: str
   const problems: Problem[] = [];
   const lines = text.split('\n');
   const out = lines.map((lineText, index) =>
-    lineText.replace(PLACEHOLDER, (match, name: string | undefined, close: string | undefined) => {
+    // A comment is documentation: a placeholder mentioned there is neither filled nor checked.
+    /^\s*#/.test(lineText) ? lineText : lineText.replace(PLACEHOLDER, (match, name: string | undefined, close: string | undefined) => {
       if (match === '$${') return '${';
       if (close !== '}') {
         problems.push({ file, line: index + 1, key: match, message: 'is not closed with "}".', fix: 'write ${NAME}, or $${ for a literal "${".' });

@@ -81,6 +81,18 @@ export function planStages(objects: readonly SourcedObject[]): PlannedStage[] {
         `Fix: remove them from manifests/, or add their kind to a stage in lib/order.ts. Known kinds: ${knownKindsText()}.`,
     );
   }
+  const seen = new Map<string, SourcedObject>();
+  const duplicates: string[] = [];
+  for (const o of objects) {
+    const key = `${apiGroup(o.object.apiVersion)}/${objectRef(o.object)}`;
+    const first = seen.get(key);
+    if (first) duplicates.push(`  - ${objectRef(o.object)} at ${o.file}:${o.line} and ${first.file}:${first.line}`);
+    else seen.set(key, o);
+  }
+  if (duplicates.length > 0) {
+    // Applying both would let the later silently overwrite the earlier.
+    throw new UsageError(`These objects are defined twice; nothing was sent to a cluster:\n${duplicates.join('\n')}\nFix: keep one definition of each object (or give the second another name).`);
+  }
   return STAGES.map((stage) => ({ stage, objects: objects.filter((o) => stageOf(o.object) === stage) }));
 }
 

@@ -65,6 +65,12 @@ interp('an unknown variable is reported with file, line and the known names', ()
   assert.match(p.fix, 'BACKEND_IMAGE, DOMAIN, EMBEDDED_POSTGRES');
 });
 
+interp('a placeholder inside a comment line is left as written and not checked', () => {
+  const { text, problems } = interpolate('# the image is ${BACKEND_IMAGE}; ${NOT_KNOWN} too\n  # indented ${ALSO_UNKNOWN}\nimage: ${BACKEND_IMAGE}\n', VARS, 'f.yaml');
+  assert.equal(problems, []);
+  assert.is(text, '# the image is ${BACKEND_IMAGE}; ${NOT_KNOWN} too\n  # indented ${ALSO_UNKNOWN}\nimage: todo-backend:3f9a1c2b7d4e\n');
+});
+
 interp('$${ writes a literal ${ and is not interpolated', () => {
   const { text, problems } = interpolate('cmd: echo $${HOME} and ${NAMESPACE}\nother: $${NOT_A_VAR}\n', VARS, 'f.yaml');
   assert.equal(problems, []);

@@ -100,6 +100,24 @@ stages.run();
 // ---------------------------------------------------------------------------------------------
 const plan = suite('order: planStages');
 
+plan('an object defined twice is refused with both places; the same name in another kind or group is fine', () => {
+  const twice = [
+    sourced(obj('v1', 'Service', 'backend-svc'), 'manifests/70-services.yaml', 3),
+    sourced(obj('apps/v1', 'Deployment', 'backend-svc'), 'manifests/80-deployments.yaml', 1),
+    sourced(obj('v1', 'Service', 'backend-svc'), 'manifests/99-extra.yaml', 7),
+  ];
+  try {
+    planStages(twice);
+    assert.unreachable('a duplicate must be refused');
+  } catch (err) {
+    assert.instance(err, UsageError);
+    const message = (err as Error).message;
+    assert.match(message, 'Service/backend-svc at manifests/99-extra.yaml:7 and manifests/70-services.yaml:3');
+    assert.not.match(message, 'Deployment');
+  }
+  assert.is(planStages(twice.slice(0, 2)).reduce((n, p) => n + p.objects.length, 0), 2);
+});
+
 plan('groups objects by stage in creation order, keeping file order within a stage, all ten stages returned', () => {
   const input = [
     sourced(obj('networking.k8s.io/v1', 'Ingress', 'todo-ingress'), 'manifests/ingress.yaml', 1),
