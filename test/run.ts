@@ -19,6 +19,7 @@ interface Suite {
 /** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */
 export const SUITES: Suite[] = [
   { name: 'unit', dir: 'test/unit' },
+  { name: 'providers', dir: 'test/providers' },
   { name: 'backend', dir: 'apps/backend/test' },
   { name: 'mcp-server', dir: 'apps/mcp-server/test' },
   { name: 'frontend', dir: 'apps/frontend/test' },

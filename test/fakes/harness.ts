@@ -1,0 +1,108 @@
+// Installs the recording stand-ins (test/fakes/fake-*) under the real tools' names in a
+// temporary bin folder and reads back what they were asked. The bin folder holds only the
+// chosen fakes plus `node` (their interpreter) and `bash` (zx's shell), so a tool left out is
+// really missing, whatever the machine has installed.
+//
+//   const bin = fakeBin(['minikube', 'docker']);
+//   bin.setState({ minikube: { todo: 'Running' } });
+//   process.env.PATH = bin.path;            // or bin.env() for a child process
+//   ...
+//   bin.calls('minikube')                   // [['status', '-p', 'todo', '-o', 'json'], ...]
+//   bin.cleanup();
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export type FakeTool = 'minikube' | 'kind' | 'helm' | 'dapr' | 'docker';
+
+export interface Call {
+  tool: FakeTool;
+  argv: string[];
+  KUBECONFIG?: string;
+  /** The current context of KUBECONFIG when the tool ran. */
+  context?: string;
+  /** fake-kind: the content of the --config file. */
+  config?: string;
+}
+
+export interface FakeBin {
+  dir: string;
+  stateDir: string;
+  /** PATH holding only the fakes, node and bash. */
+  path: string;
+  /** Environment variables a process needs to use the fakes (PATH, FAKE_STATE_DIR). */
+  env(): Record<string, string>;
+  calls(tool?: FakeTool): Call[];
+  /** The calls of one tool as command lines ("status -p todo -o json"). */
+  lines(tool: FakeTool): string[];
+  state(): Record<string, any>;
+  setState(state: Record<string, any>): void;
+  /** Forgets the recorded calls. */
+  clearCalls(): void;
+  /** Takes a tool off PATH (it becomes "not installed") or puts it back. */
+  remove(tool: FakeTool): void;
+  add(tool: FakeTool): void;
+  cleanup(): void;
+}
+
+function whichSystem(name: string): string {
+  return execFileSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+}
+
+export function fakeBin(tools: FakeTool[]): FakeBin {
+  const root = mkdtempSync(path.join(tmpdir(), 'todo-deploy-fakes-'));
+  const dir = path.join(root, 'bin');
+  const stateDir = path.join(root, 'state');
+  mkdirSync(dir);
+  mkdirSync(stateDir);
+  for (const tool of tools) symlinkSync(path.join(here, `fake-${tool}`), path.join(dir, tool));
+  symlinkSync(process.execPath, path.join(dir, 'node'));
+  symlinkSync(whichSystem('bash'), path.join(dir, 'bash'));
+  const callsFile = path.join(stateDir, 'calls.jsonl');
+  const stateFile = path.join(stateDir, 'state.json');
+  const calls = (tool?: FakeTool): Call[] => {
+    if (!existsSync(callsFile)) return [];
+    const all = readFileSync(callsFile, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
+    return tool ? all.filter((c) => c.tool === tool) : all;
+  };
+  return {
+    dir,
+    stateDir,
+    path: dir,
+    env: () => ({ PATH: dir, FAKE_STATE_DIR: stateDir }),
+    calls,
+    lines: (tool) => calls(tool).map((c) => c.argv.join(' ')),
+    state: () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {}),
+    setState: (state) => writeFileSync(stateFile, JSON.stringify(state, null, 2)),
+    clearCalls: () => rmSync(callsFile, { force: true }),
+    remove: (tool) => rmSync(path.join(dir, tool), { force: true }),
+    add: (tool) => {
+      if (!existsSync(path.join(dir, tool))) symlinkSync(path.join(here, `fake-${tool}`), path.join(dir, tool));
+    },
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * Puts the fakes on this process's PATH (and FAKE_STATE_DIR) until the returned function is
+ * called, for tests that run provider code in-process.
+ */
+export function useFakes(bin: FakeBin, extra: Record<string, string | undefined> = {}): () => void {
+  const saved: Record<string, string | undefined> = {};
+  const vars = { ...bin.env(), ...extra };
+  for (const [key, value] of Object.entries(vars)) {
+    saved[key] = process.env[key];
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  return () => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  };
+}
