@@ -29,8 +29,8 @@ export function parseProviderName(value: unknown): ProviderName | undefined {
 }
 
 export const ALTERNATIVES: Record<ProviderName, string> = {
-  minikube: '--cluster kind (a kind cluster in Docker)',
-  kind: '--cluster minikube (a minikube profile)',
+  minikube: '--cluster minikube (a minikube profile)',
+  kind: '--cluster kind (a kind cluster in Docker)',
   current: '--cluster current (the cluster of your kubeconfig\'s current context)',
   sandbox: '--cluster sandbox (the project\'s own control plane: no Docker needed, pods are simulated)',
 };
