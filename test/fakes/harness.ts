@@ -53,7 +53,11 @@ function whichSystem(name: string): string {
   return execFileSync('/bin/sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
 }
 
-export function fakeBin(tools: FakeTool[]): FakeBin {
+/**
+ * `system` names real programs to link in as well (npm and sh, for a test that runs
+ * `npm run ...` on this PATH).
+ */
+export function fakeBin(tools: FakeTool[], options: { system?: string[] } = {}): FakeBin {
   const root = mkdtempSync(path.join(tmpdir(), 'todo-deploy-fakes-'));
   const dir = path.join(root, 'bin');
   const stateDir = path.join(root, 'state');
@@ -61,7 +65,7 @@ export function fakeBin(tools: FakeTool[]): FakeBin {
   mkdirSync(stateDir);
   for (const tool of tools) symlinkSync(path.join(here, `fake-${tool}`), path.join(dir, tool));
   symlinkSync(process.execPath, path.join(dir, 'node'));
-  symlinkSync(whichSystem('bash'), path.join(dir, 'bash'));
+  for (const program of new Set(['bash', ...(options.system ?? [])])) symlinkSync(whichSystem(program), path.join(dir, program));
   const callsFile = path.join(stateDir, 'calls.jsonl');
   const stateFile = path.join(stateDir, 'state.json');
   const calls = (tool?: FakeTool): Call[] => {

@@ -1,0 +1,168 @@
+// `doctor`'s probing: asks the machine and the cluster what is there, with the same code `up`
+// uses (the providers' findCluster, the kube client, the ingress and Dapr probes), and returns
+// plain data for lib/doctor/checks.ts to judge. Every probe catches its own failure, so one
+// broken part never hides the others. Nothing is started, created or installed.
+import { loadConfig, ENVIRONMENTS, type Environment, type SettingKey } from '../config.ts';
+import { buildSecrets } from '../secrets.ts';
+import { redact } from '../output.ts';
+import { defaultProviderName, PROVIDERS } from '../cluster/index.ts';
+import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
+import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
+import { getIngressClass, getIngressController, ingressControllerReady } from '../cluster/ingress.ts';
+import { daprVersion, describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
+import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
+import { checkBinaries } from '../controlplane/index.ts';
+import { binDirFor, readVersions } from '../controlplane/versions.ts';
+import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
+import type { Probe, ToolFound } from './checks.ts';
+
+export interface ProbeOptions {
+  env: string;
+  repoRoot: string;
+  provider?: ProviderName;
+  context?: string;
+  flags: Partial<Record<SettingKey, string>>;
+  /** Name resolution (tests inject one); default node:dns. */
+  lookup?: Lookup;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+async function version(tool: ToolName, args: string[], pick: (out: string) => string | undefined): Promise<ToolFound> {
+  const path = await findTool(tool);
+  if (!path) return {};
+  const out = await runToolRaw(tool, args, { redact });
+  return { path, version: out.exitCode === 0 ? pick(out.stdout.trim()) : undefined };
+}
+
+const firstLine = (s: string) => s.split('\n')[0]?.trim() || undefined;
+
+export async function probe(options: ProbeOptions): Promise<Probe> {
+  const environment: Environment = (ENVIRONMENTS as readonly string[]).includes(options.env) ? (options.env as Environment) : 'dev';
+  const providerName = options.provider ?? defaultProviderName(environment);
+  const provider = PROVIDERS[providerName];
+
+  let configError: string | undefined;
+  let domain = 'todo.local';
+  let namespace = 'todo';
+  let fileSettings: Record<string, string> = {};
+  try {
+    const config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
+    domain = config.domain;
+    namespace = config.namespace;
+    fileSettings = config.fileSettings;
+    buildSecrets(config, process.env);
+  } catch (err) {
+    configError = message(err);
+  }
+  const ctx: ClusterContext = { environment, settings: { ...fileSettings, ...process.env }, kubeContext: options.context, log: () => {}, redact, timeoutSeconds: 10 };
+
+  const [minikube, kind, helm, dapr] = await Promise.all([
+    version('minikube', ['version', '--short'], firstLine),
+    version('kind', ['version'], (out) => out.split(/\s+/)[1]),
+    version('helm', ['version', '--short'], firstLine),
+    version('dapr', ['--version'], (out) => /CLI version:\s*(\S+)/.exec(out)?.[1]),
+  ]);
+
+  const docker: Probe['docker'] = { found: !!(await findTool('docker')), reachable: false };
+  if (docker.found) {
+    const out = await runToolRaw('docker', ['info', '--format', '{{.ServerVersion}}'], { redact });
+    docker.reachable = out.exitCode === 0 && out.stdout.trim() !== '';
+    docker.version = docker.reachable ? out.stdout.trim() : undefined;
+    docker.error = docker.reachable ? undefined : firstLine(out.stderr);
+  }
+
+  let sandbox: Probe['sandbox'];
+  if (providerName === 'sandbox') {
+    const versions = readVersions();
+    const binDir = binDirFor(versions);
+    let built = true;
+    try {
+      checkBinaries(binDir, versions);
+    } catch {
+      built = false;
+    }
+    sandbox = { built, go: !!(await findTool('go')), binDir };
+  }
+
+  let cluster: Probe['cluster'];
+  let client: Cluster | undefined;
+  const tool = providerName === 'minikube' || providerName === 'kind' ? providerName : undefined;
+  if (tool && !(tool === 'minikube' ? minikube : kind).path) {
+    cluster = { state: 'unchecked', reason: `${tool} is not installed` };
+  } else {
+    try {
+      const found = await provider.findCluster(ctx);
+      if ('absent' in found) {
+        cluster = { state: 'absent', reason: found.absent };
+      } else {
+        if (found.kubeconfig) process.env.KUBECONFIG = found.kubeconfig;
+        client = loadKubeConfig(found.context ?? options.context);
+        const k8s = await checkReachable(client, 5_000);
+        cluster = { state: 'reachable', description: `${found.summary}; context ${client.context} at ${client.server} (Kubernetes ${k8s})` };
+      }
+    } catch (err) {
+      client = undefined;
+      cluster = { state: 'unreachable', error: message(err) };
+    }
+  }
+
+  let ingress: Probe['ingress'];
+  let daprState: Probe['dapr'];
+  if (client) {
+    try {
+      const controller = await getIngressController(client);
+      const cls = await getIngressClass(client);
+      ingress = {
+        controller: controller ? ((await ingressControllerReady(client)) ? 'ready' : 'not-ready') : 'missing',
+        ingressClass: cls ? (cls.spec?.controller ?? 'unknown') : undefined,
+      };
+    } catch {
+      ingress = undefined;
+    }
+    try {
+      const found = await probeDapr(client);
+      daprState = { missing: installNeeded(found) ? describeMissing(found) : undefined, notReady: installNeeded(found) ? [] : notReady(found) };
+    } catch {
+      daprState = undefined;
+    }
+  }
+
+  let address: string | undefined;
+  let serves = providerName !== 'sandbox';
+  try {
+    if (client) {
+      const a = await provider.address(client, ctx, namespace);
+      address = a.ingress;
+      serves = a.serves;
+    } else if (providerName === 'kind') {
+      address = '127.0.0.1';
+    }
+  } catch {
+    address = undefined;
+  }
+  const resolves = address ? await resolvesTo(domain, address, options.lookup) : false;
+
+  let pinnedDapr: string;
+  try {
+    pinnedDapr = daprVersion(ctx);
+  } catch (err) {
+    pinnedDapr = `(invalid DAPR_VERSION: ${message(err)})`;
+  }
+
+  return {
+    provider: providerName,
+    defaulted: options.provider === undefined,
+    environment,
+    configError,
+    node: { version: process.versions.node },
+    docker,
+    tools: { minikube, kind, helm, dapr },
+    daprVersion: pinnedDapr,
+    cluster,
+    sandbox,
+    ingress,
+    dapr: daprState,
+    host: { domain, address, resolves, serves, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
+  };
+}
