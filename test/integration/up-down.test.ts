@@ -2,8 +2,11 @@
 // `npm run down -- --cluster current` run as a person runs them, with KUBECONFIG pointing
 // at the test control plane (real etcd, kube-apiserver, controller-manager, scheduler; kwok
 // as the kubelet; the ingress-nginx stand-in). Image build and load are skipped: the images
-// are treated as prebuilt, which kwok never pulls anyway. A watch started before each
-// command records what happens to the stack's objects, ordered by store revision.
+// are treated as prebuilt, which kwok never pulls anyway. `up` needs a ready Dapr control
+// plane, which kwok cannot run: the project's Dapr stand-in (lib/cluster/dapr-stand-in.ts)
+// is applied to dapr-system first; it carries no label of the stack, so the recording below
+// never sees it. A watch started before each command records what happens to the stack's
+// objects, ordered by store revision.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { repoRoot } from '../../lib/controlplane/versions.ts';
 import { waitFor } from '../../lib/controlplane/watch.ts';
@@ -35,6 +39,7 @@ const test = suite<Ctx>('up and down against a real control plane');
 
 test.before(async (ctx) => {
   ctx.plane = await startControlPlane({ log: (l) => console.log(`  ${l}`) });
+  await applyDaprStandIn(ctx.plane.kc);
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-it-'));
   const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: ctx.plane.kubeconfig, FORCE_COLOR: '0', NO_COLOR: '1' };
   // Secrets as CI passes them: from the environment (the embedded dev PostgreSQL is used).
@@ -59,8 +64,7 @@ async function snapshot(ctx: Ctx): Promise<Map<string, string>> {
   const api = KubernetesObjectApi.makeApiClient(ctx.plane!.kc);
   const out = new Map<string, string>();
   for (const ref of STACK_KINDS) {
-    const apiVersion = ref.path.startsWith('/api/v1') ? 'v1' : ref.path.split('/').slice(2, 4).join('/');
-    const list = await api.list(apiVersion, ref.kind, undefined, undefined, undefined, undefined, undefined, MANAGED);
+    const list = await api.list(ref.apiVersion, ref.kind, undefined, undefined, undefined, undefined, undefined, MANAGED);
     for (const obj of list.items) {
       const m = obj.metadata!;
       out.set(`${ref.kind} ${m.namespace ? `${m.namespace}/` : ''}${m.name}`, m.resourceVersion!);

@@ -4,24 +4,32 @@
 // etcd-backed API server is the store revision of that change: a total order across kinds,
 // which the arrival order of separate watch streams is not.
 
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { KubernetesObjectApi, Watch, type KubeConfig } from '@kubernetes/client-node';
 
 export const MANAGED = 'app.kubernetes.io/managed-by=todo-deploy';
 
 /** The stack's kinds in the creation order the issue and the data model give, with their collection paths. */
+const kindAt = (stage: number, apiVersion: string, kind: string, plural: string) => ({
+  stage,
+  apiVersion,
+  kind,
+  path: `${apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`}/${plural}`,
+});
+
 export const STACK_KINDS = [
-  { stage: 1, kind: 'Namespace', path: '/api/v1/namespaces' },
-  { stage: 2, kind: 'Secret', path: '/api/v1/secrets' },
-  { stage: 3, kind: 'ServiceAccount', path: '/api/v1/serviceaccounts' },
-  { stage: 4, kind: 'Role', path: '/apis/rbac.authorization.k8s.io/v1/roles' },
-  { stage: 4, kind: 'RoleBinding', path: '/apis/rbac.authorization.k8s.io/v1/rolebindings' },
-  { stage: 5, kind: 'Configuration', path: '/apis/dapr.io/v1alpha1/configurations' },
-  { stage: 6, kind: 'Component', path: '/apis/dapr.io/v1alpha1/components' },
-  { stage: 7, kind: 'NetworkPolicy', path: '/apis/networking.k8s.io/v1/networkpolicies' },
-  { stage: 8, kind: 'Service', path: '/api/v1/services' },
-  { stage: 9, kind: 'Deployment', path: '/apis/apps/v1/deployments' },
-  { stage: 10, kind: 'Ingress', path: '/apis/networking.k8s.io/v1/ingresses' },
-] as const;
+  kindAt(1, 'v1', 'Namespace', 'namespaces'),
+  kindAt(2, 'v1', 'Secret', 'secrets'),
+  kindAt(3, 'v1', 'ServiceAccount', 'serviceaccounts'),
+  kindAt(4, 'rbac.authorization.k8s.io/v1', 'Role', 'roles'),
+  kindAt(4, 'rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
+  kindAt(5, 'dapr.io/v1alpha1', 'Configuration', 'configurations'),
+  kindAt(6, 'dapr.io/v1alpha1', 'Component', 'components'),
+  kindAt(7, 'networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
+  kindAt(8, 'v1', 'Service', 'services'),
+  kindAt(9, 'apps/v1', 'Deployment', 'deployments'),
+  kindAt(10, 'networking.k8s.io/v1', 'Ingress', 'ingresses'),
+];
+type StackKind = (typeof STACK_KINDS)[number];
 
 export interface RecordedEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -47,37 +55,48 @@ export function recordStackEvents(kc: KubeConfig): EventRecorder {
   const events: RecordedEvent[] = [];
   const errors: string[] = [];
   const controllers: AbortController[] = [];
+  const api = KubernetesObjectApi.makeApiClient(kc);
   let stopped = false;
 
-  const watchOne = (ref: (typeof STACK_KINDS)[number], resourceVersion?: string): Promise<void> => {
+  // Each kind is listed once, then watched from the list's revision. The client ends a watch
+  // after 30 s without data, and the server ends them now and then: the watch is resumed from
+  // the last revision it delivered (events or bookmarks), so no change is missed or repeated.
+  const watchFrom = (ref: StackKind, resourceVersion: string): Promise<void> => {
     let last = resourceVersion;
-    // A fresh cluster has none of our objects, so on the first watch every ADDED is a creation.
-    // A watch the server ends is resumed from the last revision seen, so nothing is listed twice.
-    const query: Record<string, string> = { labelSelector: MANAGED };
-    if (resourceVersion) query.resourceVersion = resourceVersion;
     return new Watch(kc)
       .watch(
         ref.path,
-        query,
+        { labelSelector: MANAGED, resourceVersion, allowWatchBookmarks: true },
         (type, obj) => {
+          if (type === 'ERROR') {
+            errors.push(`watch of ${ref.path}: ${obj?.message ?? JSON.stringify(obj)}`);
+            return;
+          }
+          last = obj?.metadata?.resourceVersion ?? last;
           if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return;
           const m = obj.metadata;
-          last = m.resourceVersion;
           events.push({ type, kind: ref.kind, stage: ref.stage, id: m.namespace ? `${m.namespace}/${m.name}` : m.name, revision: Number(m.resourceVersion), object: obj });
         },
-        (err) => {
-          if (stopped) return;
-          if (err) errors.push(`watch of ${ref.path} ended: ${err}`);
-          else void watchOne(ref, last);
+        () => {
+          if (!stopped) void watchFrom(ref, last);
         },
       )
       .then((c) => {
         controllers.push(c);
         if (stopped) c.abort();
+      })
+      .catch((err) => {
+        errors.push(`watch of ${ref.path} could not start: ${(err as Error).message}`);
       });
   };
 
-  const ready = Promise.all(STACK_KINDS.map((ref) => watchOne(ref))).then(() => undefined);
+  const start = async (ref: StackKind) => {
+    const list = await api.list(ref.apiVersion, ref.kind, undefined, undefined, undefined, undefined, undefined, MANAGED);
+    // Objects that already exist are not events of the command under test.
+    await watchFrom(ref, list.metadata!.resourceVersion!);
+  };
+
+  const ready = Promise.all(STACK_KINDS.map(start)).then(() => undefined);
   return {
     events,
     errors,
