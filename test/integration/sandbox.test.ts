@@ -1,0 +1,105 @@
+// `npm run up -- --cluster sandbox` on a machine without Docker or minikube: PATH holds only
+// npm, node and the shells (no docker, minikube, kind, helm or dapr). The sandbox starts the
+// project's control plane in the background (its state in a scratch file, so a developer's
+// own `npm run controlplane` is never touched), every stage passes, and the output says
+// plainly that pods are simulated and nothing serves traffic. A second `up` reuses it;
+// `down --cluster sandbox --purge` removes the stack and stops it, leaving no process behind.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isAlive } from '../../lib/controlplane/processes.ts';
+import { readState, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { runScript, show, STACK_LINE } from './support/run-script.ts';
+
+interface Ctx {
+  bin?: FakeBin;
+  tmp?: string;
+  stateFile?: string;
+  env?: NodeJS.ProcessEnv;
+  state?: ControlPlaneState;
+}
+
+const test = suite<Ctx>('sandbox: up and down --purge without Docker or minikube');
+
+test.before((ctx) => {
+  ctx.bin = fakeBin([], { system: ['npm', 'sh'] });
+  ctx.tmp = mkdtempSync(path.join(tmpdir(), 'todo-deploy-sandbox-'));
+  ctx.stateFile = path.join(ctx.tmp, 'controlplane-state.json');
+  ctx.env = {
+    ...ctx.bin.env(),
+    HOME: process.env.HOME, // the control-plane binaries live in the user's cache folder
+    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
+    OPENAI_API_KEY: 'sk-sandbox-test-not-real',
+    BETTER_AUTH_SECRET: 'sandbox-test-auth-secret-0123456789abcdef',
+    CI: 'true',
+    NO_COLOR: '1',
+  };
+});
+
+test.after(async (ctx) => {
+  // Whatever happened above, nothing of the sandbox may outlive the suite.
+  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
+  if (left) await stopRecorded(left, ctx.stateFile);
+  ctx.bin?.cleanup();
+  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+});
+
+/** Processes whose command line names the sandbox's folder (its programs all do). */
+function processesUsing(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+test('up --cluster sandbox starts the control plane and ends with every stage green, saying pods are simulated', async (ctx) => {
+  const r = await runScript('up', ['--cluster', 'sandbox'], ctx.env!, 300_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /✔ Cluster \(sandbox\): sandbox control plane: started at https:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.output, '✔ Ingress controller: the ingress-nginx stand-in');
+  assert.match(r.output, '✔ Dapr control plane: stand-in created in dapr-system');
+  assert.match(r.output, 'Images: not built for the sandbox');
+  for (let n = 1; n <= 10; n++) assert.match(r.output, new RegExp(`✔ Stage ${n}/10 `));
+  assert.not.match(r.output, /✖/);
+  assert.match(r.output, 'Every stage passed in namespace todo (sandbox)');
+  assert.match(r.output, 'pods are simulated by kwok and nothing serves traffic');
+  assert.not.match(r.output, STACK_LINE);
+  ctx.state = readState(ctx.stateFile!);
+  assert.ok(ctx.state, 'the sandbox recorded its state');
+  assert.equal(ctx.state!.processes.map((p) => p.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok', 'ingress-stand-in']);
+  assert.ok(ctx.state!.processes.every((p) => isAlive(p.pid)), 'the control plane outlives up');
+});
+
+test('a second up reuses the running sandbox and changes nothing that fails', async (ctx) => {
+  const r = await runScript('up', ['--cluster', 'sandbox'], ctx.env!, 300_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, 'sandbox control plane: already running');
+  assert.is(readState(ctx.stateFile!)!.server, ctx.state!.server);
+});
+
+test('down --cluster sandbox --purge removes the stack and stops every process', async (ctx) => {
+  const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 300_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /Removed \d+ object\(s\); namespace todo is gone\. Purge: sandbox control plane stopped \(etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress-stand-in\)/);
+  assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended');
+  assert.equal(processesUsing(ctx.state!.dir), [], 'no process still uses the sandbox folder');
+  assert.not.ok(existsSync(ctx.state!.dir), 'the folder is removed');
+  assert.not.ok(existsSync(ctx.stateFile!), 'the state file is removed');
+});
+
+test('down --purge with no sandbox running says so and succeeds', async (ctx) => {
+  const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 60_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, 'Nothing to remove: the sandbox control plane is not running. Purge: the sandbox control plane was not running.');
+});
+
+test.run();
