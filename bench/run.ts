@@ -1,0 +1,391 @@
+// npm run bench: todo-deploy side by side with kubectl, Helm and kapp on the project's own
+// loopback control plane, deploying the same rendered objects. See bench/README.md.
+//
+// Order of work: build (or reuse) the peer tools, render the stack into a private temporary
+// folder, start the control plane and a Dapr stand-in, then for each run and each tool:
+// cold deploy, warm re-run, down. Everything it starts or writes is removed on every way out
+// (success, failure, Ctrl-C): the control plane is stopped and the temporary folder deleted.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
+import { startControlPlane, describeVersions, type ControlPlane } from '../lib/controlplane/index.ts';
+import { repoRoot } from '../lib/controlplane/versions.ts';
+import type { Cluster } from '../lib/kube/client.ts';
+import { diffSnapshots, kindSequence, namespaceExists, objectsWith, orderInversions, recordStack, recordsSnapshot, stackSnapshot, waitNamespaceGone } from './cluster-state.ts';
+import { installDaprStandIn } from './dapr-stand-in.ts';
+import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
+import { parseToolList, PHASES, toolPlans, type PhaseId, type Step, type ToolId, type ToolPlan } from './peers.ts';
+import { BENCH_SECRETS, renderStack, writeChart, writePerObject, writeRendered } from './render.ts';
+import { markdownReport, resultsTable, seconds, type BenchResult, type Probe, type Sample, type StepRecord, type ToolResult } from './report.ts';
+import { describeToolVersions, ensureTools } from './tools.ts';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+Measures todo-deploy (up cold, up warm, down) side by side with a kubectl runbook, Helm and
+kapp deploying the same rendered objects to the project's loopback control plane, which the
+benchmark starts and stops itself. Prints a Markdown table of median (min – max) wall times
+and whether the warm run changed anything.
+
+Options:
+  --runs N          runs per tool and phase (default 3)
+  --json FILE       also write the results as JSON
+  --markdown FILE   also write the full report as Markdown (bench/RESULTS.md is made this way)
+  --tools LIST      comma-separated subset of todo-deploy,kubectl,helm,kapp (default all)
+  --env dev|prod    environment rendered (default dev)
+  --timeout S       seconds each tool may wait for readiness (default 300)
+  -h, --help        show this help
+
+Needs Go (kubectl, helm and kapp are built from the Go module proxy on first use, about 10
+minutes on 2 cores; later runs reuse them) and the control-plane binaries
+(npm run controlplane:build). Skaffold is not measured: see bench/README.md.`;
+
+const NOT_MEASURED = [
+  'Skaffold: its deploy path starts from image builds (Docker or a builder such as Kaniko/ko) and a registry or cluster image loading, then deploys with kubectl or Helm. This machine has no Docker engine the benchmark may use and no registry, and the control plane\'s kwok nodes never pull images, so a Skaffold run would either fail at the build or, with builds skipped, only repeat the kubectl or Helm numbers above under another name. Not faked.',
+  'Real workloads: kwok marks pods Running and Ready without running containers, so image pulls, container start and application readiness (which dominate a real cluster\'s deploy time and would be nearly the same for every tool) are not part of these numbers.',
+  'todo-deploy\'s image build and load (`up` without --skip-images): the peers deploy prebuilt images too.',
+];
+
+const NAMESPACE_DEADLINE_MS = 300_000;
+const RECORD_DEADLINE_MS = 10_000;
+
+interface Options {
+  runs: number;
+  json?: string;
+  markdown?: string;
+  tools: ToolId[];
+  env: string;
+  timeout: number;
+}
+
+function parseOptions(argv: string[]): Options | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: 'string', default: '3' },
+      json: { type: 'string' },
+      markdown: { type: 'string' },
+      tools: { type: 'string' },
+      env: { type: 'string', default: 'dev' },
+      timeout: { type: 'string', default: '300' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const int = (name: string, text: string, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, not '${text}'.`);
+    return n;
+  };
+  if (values.env !== 'dev' && values.env !== 'prod') throw new Error(`--env must be dev or prod, not '${values.env}'.`);
+  return { runs: int('runs', values.runs!, 1), json: values.json, markdown: values.markdown, tools: parseToolList(values.tools), env: values.env!, timeout: int('timeout', values.timeout!, 10) };
+}
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+function gitDescribe(): string {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown commit';
+  }
+}
+
+function osName(): string {
+  try {
+    const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    return `${pretty ?? os.type()}, kernel ${os.release()}`;
+  } catch {
+    return `${os.type()} ${os.release()}`;
+  }
+}
+
+interface Ctx {
+  plans: Record<ToolId, ToolPlan>;
+  env: NodeJS.ProcessEnv;
+  cluster: Cluster;
+  namespace: string;
+  secrets: string[];
+  tmp: string;
+  timeoutSeconds: number;
+}
+
+/** Runs one step, again up to its attempts when it fails; the first failure is kept for the report. */
+async function runStep(ctx: Ctx, step: Step): Promise<{ record: StepRecord; last: CommandResult; firstOutput?: string }> {
+  let first: string | undefined;
+  let firstOutput: string | undefined;
+  let last: CommandResult | undefined;
+  let attempt = 0;
+  const started = process.hrtime.bigint();
+  while (attempt < step.attempts) {
+    attempt++;
+    last = await runCommand(step.program, step.args, {
+      env: ctx.env,
+      cwd: repoRoot,
+      name: step.name,
+      secrets: ctx.secrets,
+      replace: [[ctx.tmp, '<tmp>']],
+      deadlineMs: (ctx.timeoutSeconds + 60) * 1000,
+    });
+    if (last.code === 0) break;
+    first ??= tail(last.output, 3);
+    firstOutput ??= last.output;
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { record: { display: last!.display, ms, code: last!.code, attempts: attempt, maxAttempts: step.attempts, ...(attempt > 1 ? { firstFailure: first } : {}) }, last: last!, firstOutput };
+}
+
+async function runPhase(ctx: Ctx, steps: Step[], run: number): Promise<Sample> {
+  const records: StepRecord[] = [];
+  const started = process.hrtime.bigint();
+  let failure: string | undefined;
+  for (const step of steps) {
+    const { record, last } = await runStep(ctx, step);
+    records.push(record);
+    if (last.code !== 0) {
+      failure = `\`${last.display}\` exited ${last.timedOut ? 'at its deadline' : (last.code ?? last.signal)}: ${tail(last.output, 6)}`;
+      break;
+    }
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  return { run, ms, ok: failure === undefined, steps: records, failure, load1: os.loadavg()[0] };
+}
+
+/** After a failed phase: the tool's own removal, then the namespace by force, so the next tool starts clean. Not timed. */
+async function recover(ctx: Ctx, plan: ToolPlan): Promise<void> {
+  log(`${plan.id}: cleaning up after the failure`);
+  for (const step of plan.phases.down) await runStep(ctx, { ...step, attempts: 1 }).catch(() => undefined);
+  const kubectl = ctx.plans.kubectl.startup.program;
+  await runCommand(kubectl, ['delete', 'namespace', ctx.namespace, '--ignore-not-found', '--wait', '--timeout=120s'], { env: ctx.env, name: 'kubectl' }).catch(() => undefined);
+  await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+}
+
+async function cold(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
+  await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+  const rec = recordStack(ctx.cluster);
+  try {
+    await rec.ready;
+    const sample = await runPhase(ctx, plan.phases.cold, run);
+    if (sample.ok) {
+      const expected = (await stackSnapshot(ctx.cluster)).size;
+      await rec.until((events) => objectsWith(events, 'ADDED') >= expected, RECORD_DEADLINE_MS);
+      sample.objects = objectsWith(rec.events, 'ADDED');
+      sample.inversions = orderInversions(rec.events, 'ADDED');
+      sample.sequence = kindSequence(rec.events, 'ADDED');
+    }
+    return sample;
+  } finally {
+    rec.stop();
+  }
+}
+
+async function warm(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
+  const stackBefore = await stackSnapshot(ctx.cluster);
+  const recordsBefore = await recordsSnapshot(ctx.cluster);
+  const sample = await runPhase(ctx, plan.phases.warm, run);
+  sample.stackChanges = diffSnapshots(stackBefore, await stackSnapshot(ctx.cluster));
+  sample.recordChanges = diffSnapshots(recordsBefore, await recordsSnapshot(ctx.cluster));
+  return sample;
+}
+
+async function down(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
+  const expected = (await stackSnapshot(ctx.cluster)).size;
+  const rec = recordStack(ctx.cluster);
+  try {
+    await rec.ready;
+    const sample = await runPhase(ctx, plan.phases.down, run);
+    if (sample.ok) {
+      if (await namespaceExists(ctx.cluster, ctx.namespace)) {
+        const left = Date.now();
+        await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+        sample.namespaceGoneAfterMs = Date.now() - left;
+      }
+      await rec.until((events) => objectsWith(events, 'DELETED') >= expected, RECORD_DEADLINE_MS);
+      sample.objects = objectsWith(rec.events, 'DELETED');
+      sample.inversions = orderInversions(rec.events, 'DELETED');
+      sample.sequence = kindSequence(rec.events, 'DELETED');
+    }
+    return sample;
+  } finally {
+    rec.stop();
+  }
+}
+
+/**
+ * Plain kubectl has no ordering: it applies in file order. The runbook's folder keeps the
+ * manifest files' names (namespace first), so it needs one apply; this probe applies the same
+ * objects kept one file per object (<kind>-<name>.yaml), where the namespace sorts late, and
+ * reports what a person then sees. Timed, but not part of the table.
+ */
+async function orderingProbe(ctx: Ctx, dir: string, objects: number): Promise<Probe> {
+  await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+  const kubectl = ctx.plans.kubectl.startup.program;
+  const apply = await runStep(ctx, { name: 'kubectl', program: kubectl, args: ['apply', '--server-side', '-f', dir], attempts: 3 });
+  const remove = await runStep(ctx, { name: 'kubectl', program: kubectl, args: ['delete', '-f', dir, '--wait', `--timeout=${ctx.timeoutSeconds}s`], attempts: 3 });
+  await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+  const errors = (apply.firstOutput ?? '').split('\n').filter((l) => /^(Error|error)\b/.test(l));
+  const outcome =
+    apply.record.attempts === 1 && apply.record.code === 0
+      ? 'one apply created every object: no ordering failure.'
+      : `the first apply refused ${errors.length} of ${objects} objects (e.g. "${errors[0] ?? tail(apply.firstOutput ?? '', 1)}") and exited non-zero; ` +
+        (apply.record.code === 0 ? `apply number ${apply.record.attempts} created the rest, so a person runs it ${apply.record.attempts} times.` : `it still failed after ${apply.record.attempts} applies.`);
+  return {
+    title: 'Ordering probe: kubectl with one file per object',
+    description:
+      `kubectl applies files in name order and has no notion of dependencies. The runbook above keeps the manifests' own file names (00-namespace.yaml first; the Dapr CRDs come with the cluster's Dapr install), so its single apply worked. ` +
+      `Here the same ${objects} objects are kept one file per object, named <kind>-<name>.yaml, so the Namespace sorts after the Components, Configurations, Deployments and the Ingress that live in it.`,
+    steps: [apply.record, remove.record],
+    outcome,
+  };
+}
+
+const PHASE_RUNNERS: Record<PhaseId, (ctx: Ctx, plan: ToolPlan, run: number) => Promise<Sample>> = { cold, warm, down };
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) {
+    console.log(USAGE);
+    return 0;
+  }
+  const began = Date.now();
+  const loadAtStart = os.loadavg();
+  const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  log(`${command}: ${options.runs} run(s) of ${options.tools.join(', ')}; load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
+
+  const box = await ensureTools({ log });
+  log(describeToolVersions(box.versions));
+  for (const t of Object.values(box.tools)) log(`${t.tool}: ${t.version} (build ${t.buildSeconds} s${t.fromCache ? ', reused' : ''})`);
+
+  // The environment every tool gets: the control plane's kubeconfig, the test secrets,
+  // Helm's folders inside the temporary folder, no colours.
+  const env: NodeJS.ProcessEnv = { ...process.env, ...BENCH_SECRETS, FORCE_COLOR: '0', NO_COLOR: '1' };
+  delete env.DATABASE_URL;
+  delete env.KUBECONFIG;
+  const rendered = renderStack(repoRoot, options.env, env);
+  const secrets = Object.values(rendered.secrets.values).filter((v) => v !== '');
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-bench-'));
+  chmodSync(tmp, 0o700);
+  let plane: ControlPlane | undefined;
+  const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
+  process.on('exit', removeTmp);
+  const onSignal = (signal: NodeJS.Signals, code: number) => {
+    log(`${signal}: stopping the running command and the control plane, removing the temporary folder`);
+    killRunning('SIGKILL');
+    removeTmp();
+    // The control plane's own signal hook stops it and exits; without a plane, exit here.
+    if (!plane) process.exit(code);
+    void plane.stop().finally(() => process.exit(code));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
+
+  try {
+    const renderedDir = path.join(tmp, 'rendered');
+    const chartDir = path.join(tmp, 'chart');
+    writeRendered(rendered.plan, renderedDir);
+    writeChart(rendered.plan, chartDir);
+    for (const d of ['cache', 'config', 'data']) mkdirSync(path.join(tmp, 'helm', d), { recursive: true });
+    Object.assign(env, { HELM_CACHE_HOME: path.join(tmp, 'helm', 'cache'), HELM_CONFIG_HOME: path.join(tmp, 'helm', 'config'), HELM_DATA_HOME: path.join(tmp, 'helm', 'data') });
+    log(`rendered ${rendered.objects.length} objects (${options.env}, namespace ${rendered.config.namespace}) into a private temporary folder`);
+
+    plane = await startControlPlane({ log: (l) => log(l) });
+    env.KUBECONFIG = plane.kubeconfig;
+    const cluster: Cluster = { kc: plane.kc, objects: KubernetesObjectApi.makeApiClient(plane.kc), context: plane.kc.getCurrentContext(), server: plane.server };
+    await installDaprStandIn(plane.kc);
+    log('Dapr control-plane stand-in ready in dapr-system');
+
+    const plans = toolPlans({ repoRoot, env: options.env, namespace: rendered.config.namespace, bin: { kubectl: box.tools.kubectl.path, helm: box.tools.helm.path, kapp: box.tools.kapp.path }, renderedDir, chartDir, timeoutSeconds: options.timeout });
+    const ctx: Ctx = { plans, env, cluster, namespace: rendered.config.namespace, secrets, tmp, timeoutSeconds: options.timeout };
+    const versionOf: Record<ToolId, string> = {
+      'todo-deploy': `${JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version} (${gitDescribe()})`,
+      kubectl: box.tools.kubectl.version.replace(/^Client Version:\s*/, ''),
+      helm: box.tools.helm.version,
+      kapp: box.tools.kapp.version.replace(/^kapp version\s*/, ''),
+    };
+    const results: ToolResult[] = options.tools.map((id) => ({
+      id,
+      version: versionOf[id],
+      waitsFor: plans[id].waitsFor,
+      commands: Object.fromEntries(PHASES.map((p) => [p, plans[id].phases[p].map((s) => runCommandDisplay(s, tmp))])) as Record<PhaseId, string[]>,
+      phases: { cold: [], warm: [], down: [] },
+      startup: [],
+      startupCommand: runCommandDisplay(plans[id].startup, tmp),
+    }));
+
+    for (let run = 1; run <= options.runs; run++) {
+      for (const result of results) {
+        const plan = plans[result.id];
+        const start = await runStep(ctx, plan.startup);
+        result.startup.push(start.record.ms);
+        for (const phase of PHASES) {
+          const sample = await PHASE_RUNNERS[phase](ctx, plan, run);
+          result.phases[phase].push(sample);
+          const extra = [
+            sample.stackChanges ? `${sample.stackChanges.changed.length + sample.stackChanges.added.length + sample.stackChanges.removed.length} stack object(s) written` : '',
+            sample.steps.some((s) => s.attempts > 1) ? 'needed a second attempt' : '',
+          ].filter(Boolean);
+          log(`run ${run}/${options.runs} ${result.id} ${phase}: ${sample.ok ? seconds(sample.ms) : `FAILED after ${seconds(sample.ms)}: ${sample.failure}`}${extra.length ? ` (${extra.join(', ')})` : ''}`);
+          if (!sample.ok) {
+            await recover(ctx, plan);
+            break;
+          }
+        }
+      }
+    }
+
+    const probes: Probe[] = [];
+    if (options.tools.includes('kubectl')) {
+      const perObject = path.join(tmp, 'per-object');
+      writePerObject(rendered.plan, perObject);
+      const probe = await orderingProbe(ctx, perObject, rendered.objects.length);
+      log(`ordering probe (kubectl, one file per object): ${probe.outcome}`);
+      probes.push(probe);
+    }
+
+    const bench: BenchResult = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      command,
+      runs: options.runs,
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), os: osName(), loadAtStart, loadAtEnd: os.loadavg() },
+      node: process.version,
+      controlPlane: describeVersions(plane.versions),
+      builds: Object.values(box.tools).map((t) => ({ tool: t.tool, version: t.version, seconds: t.buildSeconds, fromCache: t.fromCache })),
+      objects: rendered.objects.length,
+      tools: results,
+      probes,
+      notMeasured: NOT_MEASURED,
+      totalSeconds: 0,
+      failed: results.some((r) => PHASES.some((p) => r.phases[p].some((s) => !s.ok))),
+    };
+    await plane.stop();
+    plane = undefined;
+    bench.totalSeconds = Math.round((Date.now() - began) / 1000);
+    console.log(resultsTable(bench));
+    if (options.json) writeFileSync(options.json, JSON.stringify(bench, null, 2) + '\n');
+    if (options.markdown) writeFileSync(options.markdown, markdownReport(bench));
+    for (const f of [options.json, options.markdown]) if (f) log(`wrote ${f}`);
+    return bench.failed ? 1 : 0;
+  } finally {
+    killRunning('SIGKILL');
+    if (plane) await plane.stop();
+    removeTmp();
+    if (existsSync(tmp)) log('could not remove the temporary folder');
+  }
+}
+
+/** The command as reports show it: the program's name, the temporary folder as <tmp>. */
+function runCommandDisplay(step: Step, tmp: string): string {
+  return mask(displayCommand(step.name, step.args), [], [[tmp, '<tmp>']]);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    console.error(`bench: ${err.message}`);
+    process.exit(1);
+  },
+);
