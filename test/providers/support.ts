@@ -38,10 +38,10 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function startWorld(tools: FakeTool[], planeOptions: ControlPlaneOptions = {}): Promise<World> {
+export async function startWorld(tools: FakeTool[], planeOptions: ControlPlaneOptions = {}, system: string[] = []): Promise<World> {
   const plane = await startControlPlane({ ingressStandIn: false, ...planeOptions });
   const tmp = mkdtempSync(path.join(tmpdir(), 'todo-deploy-providers-'));
-  const bin = fakeBin(tools);
+  const bin = fakeBin(tools, { system });
   const kubeconfig = path.join(tmp, 'kubeconfig');
   const stateDir = path.join(tmp, 'state');
   const restore = useFakes(bin, { KUBECONFIG: kubeconfig });
