@@ -158,8 +158,8 @@ export function observations(t: ToolResult): string[] {
     }
   }
   for (const [phase, verb, model] of [
-    ['cold', 'created', 'the creation order'],
-    ['down', 'deleted', 'the creation order reversed'],
+    ['cold', 'created', "the data model's creation order"],
+    ['down', 'deleted', "the data model's deletion order (creation order reversed)"],
   ] as const) {
     const ok = t.phases[phase].filter((s) => s.ok && s.sequence !== undefined);
     if (ok.length === 0) continue;
@@ -168,7 +168,7 @@ export function observations(t: ToolResult): string[] {
     const same = sequences.length === 1 ? (ok.length > 1 ? ` (the same in all ${ok.length} runs)` : '') : ` (run ${ok[0].run}; ${sequences.length} different orders over ${ok.length} runs)`;
     out.push(
       `${phase}: objects ${verb} in this order (by store revision)${same}: ${sequences[0]} — ` +
-        (Math.max(...pairs) === 0 ? `${model} of the data model` : `${pairs.join(', ')} object pair(s) out of ${model} of the data model`),
+        (Math.max(...pairs) === 0 ? `follows ${model}` : `${pairs.join(', ')} object pair(s) out of ${model}`),
     );
   }
   const down = t.phases.down.filter((s) => s.ok);

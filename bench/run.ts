@@ -86,6 +86,10 @@ function parseOptions(argv: string[]): Options | undefined {
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
+/** Set on Ctrl-C/SIGTERM: nothing new starts (no clean-up runs either; the plane is stopped whole). */
+let interrupted = false;
+class Interrupted extends Error {}
+
 function gitDescribe(): string {
   try {
     return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -273,6 +277,7 @@ async function main(): Promise<number> {
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
   process.on('exit', removeTmp);
   const onSignal = (signal: NodeJS.Signals, code: number) => {
+    interrupted = true;
     log(`${signal}: stopping the running command and the control plane, removing the temporary folder`);
     killRunning('SIGKILL');
     removeTmp();
@@ -319,10 +324,12 @@ async function main(): Promise<number> {
     for (let run = 1; run <= options.runs; run++) {
       for (const result of results) {
         const plan = plans[result.id];
+        if (interrupted) throw new Interrupted('interrupted');
         const start = await runStep(ctx, plan.startup);
         result.startup.push(start.record.ms);
         for (const phase of PHASES) {
           const sample = await PHASE_RUNNERS[phase](ctx, plan, run);
+          if (interrupted) throw new Interrupted('interrupted');
           result.phases[phase].push(sample);
           const extra = [
             sample.stackChanges ? `${sample.stackChanges.changed.length + sample.stackChanges.added.length + sample.stackChanges.removed.length} stack object(s) written` : '',
@@ -385,6 +392,7 @@ function runCommandDisplay(step: Step, tmp: string): string {
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
+    if (err instanceof Interrupted) return; // the signal handler exits once the plane is stopped
     console.error(`bench: ${err.message}`);
     process.exit(1);
   },
