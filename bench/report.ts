@@ -27,6 +27,8 @@ export interface Sample {
   inversions?: string[];
   /** cold/down: the kinds in the order their objects were created / deleted. */
   sequence?: string;
+  /** todo-deploy: its own "Durations:" summary, one line ("cluster 44ms, …, total 1.3s"). */
+  selfTimings?: string;
   /** cold/down: objects seen created / deleted. */
   objects?: number;
   /** warm: writes to the stack's objects, and to the tools' records in `default`. */
@@ -137,6 +139,20 @@ export function resultsTable(result: BenchResult): string {
   return [head, ...rows].join('\n');
 }
 
+/** The "Durations:" block todo-deploy prints at the end, as one line; undefined without one. Pure. */
+export function selfTimings(output: string): string | undefined {
+  const lines = output.split('\n');
+  const start = lines.findIndex((l) => l.trim() === 'Durations:');
+  if (start === -1) return undefined;
+  const rows: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = /^\s+(.+?)\s{2,}(\S+)\s*$/.exec(line);
+    if (!m) break;
+    rows.push(`${m[1]} ${m[2]}`);
+  }
+  return rows.length ? rows.join(', ') : undefined;
+}
+
 /** "Deployment before Service (9)" -> 9, summed. Pure. */
 function pairCount(inversions: string[]): number {
   return inversions.reduce((n, i) => n + Number(/\((\d+)\)$/.exec(i)?.[1] ?? 0), 0);
@@ -170,6 +186,10 @@ export function observations(t: ToolResult): string[] {
       `${phase}: objects ${verb} in this order (by store revision)${same}: ${sequences[0]} — ` +
         (Math.max(...pairs) === 0 ? `follows ${model}` : `${pairs.join(', ')} object pair(s) out of ${model}`),
     );
+  }
+  for (const phase of PHASES) {
+    const own = t.phases[phase].filter((s) => s.ok && s.selfTimings);
+    if (own.length) out.push(`${phase}: its own timing summary (run ${own[own.length - 1].run}): ${own[own.length - 1].selfTimings}`);
   }
   const down = t.phases.down.filter((s) => s.ok);
   const late = down.filter((s) => s.namespaceGoneAfterMs !== undefined);

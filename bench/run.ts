@@ -19,7 +19,7 @@ import { installDaprStandIn } from './dapr-stand-in.ts';
 import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
 import { parseToolList, PHASES, toolPlans, type PhaseId, type Step, type ToolId, type ToolPlan } from './peers.ts';
 import { BENCH_SECRETS, renderStack, writeChart, writePerObject, writeRendered } from './render.ts';
-import { markdownReport, resultsTable, seconds, type BenchResult, type Probe, type Sample, type StepRecord, type ToolResult } from './report.ts';
+import { markdownReport, resultsTable, seconds, selfTimings, type BenchResult, type Probe, type Sample, type StepRecord, type ToolResult } from './report.ts';
 import { describeToolVersions, ensureTools } from './tools.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -146,16 +146,18 @@ async function runPhase(ctx: Ctx, steps: Step[], run: number): Promise<Sample> {
   const records: StepRecord[] = [];
   const started = process.hrtime.bigint();
   let failure: string | undefined;
+  let own: string | undefined;
   for (const step of steps) {
     const { record, last } = await runStep(ctx, step);
     records.push(record);
+    own ??= selfTimings(last.output);
     if (last.code !== 0) {
       failure = `\`${last.display}\` exited ${last.timedOut ? 'at its deadline' : (last.code ?? last.signal)}: ${tail(last.output, 6)}`;
       break;
     }
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { run, ms, ok: failure === undefined, steps: records, failure, load1: os.loadavg()[0] };
+  return { run, ms, ok: failure === undefined, steps: records, failure, load1: os.loadavg()[0], ...(own ? { selfTimings: own } : {}) };
 }
 
 /** After a failed phase: the tool's own removal, then the namespace by force, so the next tool starts clean. Not timed. */

@@ -8,7 +8,7 @@ import { diffSnapshots, kindSequence, orderInversions, type StackEvent } from '.
 import { displayCommand, mask } from '../measure.ts';
 import { parseToolList, toolPlans } from '../peers.ts';
 import { escapeForHelm, filesOf, renderStack, SECRET_FILE, yamlOf, BENCH_SECRETS } from '../render.ts';
-import { cell, median, summarize, warmCell, type Sample } from '../report.ts';
+import { cell, median, selfTimings, summarize, warmCell, type Sample } from '../report.ts';
 import { buildCommand, parseToolVersions, toolsDirFor, versionLine } from '../tools.ts';
 import { repoRoot } from '../../lib/controlplane/versions.ts';
 
@@ -124,6 +124,12 @@ test('tool versions: parsed, checked, and named in the cache folder', () => {
   assert.ok(buildCommand('kubectl', v).args.some((a) => a.includes('gitVersion=v1.34.4')));
   assert.is(versionLine('kubectl', 'Client Version: v1.34.4\nKustomize Version: v5.7.1\n'), 'Client Version: v1.34.4');
   assert.is(versionLine('kapp', 'kapp version 0.66.0\n\nSucceeded\n'), 'kapp version 0.66.0');
+});
+
+test("todo-deploy's own Durations block becomes one line", () => {
+  const out = '✔ done\n\nDurations:\n  cluster                       44ms\n  1. Namespace                  40ms\n  total                         1.3s\n\n✔ The Todo stack is deployed\n';
+  assert.is(selfTimings(out), 'cluster 44ms, 1. Namespace 40ms, total 1.3s');
+  assert.is(selfTimings('no summary here'), undefined);
 });
 
 test.run();
