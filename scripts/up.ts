@@ -24,7 +24,10 @@ const usage = `Usage: npm run up -- [options]
 Deploys the Todo stack: renders manifests/ for the environment, applies them in the data
 model's creation order (Namespace, Secrets, ServiceAccounts, RBAC, Dapr Configuration, Dapr
 Components, NetworkPolicies, Services, Deployments, Ingress) and waits at a readiness gate
-after each stage.
+after each stage. Before the first stage it makes sure the cluster runs (see Cluster), that
+an ingress controller and the Dapr control plane are ready (installing Dapr with helm or the
+Dapr CLI when it is missing), and builds and loads the images. At the end it prints the URL
+and, when the domain does not resolve to the ingress address, the line for the hosts file.
 
 Options:
   --env dev|prod              environment (default dev): reads env/<env>.env, then .env
