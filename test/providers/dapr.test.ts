@@ -2,9 +2,11 @@
 // started without the Dapr CRDs: the install choice (helm, else the Dapr CLI, else a clear
 // error), the exact commands, the wait until the five control-plane workloads are ready (the
 // fakes create them; kwok runs their pods), and the provider that brings its own stand-in.
+// The same cluster has no ingress controller at first: the current provider's check.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync } from 'node:fs';
+import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { ensureDapr, probeDapr, notReady, DAPR_WORKLOADS } from '../../lib/cluster/dapr.ts';
 import { currentProvider } from '../../lib/cluster/current.ts';
 import { sandboxProvider } from '../../lib/cluster/sandbox.ts';
@@ -23,6 +25,19 @@ test.before(async (ctx) => {
 
 test.after(async (ctx) => {
   await ctx.world?.stop();
+});
+
+test('current provider: no ingress controller is reported with the fix; an IngressClass nginx is accepted', async ({ world }) => {
+  const w = world!;
+  const cluster = w.cluster();
+  const err = await rejection(() => currentProvider.ensureIngress(cluster, w.ctx()));
+  assert.instance(err, DeployError);
+  assert.match(err.message, `The cluster of context "${cluster.context}" has no ingress controller for class nginx`);
+  assert.match(err.message, 'nothing was applied');
+  assert.match(err.message, 'Fix: install ingress-nginx: `helm upgrade --install ingress-nginx ingress-nginx');
+  await KubernetesObjectApi.makeApiClient(w.plane.kc).create({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'example.com/other-nginx' } });
+  assert.is(await currentProvider.ensureIngress(cluster, w.ctx()), 'Ingress controller: IngressClass nginx (controller example.com/other-nginx)');
+  assert.equal(w.bin.calls(), []);
 });
 
 const uninstall = (w: World) => deleteAndWait(w, { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', name: 'dapr-system' });
