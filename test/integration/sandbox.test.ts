@@ -86,6 +86,16 @@ test('a second up reuses the running sandbox and changes nothing that fails', as
   assert.is(readState(ctx.stateFile!)!.server, ctx.state!.server);
 });
 
+test('doctor --cluster sandbox: nothing blocks; Docker and the cluster tools are not needed', async (ctx) => {
+  const r = await runScript('doctor', ['--cluster', 'sandbox'], ctx.env!, 60_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /✓ Cluster \(sandbox\)\s+sandbox control plane at https:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.output, /✗ Docker\s+not installed; not needed for --cluster sandbox\n/);
+  assert.match(r.output, /✓ Ingress controller\s+IngressClass nginx/);
+  assert.match(r.output, /✓ Dapr control plane\s+operator, sidecar injector, sentry, placement and scheduler ready/);
+  assert.match(r.output, 'Nothing blocks `npm run up -- --env dev --cluster sandbox`.');
+});
+
 test('down --cluster sandbox --purge removes the stack and stops every process', async (ctx) => {
   const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 300_000);
   assert.is(r.code, 0, show(r));
