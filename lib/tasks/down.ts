@@ -10,10 +10,10 @@ import { deleteObject, listObjects } from '../kube/apply.ts';
 import { watchUntil } from '../kube/watch.ts';
 import { goneVerdict } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
-import { redact } from '../output.ts';
 import { selectProvider } from '../cluster/index.ts';
 import type { ClusterContext, ClusterProvider, ProviderName } from '../cluster/provider.ts';
 import { createListr, formatDuration, timed, type Timing } from './render.ts';
+import { providerContext } from '../cluster/context.ts';
 
 export interface DownOptions {
   env: string;
@@ -156,15 +156,7 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
 }
 
 function clusterContext(ctx: DownContext, options: DownOptions, log: (line: string) => void): ClusterContext {
-  return {
-    environment: ctx.config!.environment,
-    settings: { ...ctx.config!.fileSettings, ...process.env },
-    kubeContext: options.context,
-    log,
-    redact,
-    signal: options.signal,
-    timeoutSeconds: ctx.config!.readyTimeoutSeconds,
-  };
+  return providerContext(ctx.config!, options, log);
 }
 
 export async function runDown(options: DownOptions): Promise<DownContext> {

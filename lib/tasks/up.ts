@@ -22,6 +22,7 @@ import { policyGate } from '../policy/gate.ts';
 import { formatText } from '../policy/format/text.ts';
 import path from 'node:path';
 import { createListr, formatDuration, timed, type Timing } from './render.ts';
+import { providerContext } from '../cluster/context.ts';
 
 export interface UpOptions {
   env: string;
@@ -253,17 +254,8 @@ function renderAndCheck(ctx: UpContext, options: UpOptions): string {
   return `Rendered ${count} objects in ${ctx.plan.stages.filter((st) => st.objects.length).length} stages; policy: ${result.rulesChecked} rules passed${excepted}`;
 }
 
-/** What the cluster provider sees: settings from the env files with the process environment over them. */
 function clusterContext(ctx: UpContext, options: UpOptions, log: (line: string) => void): ClusterContext {
-  return {
-    environment: ctx.config!.environment,
-    settings: { ...ctx.config!.fileSettings, ...process.env },
-    kubeContext: options.context,
-    log,
-    redact,
-    signal: options.signal,
-    timeoutSeconds: ctx.config!.readyTimeoutSeconds,
-  };
+  return providerContext(ctx.config!, options, log);
 }
 
 export async function runUp(options: UpOptions): Promise<UpContext> {
