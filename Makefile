@@ -1,5 +1,5 @@
 # Thin aliases for the npm scripts; the scripts hold the logic.
-.PHONY: up down validate test
+.PHONY: up down validate test doctor
 
 up:
 	npm run up
@@ -12,3 +12,6 @@ validate:
 
 test:
 	npm test
+
+doctor:
+	npm run doctor
