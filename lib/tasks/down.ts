@@ -12,7 +12,7 @@ import { goneVerdict } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
 import { selectProvider } from '../cluster/index.ts';
 import type { ClusterContext, ClusterProvider, ProviderName } from '../cluster/provider.ts';
-import { createListr, formatDuration, timed, type Timing } from './render.ts';
+import { formatDuration, runWithTimings, timed, type Timing } from './render.ts';
 import { providerContext } from '../cluster/context.ts';
 
 export interface DownOptions {
@@ -161,6 +161,5 @@ function clusterContext(ctx: DownContext, options: DownOptions, log: (line: stri
 
 export async function runDown(options: DownOptions): Promise<DownContext> {
   const ctx: DownContext = { found: new Map(), timings: [] };
-  await createListr<DownContext>(downTasks(options, ctx)).run(ctx);
-  return ctx;
+  return runWithTimings(downTasks(options, ctx), ctx);
 }

@@ -20,6 +20,21 @@ export function createListr<Ctx>(tasks: ListrTask<Ctx>[]): Listr<Ctx> {
   });
 }
 
+/**
+ * Runs a task tree with `ctx`. When it fails, the durations measured so far are printed before
+ * the error travels on, so a failed run also shows where its time went.
+ */
+export async function runWithTimings<Ctx extends { timings: Timing[] }>(tasks: ListrTask<Ctx>[], ctx: Ctx): Promise<Ctx> {
+  const started = Date.now();
+  try {
+    await createListr<Ctx>(tasks).run(ctx);
+  } catch (err) {
+    if (ctx.timings.length > 0) process.stderr.write(`\n${timingSummary('Durations until the failure:', ctx.timings, Date.now() - started)}\n`);
+    throw err;
+  }
+  return ctx;
+}
+
 export interface Timing {
   title: string;
   ms: number;

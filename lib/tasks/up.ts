@@ -21,7 +21,7 @@ import { manifestFiles } from '../manifests.ts';
 import { policyGate } from '../policy/gate.ts';
 import { formatText } from '../policy/format/text.ts';
 import path from 'node:path';
-import { createListr, formatDuration, timed, type Timing } from './render.ts';
+import { formatDuration, runWithTimings, timed, type Timing } from './render.ts';
 import { providerContext } from '../cluster/context.ts';
 
 export interface UpOptions {
@@ -260,6 +260,5 @@ function clusterContext(ctx: UpContext, options: UpOptions, log: (line: string) 
 
 export async function runUp(options: UpOptions): Promise<UpContext> {
   const ctx: UpContext = { timings: [] };
-  await createListr<UpContext>(upTasks(options, ctx)).run(ctx);
-  return ctx;
+  return runWithTimings(upTasks(options, ctx), ctx);
 }
