@@ -206,3 +206,4 @@ export function kindSequence(events: StackEvent[], type: StackEvent['type']): st
 export function objectsWith(events: StackEvent[], type: StackEvent['type']): number {
   return new Set(events.filter((e) => e.type === type).map((e) => e.id)).size;
 }
+

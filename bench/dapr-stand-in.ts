@@ -5,8 +5,9 @@
 // otherwise try to install the real one with helm or the Dapr CLI, which needs images from
 // the internet). The Dapr CRDs come from the control plane itself (manifests/crds/).
 // Created once before anything is measured, for every tool alike; labelled as a stand-in.
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
-import { waitFor } from '../lib/controlplane/watch.ts';
+import { PatchStrategy } from '@kubernetes/client-node';
+import type { Cluster } from '../lib/kube/client.ts';
+import { watchUntil } from '../lib/kube/watch.ts';
 import type { KubeObject } from '../lib/types.ts';
 
 export const DAPR_NAMESPACE = 'dapr-system';
@@ -56,19 +57,17 @@ export function workloadReady(o: any): boolean {
 }
 
 /** Applies the stand-in (server-side apply) and waits by watch until every workload is ready. */
-export async function installDaprStandIn(kc: KubeConfig, deadlineMs = 120_000): Promise<void> {
-  const api = KubernetesObjectApi.makeApiClient(kc);
+export async function installDaprStandIn(cluster: Cluster, deadlineMs = 120_000): Promise<void> {
   for (const object of daprStandInObjects()) {
-    await api.patch(object, undefined, undefined, 'todo-deploy-bench', true, PatchStrategy.ServerSideApply);
+    await cluster.objects.patch(object, undefined, undefined, 'todo-deploy-bench', true, PatchStrategy.ServerSideApply);
   }
   for (const [plural, kind] of [['deployments', 'Deployment'], ['statefulsets', 'StatefulSet']] as const) {
-    const names = DAPR_WORKLOADS.filter((w) => w.kind === kind).map((w) => `${DAPR_NAMESPACE}/${w.name}`);
-    await waitFor({
-      kc,
-      path: `/apis/apps/v1/namespaces/${DAPR_NAMESPACE}/${plural}`,
-      done: (objects) => names.every((n) => workloadReady(objects.get(n))),
-      deadlineMs,
-      what: `the Dapr stand-in's ${plural} to be ready`,
-    });
+    const names = DAPR_WORKLOADS.filter((w) => w.kind === kind).map((w) => w.name);
+    await watchUntil(
+      cluster,
+      { kind: { apiVersion: 'apps/v1', kind, plural, namespaced: true }, namespace: DAPR_NAMESPACE },
+      (objects) => ({ done: names.every((n) => workloadReady(objects.find((o) => o.metadata.name === n))) }),
+      { deadline: Date.now() + deadlineMs, goal: `the Dapr stand-in's ${plural} to be ready` },
+    );
   }
 }

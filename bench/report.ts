@@ -181,10 +181,12 @@ export function observations(t: ToolResult): string[] {
     if (ok.length === 0) continue;
     const sequences = unique(ok.map((s) => [s.sequence!]));
     const pairs = ok.map((s) => pairCount(s.inversions ?? []));
-    const same = sequences.length === 1 ? (ok.length > 1 ? ` (the same in all ${ok.length} runs)` : '') : ` (run ${ok[0].run}; ${sequences.length} different orders over ${ok.length} runs)`;
+    const varied = Math.max(...pairs) === 0 ? 'the order within a stage varied' : `${sequences.length} different orders`;
+    const same = sequences.length === 1 ? (ok.length > 1 ? ` (the same in all ${ok.length} runs)` : '') : ` (run ${ok[0].run}; ${varied} over ${ok.length} runs)`;
+    const distinct = [...new Set(pairs)];
     out.push(
       `${phase}: objects ${verb} in this order (by store revision)${same}: ${sequences[0]} — ` +
-        (Math.max(...pairs) === 0 ? `follows ${model}` : `${pairs.join(', ')} object pair(s) out of ${model}`),
+        (Math.max(...pairs) === 0 ? `follows ${model}` : `${distinct.join(', ')} object pair(s)${distinct.length > 1 ? ' (by run)' : ''} out of ${model}`),
     );
   }
   for (const phase of PHASES) {
@@ -216,7 +218,7 @@ export function markdownReport(result: BenchResult): string {
   const m = result.machine;
   const lines: string[] = [];
   lines.push('# Deploy benchmark: todo-deploy and its peers', '');
-  lines.push(`Measured ${result.date} with \`${result.command}\` (${result.runs} run${result.runs === 1 ? '' : 's'} per tool and phase, tools interleaved in each run).`, '');
+  lines.push(`Measured ${result.date} with \`${result.command}\` (${result.runs} run${result.runs === 1 ? '' : 's'} per tool and phase; in each run every tool does cold, warm, down in turn, and each run starts with the next tool).`, '');
   lines.push(
     `Machine: ${m.cpus} cores (${m.model}), ${m.memGiB} GiB, ${m.os}, Node ${result.node}. Load average (1/5/15 min) at start ${m.loadAtStart.map((l) => l.toFixed(2)).join(' / ')}, at end ${m.loadAtEnd.map((l) => l.toFixed(2)).join(' / ')}` +
       ' — other work shared the machine, so compare tools within this table rather than with other machines.',
@@ -224,7 +226,8 @@ export function markdownReport(result: BenchResult): string {
   );
   lines.push(
     `Cluster: the project's loopback control plane (${result.controlPlane}; kwok marks pods Running and Ready, so rollouts finish within about a second and the numbers are dominated by each tool's own work: start-up, discovery, requests, waiting strategy). ` +
-      `Every tool deploys the same ${result.objects} objects, rendered once by the pipeline's renderer (lib/plan.ts buildPlan) into a private temporary folder.`,
+      `Every tool deploys the same ${result.objects} objects, rendered once by the pipeline's renderer (lib/plan.ts buildPlan) into a private temporary folder. ` +
+      'Before timing, a Dapr control-plane stand-in is made ready in dapr-system (`up` requires a ready Dapr; see bench/README.md).',
     '',
   );
   lines.push('## Wall time: median (min – max)', '', resultsTable(result), '');

@@ -302,7 +302,7 @@ async function main(): Promise<number> {
     plane = await startControlPlane({ log: (l) => log(l) });
     env.KUBECONFIG = plane.kubeconfig;
     const cluster: Cluster = { kc: plane.kc, objects: KubernetesObjectApi.makeApiClient(plane.kc), context: plane.kc.getCurrentContext(), server: plane.server };
-    await installDaprStandIn(plane.kc);
+    await installDaprStandIn(cluster);
     log('Dapr control-plane stand-in ready in dapr-system');
 
     const plans = toolPlans({ repoRoot, env: options.env, namespace: rendered.config.namespace, bin: { kubectl: box.tools.kubectl.path, helm: box.tools.helm.path, kapp: box.tools.kapp.path }, renderedDir, chartDir, timeoutSeconds: options.timeout });
@@ -324,7 +324,9 @@ async function main(): Promise<number> {
     }));
 
     for (let run = 1; run <= options.runs; run++) {
-      for (const result of results) {
+      // Each run starts with the next tool, so no tool always goes first (or right after another).
+      const shift = (run - 1) % results.length;
+      for (const result of [...results.slice(shift), ...results.slice(0, shift)]) {
         const plan = plans[result.id];
         if (interrupted) throw new Interrupted('interrupted');
         const start = await runStep(ctx, plan.startup);
