@@ -3,10 +3,11 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
+import { PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from './versions.ts';
-import { waitFor } from './watch.ts';
+import { clusterFromKubeConfig } from '../kube/client.ts';
+import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
 
 export const crdDir = join(repoRoot, 'manifests', 'crds');
@@ -33,18 +34,18 @@ function isEstablished(crd: any): boolean {
   return (crd?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
 }
 
+const CRD_KIND = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };
+
 export async function installCrds(kc: KubeConfig, crds: KubeObject[], deadlineMs = 30_000): Promise<void> {
-  const api = KubernetesObjectApi.makeApiClient(kc);
+  const cluster = clusterFromKubeConfig(kc);
   for (const crd of crds) {
-    await api.patch(crd, undefined, undefined, 'todo-deploy-controlplane', true, PatchStrategy.ServerSideApply);
+    await cluster.objects.patch(crd, undefined, undefined, 'todo-deploy-controlplane', true, PatchStrategy.ServerSideApply);
   }
   const names = crds.map((c) => c.metadata.name);
-  await waitFor({
-    kc,
-    path: '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
-    done: (seen) => names.every((n) => isEstablished(seen.get(n))),
-    deadlineMs,
-    what: `CRDs ${names.join(', ')} to be Established`,
-    explain: (seen) => `Not established: ${names.filter((n) => !isEstablished(seen.get(n))).join(', ')}.`,
+  const notEstablished = (items: KubeObject[]) => names.filter((n) => !isEstablished(items.find((i) => i.metadata.name === n)));
+  await watchUntil(cluster, { kind: CRD_KIND }, (items) => ({ done: notEstablished(items).length === 0 }), {
+    deadline: Date.now() + deadlineMs,
+    goal: `CRDs ${names.join(', ')} to be Established`,
+    explain: (items) => `Not established: ${notEstablished(items).join(', ')}.`,
   });
 }

@@ -41,7 +41,9 @@ import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts'
 import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
 import { BINARIES, binDirFor, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
-import { waitFor } from './watch.ts';
+import { clusterFromKubeConfig } from '../kube/client.ts';
+import { watchUntil } from '../kube/watch.ts';
+import type { KubeObject } from '../types.ts';
 
 export { NEVER_READY_ANNOTATION, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
 export { readVersions, describeVersions, binDirFor, cacheRoot } from './versions.ts';
@@ -251,12 +253,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       if (options.detached) {
         const c = startIngressProcess(layout, options.ingressAddress);
         components.push(c);
-        await waitFor({
-          kc,
-          path: '/apis/networking.k8s.io/v1/ingressclasses',
-          done: (seen) => seen.has('nginx'),
-          deadlineMs: deadline,
-          what: 'the ingress stand-in to create IngressClass nginx',
+        await watchUntil(clusterFromKubeConfig(kc), { kind: INGRESS_CLASS_KIND, name: 'nginx' }, (items) => ({ done: items.length > 0 }), {
+          deadline: Date.now() + deadline,
+          goal: 'the ingress stand-in to create IngressClass nginx',
         });
       } else {
         ingress = await startIngressStandIn({ kc, address: options.ingressAddress });
@@ -296,6 +295,9 @@ function writeSecrets(layout: Layout): Record<Identity, string> {
   return tokens;
 }
 
+const NODE_KIND = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
+const INGRESS_CLASS_KIND = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false };
+
 function nodeIsReady(node: any): boolean {
   const ready = (node?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
   // The admission plugin taints a new node not-ready; the node controller lifts it once Ready.
@@ -307,15 +309,13 @@ async function registerNodes(kc: KubeConfig, nodes: NodeSpec[], deadlineMs: numb
   const core = kc.makeApiClient(CoreV1Api);
   for (const spec of nodes) await core.createNode({ body: kwokNode(spec) as any });
   const names = nodes.map((n) => n.name);
-  await waitFor({
-    kc,
-    path: '/api/v1/nodes',
-    done: (seen) => names.every((n) => nodeIsReady(seen.get(n))),
-    deadlineMs,
-    what: `nodes ${names.join(', ')} to be Ready and untainted`,
-    explain: (seen) =>
+  const named = (items: KubeObject[], name: string): any => items.find((i) => i.metadata.name === name);
+  await watchUntil(clusterFromKubeConfig(kc), { kind: NODE_KIND }, (items) => ({ done: names.every((n) => nodeIsReady(named(items, n))) }), {
+    deadline: Date.now() + deadlineMs,
+    goal: `nodes ${names.join(', ')} to be Ready and untainted`,
+    explain: (items) =>
       names
-        .map((n) => `${n}: conditions ${JSON.stringify(seen.get(n)?.status?.conditions?.map((c: any) => `${c.type}=${c.status}`) ?? [])}, taints ${JSON.stringify(seen.get(n)?.spec?.taints ?? [])}`)
+        .map((n) => `${n}: conditions ${JSON.stringify(named(items, n)?.status?.conditions?.map((c: any) => `${c.type}=${c.status}`) ?? [])}, taints ${JSON.stringify(named(items, n)?.spec?.taints ?? [])}`)
         .join('; '),
   });
 }

@@ -30,7 +30,12 @@ export function loadKubeConfig(context?: string): Cluster {
   if (!current || !server) {
     throw new UsageError(`No current Kubernetes context is set in ${process.env.KUBECONFIG ?? '~/.kube/config'}. Fix: start a cluster, or choose a context with --context <name> or KUBECONFIG.`);
   }
-  return { kc, objects: KubernetesObjectApi.makeApiClient(kc), context: current, server };
+  return clusterFromKubeConfig(kc);
+}
+
+/** A Cluster for a kubeconfig already loaded (e.g. the test control plane's), at its current context. */
+export function clusterFromKubeConfig(kc: KubeConfig): Cluster {
+  return { kc, objects: KubernetesObjectApi.makeApiClient(kc), context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server ?? '' };
 }
 
 /** The low-level cause of a failed request (fetch wraps socket errors in `cause`). */

@@ -61,6 +61,14 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Describes the goal for the timeout message, e.g. "Deployment backend to roll out". */
   goal: string;
+  /** Detail for the timeout message, from the last items seen (e.g. which of them are not there yet). */
+  explain?: (items: KubeObject[]) => string;
+  /**
+   * Called once, when the first watch is established (or when the wait ends before that): a
+   * caller that must not act before its changes can be seen (e.g. to record every state a new
+   * object passes through) waits for this.
+   */
+  onWatching?: () => void;
 }
 
 /**
@@ -79,6 +87,12 @@ export async function watchUntil(
   let abort: AbortController | undefined;
   let settled = false;
   let quickEnds = 0;
+  let watching = options.onWatching;
+  const announceWatching = () => {
+    const hook = watching;
+    watching = undefined;
+    hook?.();
+  };
 
   return new Promise<KubeObject[]>((resolve, reject) => {
     const finish = (fn: () => void) => {
@@ -88,6 +102,7 @@ export async function watchUntil(
       abort?.abort();
       options.signal?.removeEventListener('abort', onAbort);
       fn();
+      announceWatching();
     };
     const judge = () => {
       const current = [...items.values()];
@@ -104,7 +119,9 @@ export async function watchUntil(
     };
     const remaining = Math.max(0, options.deadline - Date.now());
     const timer = setTimeout(() => {
-      finish(() => reject(new GateTimeout(`Timed out after ${Math.round((Date.now() - started) / 1000)}s waiting for ${options.goal}.`, [...items.values()])));
+      const last = [...items.values()];
+      const detail = options.explain ? ` ${options.explain(last)}` : '';
+      finish(() => reject(new GateTimeout(`Timed out after ${Math.round((Date.now() - started) / 1000)}s waiting for ${options.goal}.${detail}`, last)));
     }, remaining);
     const started = Date.now();
     const onAbort = () => finish(() => reject(new DeployError(`Interrupted while waiting for ${options.goal}.`)));
@@ -153,6 +170,7 @@ export async function watchUntil(
         },
       );
       if (settled) abort.abort();
+      else announceWatching();
     };
 
     relist()

@@ -13,10 +13,32 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Deploym
 import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { isAlive } from '../../lib/controlplane/processes.ts';
 import { repoRoot } from '../../lib/controlplane/versions.ts';
-import { waitFor } from '../../lib/controlplane/watch.ts';
+import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
+import { watchUntil, type Verdict, type WatchTarget } from '../../lib/kube/watch.ts';
+import type { KubeObject } from '../../lib/types.ts';
 
 const NS = 'cp-smoke';
 const DEADLINE = 90_000;
+
+const KINDS = {
+  Pod: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
+  Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  EndpointSlice: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true },
+  Ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
+  Namespace: { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+};
+
+/** Watches until `done` holds for the matching objects, failing after DEADLINE with `goal` (and `explain`) in the message. */
+function waitUntil(
+  plane: ControlPlane,
+  target: WatchTarget,
+  done: (items: any[]) => boolean,
+  goal: string,
+  more: { explain?: (items: KubeObject[]) => string; onWatching?: () => void } = {},
+): Promise<KubeObject[]> {
+  const verdict = (items: KubeObject[]): Verdict => ({ done: done(items) });
+  return watchUntil(clusterFromKubeConfig(plane.kc), target, verdict, { deadline: Date.now() + DEADLINE, goal, ...more });
+}
 
 const test = suite<{ plane?: ControlPlane }>('control plane on loopback');
 
@@ -65,23 +87,21 @@ test('a Deployment of 2 becomes available; pods go Pending -> Running (unready) 
   const seen = new Map<string, string[]>();
   let watching!: () => void;
   const established = new Promise<void>((resolve) => (watching = resolve));
-  const podStates = waitFor({
-    onWatching: watching,
-    kc,
-    path: `/api/v1/namespaces/${NS}/pods`,
-    query: { labelSelector: 'app=web' },
-    done: (pods) => {
-      for (const [name, pod] of pods) {
+  const podStates = waitUntil(
+    plane!,
+    { kind: KINDS.Pod, namespace: NS, labelSelector: 'app=web' },
+    (pods) => {
+      for (const pod of pods) {
         const state = `${pod.status?.phase}/${readyOf(pod) ?? '-'}`;
-        const list = seen.get(name) ?? [];
+        const list = seen.get(pod.metadata.name) ?? [];
         if (list.at(-1) !== state) list.push(state);
-        seen.set(name, list);
+        seen.set(pod.metadata.name, list);
       }
-      return pods.size === 2 && [...pods.values()].every((p) => readyOf(p) === 'True');
+      return pods.length === 2 && pods.every((p) => readyOf(p) === 'True');
     },
-    deadlineMs: DEADLINE,
-    what: 'two ready web pods',
-  });
+    'two ready web pods',
+    { onWatching: watching },
+  );
 
   await established;
   await apps.createNamespacedDeployment({ namespace: NS, body: deployment('web', 2) });
@@ -90,17 +110,13 @@ test('a Deployment of 2 becomes available; pods go Pending -> Running (unready) 
     body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
   });
 
-  await waitFor({
-    kc,
-    path: `/apis/apps/v1/namespaces/${NS}/deployments`,
-    done: (d) => {
-      const dep = d.get(`${NS}/web`);
-      return dep?.status?.observedGeneration >= dep?.metadata?.generation && dep?.status?.availableReplicas === 2;
-    },
-    deadlineMs: DEADLINE,
-    what: 'deployment web to have 2 available replicas',
-    explain: (d) => JSON.stringify(d.get(`${NS}/web`)?.status),
-  });
+  await waitUntil(
+    plane!,
+    { kind: KINDS.Deployment, namespace: NS, name: 'web' },
+    ([dep]) => dep?.status?.observedGeneration >= dep?.metadata?.generation && dep?.status?.availableReplicas === 2,
+    'deployment web to have 2 available replicas',
+    { explain: ([dep]) => JSON.stringify(dep?.status) },
+  );
   const pods = await podStates;
 
   for (const [name, states] of seen) {
@@ -110,45 +126,40 @@ test('a Deployment of 2 becomes available; pods go Pending -> Running (unready) 
     assert.ok(running >= 0 && ready > running, `${name} went ${states.join(' -> ')}`);
     assert.ok(states.slice(0, running).every((s) => s.startsWith('Pending')), `${name} went ${states.join(' -> ')}`);
   }
-  for (const pod of pods.values()) {
+  for (const pod of pods as any[]) {
     assert.is(pod.spec.nodeName, plane!.nodes[0]);
     assert.match(pod.status.podIP, /^10\.244\./);
     assert.is(pod.status.containerStatuses[0].ready, true);
   }
 
   // The EndpointSlice controller publishes both pods as ready endpoints of the Service.
-  await waitFor({
-    kc,
-    path: `/apis/discovery.k8s.io/v1/namespaces/${NS}/endpointslices`,
-    query: { labelSelector: 'kubernetes.io/service-name=web' },
-    done: (slices) => [...slices.values()].flatMap((s) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2,
-    deadlineMs: DEADLINE,
-    what: 'two ready endpoints for service web',
-  });
+  await waitUntil(
+    plane!,
+    { kind: KINDS.EndpointSlice, namespace: NS, labelSelector: 'kubernetes.io/service-name=web' },
+    (slices) => slices.flatMap((s) => s.endpoints ?? []).filter((e: any) => e.conditions?.ready).length === 2,
+    'two ready endpoints for service web',
+  );
 });
 
 test('a pod annotated never-ready runs but never turns Ready, while an ordinary one does', async ({ plane }) => {
   const { kc } = plane!;
   const apps = kc.makeApiClient(AppsV1Api);
   await apps.createNamespacedDeployment({ namespace: NS, body: deployment('stuck', 1, { [NEVER_READY_ANNOTATION]: 'true' }) });
-  await waitFor({
-    kc,
-    path: `/api/v1/namespaces/${NS}/pods`,
-    query: { labelSelector: 'app=stuck' },
-    done: (pods) => [...pods.values()].some((p) => p.status?.phase === 'Running'),
-    deadlineMs: DEADLINE,
-    what: 'the stuck pod to run',
-  });
+  await waitUntil(
+    plane!,
+    { kind: KINDS.Pod, namespace: NS, labelSelector: 'app=stuck' },
+    (pods) => pods.some((p) => p.status?.phase === 'Running'),
+    'the stuck pod to run',
+  );
   // A pod created after it, with the same readiness delay, becomes ready: kwok has
   // handled the stuck one by then and left it unready.
   await apps.createNamespacedDeployment({ namespace: NS, body: deployment('after', 1) });
-  await waitFor({
-    kc,
-    path: `/apis/apps/v1/namespaces/${NS}/deployments`,
-    done: (d) => d.get(`${NS}/after`)?.status?.availableReplicas === 1,
-    deadlineMs: DEADLINE,
-    what: 'deployment after to be available',
-  });
+  await waitUntil(
+    plane!,
+    { kind: KINDS.Deployment, namespace: NS, name: 'after' },
+    ([dep]) => dep?.status?.availableReplicas === 1,
+    'deployment after to be available',
+  );
   const stuck = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS, labelSelector: 'app=stuck' })).items;
   assert.is(stuck.length, 1);
   const ready = stuck[0].status?.conditions?.find((c) => c.type === 'Ready');
@@ -173,13 +184,12 @@ test('the ingress stand-in publishes 127.0.0.1 for an nginx Ingress and records 
       },
     },
   });
-  await waitFor({
-    kc,
-    path: `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses`,
-    done: (ings) => ings.get(`${NS}/web`)?.status?.loadBalancer?.ingress?.[0]?.ip === '127.0.0.1',
-    deadlineMs: DEADLINE,
-    what: 'ingress web to get an address',
-  });
+  await waitUntil(
+    plane!,
+    { kind: KINDS.Ingress, namespace: NS, name: 'web' },
+    ([ing]) => ing?.status?.loadBalancer?.ingress?.[0]?.ip === '127.0.0.1',
+    'ingress web to get an address',
+  );
   assert.ok(plane!.ingress!.served.some((s) => s.namespace === NS && s.name === 'web' && s.address === '127.0.0.1'));
   const cls = await net.readIngressClass({ name: 'nginx' });
   assert.is(cls.spec?.controller, 'k8s.io/ingress-nginx');
@@ -234,14 +244,7 @@ test('the Dapr CRDs accept a Component and a Configuration, and reject a Compone
 
 test('deleting the namespace removes it with its pods (namespace controller + kwok)', async ({ plane }) => {
   const { kc } = plane!;
-  const gone = waitFor({
-    kc,
-    path: '/api/v1/namespaces',
-    query: { fieldSelector: `metadata.name=${NS}` },
-    done: (ns) => !ns.has(NS),
-    deadlineMs: DEADLINE,
-    what: `namespace ${NS} to be gone`,
-  });
+  const gone = waitUntil(plane!, { kind: KINDS.Namespace, name: NS }, (ns) => ns.length === 0, `namespace ${NS} to be gone`);
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: NS });
   await gone;
 });

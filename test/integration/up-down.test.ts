@@ -18,7 +18,8 @@ import { parseAllDocuments } from 'yaml';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { repoRoot } from '../../lib/controlplane/versions.ts';
-import { waitFor } from '../../lib/controlplane/watch.ts';
+import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
+import { watchUntil } from '../../lib/kube/watch.ts';
 import { MANAGED, outOfOrder, recordStackEvents, STACK_KINDS, type EventRecorder, type RecordedEvent } from './support/event-recorder.ts';
 import { runScript, show, STACK_LINE, type ScriptResult } from './support/run-script.ts';
 
@@ -144,15 +145,15 @@ test('3. a second up changes nothing and exits 0', async (ctx) => {
   const { kc } = ctx.plane!;
   // The deployment controller's last status write comes with NewReplicaSetAvailable; wait for
   // it so that only up itself could move a resourceVersion from here on.
-  await waitFor({
-    kc,
-    path: `/apis/apps/v1/namespaces/${NS}/deployments`,
-    done: (ds) =>
-      ds.size > 0 &&
-      [...ds.values()].every((d) => d.status?.conditions?.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')),
-    deadlineMs: 60_000,
-    what: 'every Deployment to report NewReplicaSetAvailable',
-  });
+  const deployments = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
+  await watchUntil(
+    clusterFromKubeConfig(kc),
+    { kind: deployments, namespace: NS },
+    (ds) => ({
+      done: ds.length > 0 && ds.every((d) => d.status?.conditions?.some((c: any) => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable')),
+    }),
+    { deadline: Date.now() + 60_000, goal: 'every Deployment to report NewReplicaSetAvailable' },
+  );
   const before = await snapshot(ctx);
   const mark = ctx.recorder!.events.length;
   const result = await runScript('up', upArgs(), ctx.env!);
