@@ -3,7 +3,8 @@
 // records in `default` (Helm release Secrets, kapp app ConfigMaps), the order in which objects
 // were created and deleted (a watch per kind, ordered by store revision), and the namespace
 // being gone before a cold run.
-import { Watch } from '@kubernetes/client-node';
+import { PatchStrategy, Watch } from '@kubernetes/client-node';
+import type { KubeObject } from '../lib/types.ts';
 import type { Cluster } from '../lib/kube/client.ts';
 import { listObjects } from '../lib/kube/apply.ts';
 import { resourcePath, watchUntil } from '../lib/kube/watch.ts';
@@ -207,3 +208,34 @@ export function objectsWith(events: StackEvent[], type: StackEvent['type']): num
   return new Set(events.filter((e) => e.type === type).map((e) => e.id)).size;
 }
 
+/**
+ * Waits until the garbage collector tracks the stack's custom kinds (Dapr Configuration and
+ * Component). Why: the control plane installs the Dapr CRDs while kube-controller-manager
+ * starts; when the controller-manager's first discovery misses them, its garbage collector
+ * learns of them only at the next discovery resync, 30 s later (seen in its log: the
+ * "components.dapr.io" monitor appearing 29 s after "all resource monitors have synced").
+ * Until then a delete with foreground propagation of a Dapr object cannot finish, and `down`
+ * deletes that way, so it alone would pay for the cluster's youth (18-20 s in the first
+ * run). The probe: one object of each kind in a scratch namespace, deleted with foreground
+ * propagation; done when both are gone. Returns how long that took (reported, untimed).
+ */
+export async function settleGarbageCollector(cluster: Cluster, samples: KubeObject[], deadlineMs = 120_000): Promise<{ foregroundMs: number }> {
+  const namespace = 'bench-gc-settle';
+  const deadline = Date.now() + deadlineMs;
+  const api = cluster.objects;
+  const nsObject: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
+  await api.patch(nsObject, undefined, undefined, 'todo-deploy-bench', true, PatchStrategy.ServerSideApply);
+  const probes = samples.map((o): KubeObject => ({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: 'gc-settle', namespace }, ...(o.spec ? { spec: o.spec } : {}) }));
+  for (const o of probes) await api.patch(o, undefined, undefined, 'todo-deploy-bench', true, PatchStrategy.ServerSideApply);
+  const deleting = Date.now();
+  for (const o of probes) {
+    await api.delete(o, undefined, undefined, undefined, undefined, 'Foreground');
+    const ref = stageOf(o)?.kinds.find((k) => k.kind === o.kind);
+    if (!ref) throw new Error(`settling: ${o.kind} is not a kind of the creation order`);
+    await watchUntil(cluster, { kind: ref, namespace, name: 'gc-settle' }, (items) => ({ done: items.length === 0 }), { deadline, goal: `${o.kind} ${namespace}/gc-settle to be deleted (foreground)` });
+  }
+  const foregroundMs = Date.now() - deleting;
+  await api.delete(nsObject);
+  await waitNamespaceGone(cluster, namespace, Math.max(deadline - Date.now(), 1000));
+  return { foregroundMs };
+}

@@ -14,7 +14,7 @@ import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { startControlPlane, describeVersions, type ControlPlane } from '../lib/controlplane/index.ts';
 import { repoRoot } from '../lib/controlplane/versions.ts';
 import type { Cluster } from '../lib/kube/client.ts';
-import { diffSnapshots, kindSequence, namespaceExists, objectsWith, orderInversions, recordStack, recordsSnapshot, stackSnapshot, waitNamespaceGone } from './cluster-state.ts';
+import { diffSnapshots, kindSequence, namespaceExists, settleGarbageCollector, objectsWith, orderInversions, recordStack, recordsSnapshot, stackSnapshot, waitNamespaceGone } from './cluster-state.ts';
 import { installDaprStandIn } from './dapr-stand-in.ts';
 import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
 import { parseToolList, PHASES, toolPlans, type PhaseId, type Step, type ToolId, type ToolPlan } from './peers.ts';
@@ -304,6 +304,9 @@ async function main(): Promise<number> {
     const cluster: Cluster = { kc: plane.kc, objects: KubernetesObjectApi.makeApiClient(plane.kc), context: plane.kc.getCurrentContext(), server: plane.server };
     await installDaprStandIn(cluster);
     log('Dapr control-plane stand-in ready in dapr-system');
+    const custom = ['Configuration', 'Component'].map((k) => rendered.objects.find((o) => o.kind === k)).filter((o) => o !== undefined);
+    const settle = await settleGarbageCollector(cluster, custom);
+    log(`settled: the garbage collector finished a foreground delete of a Dapr Configuration and Component in ${seconds(settle.foregroundMs)}`);
 
     const plans = toolPlans({ repoRoot, env: options.env, namespace: rendered.config.namespace, bin: { kubectl: box.tools.kubectl.path, helm: box.tools.helm.path, kapp: box.tools.kapp.path }, renderedDir, chartDir, timeoutSeconds: options.timeout });
     const ctx: Ctx = { plans, env, cluster, namespace: rendered.config.namespace, secrets, tmp, timeoutSeconds: options.timeout };
@@ -368,6 +371,7 @@ async function main(): Promise<number> {
       objects: rendered.objects.length,
       tools: results,
       probes,
+      settleSeconds: Math.round(settle.foregroundMs / 100) / 10,
       notMeasured: NOT_MEASURED,
       totalSeconds: 0,
       failed: results.some((r) => PHASES.some((p) => r.phases[p].some((s) => !s.ok))),
