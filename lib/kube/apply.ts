@@ -60,13 +60,23 @@ export async function applyObject(cluster: Cluster, object: KubeObject): Promise
   return (await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as KubeObject;
 }
 
+/** Kinds whose objects own others (a Deployment its ReplicaSets and pods). */
+const OWNER_KINDS = new Set(['Deployment']);
+
 /**
- * Deletes an object with foreground propagation, so that it is gone only once its dependents are
- * (a Deployment waits for its pods). Returns false when it was already gone.
+ * How a delete propagates: foreground for owners, so that a Deployment is gone only once its pods
+ * are ("Deployments (stops Pods)"); background for the rest, which own nothing here, because a
+ * foreground delete waits for a garbage-collector pass even with no dependents (about a second
+ * each, and up to its 30 s discovery resync for a kind it has not seen yet, such as a new CRD's).
  */
+export function propagationFor(kind: string): 'Foreground' | 'Background' {
+  return OWNER_KINDS.has(kind) ? 'Foreground' : 'Background';
+}
+
+/** Deletes an object (see propagationFor). Returns false when it was already gone. */
 export async function deleteObject(cluster: Cluster, object: KubeObject): Promise<boolean> {
   try {
-    await cluster.objects.delete(object, undefined, undefined, undefined, undefined, 'Foreground');
+    await cluster.objects.delete(object, undefined, undefined, undefined, undefined, propagationFor(object.kind));
     return true;
   } catch (err) {
     if (statusCode(err) === 404) return false;

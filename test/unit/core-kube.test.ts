@@ -3,7 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resourcePath } from '../../lib/kube/watch.ts';
-import { apiMessage, statusCode, applyError } from '../../lib/kube/apply.ts';
+import { apiMessage, statusCode, applyError, propagationFor } from '../../lib/kube/apply.ts';
 import { networkCause, unreachableError, type Cluster } from '../../lib/kube/client.ts';
 import { DeployError } from '../../lib/errors.ts';
 import type { KubeObject } from '../../lib/types.ts';
@@ -90,3 +90,15 @@ errors('a network failure during apply reads as the unreachable server', () => {
 });
 
 errors.run();
+
+// ---------------------------------------------------------------------------------------------
+const propagation = suite('kube: delete propagation');
+
+propagation('owners are deleted in the foreground (a Deployment waits for its pods), everything else in the background', () => {
+  assert.is(propagationFor('Deployment'), 'Foreground');
+  for (const kind of ['Namespace', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'Configuration', 'Component', 'NetworkPolicy', 'Service', 'Ingress']) {
+    assert.is(propagationFor(kind), 'Background', kind);
+  }
+});
+
+propagation.run();
