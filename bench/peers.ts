@@ -20,6 +20,8 @@ export interface Step {
    * yet, an object already gone) is met by running it again. Every extra attempt is reported.
    */
   attempts: number;
+  /** Arguments of the attempts after the first, when a person would change the command (default: the same). */
+  retryArgs?: string[];
 }
 
 export interface ToolPlan {
@@ -43,12 +45,12 @@ export interface PlanInputs {
   timeoutSeconds: number;
 }
 
-const step = (name: string, program: string, args: string[], attempts = 1): Step => ({ name, program, args, attempts });
+const step = (name: string, program: string, args: string[], attempts = 1, retryArgs?: string[]): Step => ({ name, program, args, attempts, ...(retryArgs ? { retryArgs } : {}) });
 
 export function toolPlans(p: PlanInputs): Record<ToolId, ToolPlan> {
   const t = `${p.timeoutSeconds}s`;
   const npm = (script: string, ...args: string[]) => step('npm', 'npm', ['run', '-s', script, '--', ...args]);
-  const kubectl = (args: string[], attempts = 1) => step('kubectl', p.bin.kubectl, args, attempts);
+  const kubectl = (args: string[], attempts = 1, retryArgs?: string[]) => step('kubectl', p.bin.kubectl, args, attempts, retryArgs);
   const helm = (...args: string[]) => step('helm', p.bin.helm, args);
   const kapp = (...args: string[]) => step('kapp', p.bin.kapp, args);
 
@@ -74,7 +76,9 @@ export function toolPlans(p: PlanInputs): Record<ToolId, ToolPlan> {
       phases: {
         cold: kubectlDeploy,
         warm: kubectlDeploy,
-        down: [kubectl(['delete', '-f', p.renderedDir, '--wait', `--timeout=${t}`], 3)],
+        // The namespace's file comes first, so the namespace controller may remove objects
+        // before kubectl reaches them: NotFound, exit 1. A person then adds --ignore-not-found.
+        down: [kubectl(['delete', '-f', p.renderedDir, '--wait', `--timeout=${t}`], 2, ['delete', '-f', p.renderedDir, '--ignore-not-found', '--wait', `--timeout=${t}`])],
       },
       startup: kubectl(['version', '--client']),
     },

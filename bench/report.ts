@@ -12,6 +12,8 @@ export interface StepRecord {
   maxAttempts: number;
   /** The first failed attempt's last lines, when a step needed more than one. */
   firstFailure?: string;
+  /** The command of the later attempts, when it differs from the first (e.g. with --ignore-not-found). */
+  retriedWith?: string;
 }
 
 export interface Sample {
@@ -170,7 +172,10 @@ export function observations(t: ToolResult): string[] {
   for (const phase of PHASES) {
     for (const s of t.phases[phase]) {
       for (const st of s.steps) {
-        if (st.attempts > 1) out.push(`${phase} run ${s.run}: \`${st.display}\` needed ${st.attempts} attempts; the first failed with: ${escapeCell(st.firstFailure ?? '(no output)')}`);
+        if (st.attempts > 1) {
+          const then = st.retriedWith ? `, the next ${st.attempts > 2 ? 'ones' : 'one'} being \`${st.retriedWith}\`` : '';
+          out.push(`${phase} run ${s.run}: \`${st.display}\` needed ${st.attempts} attempts${then}${st.code === 0 ? '' : ' and still failed'}; the first failed with: ${escapeCell(st.firstFailure ?? '(no output)')}`);
+        }
       }
       if (!s.ok && s.failure) out.push(`${phase} run ${s.run} failed: ${escapeCell(s.failure)}`);
     }

@@ -123,10 +123,11 @@ async function runStep(ctx: Ctx, step: Step): Promise<{ record: StepRecord; last
   let firstOutput: string | undefined;
   let last: CommandResult | undefined;
   let attempt = 0;
+  let firstDisplay: string | undefined;
   const started = process.hrtime.bigint();
   while (attempt < step.attempts) {
     attempt++;
-    last = await runCommand(step.program, step.args, {
+    last = await runCommand(step.program, attempt > 1 && step.retryArgs ? step.retryArgs : step.args, {
       env: ctx.env,
       cwd: repoRoot,
       name: step.name,
@@ -134,12 +135,14 @@ async function runStep(ctx: Ctx, step: Step): Promise<{ record: StepRecord; last
       replace: [[ctx.tmp, '<tmp>']],
       deadlineMs: (ctx.timeoutSeconds + 60) * 1000,
     });
+    firstDisplay ??= last.display;
     if (last.code === 0) break;
     first ??= tail(last.output, 3);
     firstOutput ??= last.output;
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  return { record: { display: last!.display, ms, code: last!.code, attempts: attempt, maxAttempts: step.attempts, ...(attempt > 1 ? { firstFailure: first } : {}) }, last: last!, firstOutput };
+  const retried = attempt > 1 && step.retryArgs ? { retriedWith: last!.display } : {};
+  return { record: { display: firstDisplay!, ...retried, ms, code: last!.code, attempts: attempt, maxAttempts: step.attempts, ...(attempt > 1 ? { firstFailure: first } : {}) }, last: last!, firstOutput };
 }
 
 async function runPhase(ctx: Ctx, steps: Step[], run: number): Promise<Sample> {

@@ -102,6 +102,7 @@ test('the commands each tool runs', () => {
   assert.is(plans.kubectl.phases.cold.length, 3);
   assert.is(plans.kubectl.phases.cold[0].attempts, 3, 'a person re-runs apply on an ordering failure');
   assert.is(show(plans.kubectl.phases.down[0]), 'kubectl delete -f /t/rendered --wait --timeout=300s');
+  assert.equal(plans.kubectl.phases.down[0].retryArgs, ['delete', '-f', '/t/rendered', '--ignore-not-found', '--wait', '--timeout=300s'], 'a NotFound race is met with --ignore-not-found');
   assert.is(show(plans.helm.phases.cold[0]), 'helm upgrade --install todo /t/chart --namespace default --wait --timeout 300s');
   assert.is(show(plans.kapp.phases.down[0]), 'kapp delete -a todo -y --color=false');
   assert.equal(plans.kapp.phases.cold, plans.kapp.phases.warm, 'warm repeats cold unchanged');
