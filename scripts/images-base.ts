@@ -2,6 +2,7 @@
 // Builds the offline Node 22 base image (todo-deploy/node-base:<node>-bookworm-offline) for
 // machines that cannot pull node:22-bookworm-slim: debootstrap + Node from the npm registry +
 // docker import. Skips when the image already exists. Pass the printed ref as NODE_IMAGE.
+import '../lib/require-node.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureOfflineBaseImage } from '../lib/images/offline-base.ts';

@@ -2,6 +2,7 @@
 // Builds the three workload images the way `up` does (content-derived tags, a build skipped
 // when its tag exists) and prints the refs. NODE_IMAGE picks the base (default
 // node:22-bookworm-slim; offline: the ref printed by `npm run images:base`).
+import '../lib/require-node.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
