@@ -38,6 +38,8 @@ Options:
   --timeout S       seconds each tool may wait for readiness (default 300)
   -h, --help        show this help
 
+Exit codes: 0 every phase succeeded, 1 a phase or the set-up failed, 2 bad options.
+
 Needs Go (kubectl, helm and kapp are built from the Go module proxy on first use, about 10
 minutes on 2 cores; later runs reuse them) and the control-plane binaries
 (npm run controlplane:build). Skaffold is not measured: see bench/README.md.`;
@@ -89,6 +91,8 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 /** Set on Ctrl-C/SIGTERM: nothing new starts (no clean-up runs either; the plane is stopped whole). */
 let interrupted = false;
 class Interrupted extends Error {}
+/** Bad options: exit 2, as the project's other commands do. */
+class UsageError extends Error {}
 
 function gitDescribe(): string {
   try {
@@ -254,7 +258,12 @@ async function orderingProbe(ctx: Ctx, dir: string, objects: number): Promise<Pr
 const PHASE_RUNNERS: Record<PhaseId, (ctx: Ctx, plan: ToolPlan, run: number) => Promise<Sample>> = { cold, warm, down };
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv.slice(2));
+  let options: Options | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see npm run bench -- --help)`);
+  }
   if (!options) {
     console.log(USAGE);
     return 0;
@@ -405,6 +414,6 @@ main().then(
   (err: Error) => {
     if (err instanceof Interrupted) return; // the signal handler exits once the plane is stopped
     console.error(`bench: ${err.message}`);
-    process.exit(1);
+    process.exit(err instanceof UsageError ? 2 : 1);
   },
 );
