@@ -38,7 +38,24 @@ interface Ctx {
 
 const test = suite<Ctx>('up and down against a real control plane');
 
+// uvu 0.5 swallows an error thrown in a before hook and reports "(0 / N)" with no reason: keep
+// it and fail every test with it instead.
+let setupError: unknown;
+
 test.before(async (ctx) => {
+  try {
+    await setUp(ctx);
+  } catch (err) {
+    setupError = err;
+    console.error(`  set-up failed: ${(err as Error)?.stack ?? String(err)}`);
+  }
+});
+
+test.before.each(() => {
+  if (setupError) throw setupError;
+});
+
+async function setUp(ctx: Ctx): Promise<void> {
   ctx.plane = await startControlPlane({ log: (l) => console.log(`  ${l}`) });
   await applyDaprStandIn(ctx.plane.kc);
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-it-'));
@@ -50,7 +67,7 @@ test.before(async (ctx) => {
   ctx.env = env;
   ctx.recorder = recordStackEvents(ctx.plane.kc);
   await ctx.recorder.ready;
-});
+}
 
 test.after(async (ctx) => {
   ctx.recorder?.stop();
