@@ -90,8 +90,21 @@ export function recordStackEvents(kc: KubeConfig): EventRecorder {
       });
   };
 
+  // The first list of a kind goes through the client's API discovery, which can briefly miss a
+  // group whose CRDs were established a moment ago: retry a few times with a growing pause.
+  const listWithRetry = async (ref: StackKind) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await api.list(ref.apiVersion, ref.kind, undefined, undefined, undefined, undefined, undefined, MANAGED);
+      } catch (err) {
+        if (attempt >= 8) throw new Error(`listing ${ref.kind} for the recorder failed ${attempt} times: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  };
+
   const start = async (ref: StackKind) => {
-    const list = await api.list(ref.apiVersion, ref.kind, undefined, undefined, undefined, undefined, undefined, MANAGED);
+    const list = await listWithRetry(ref);
     // Objects that already exist are not events of the command under test.
     await watchFrom(ref, list.metadata!.resourceVersion!);
   };
