@@ -18,7 +18,7 @@ import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { probeDapr, notReady } from '../../lib/cluster/dapr.ts';
 import { resolvesTo } from '../../lib/cluster/hosts.ts';
 import { fakeBin, type FakeBin } from '../fakes/harness.ts';
-import { runScript, show, STACK_LINE } from './support/run-script.ts';
+import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 
 interface Ctx {
   plane?: ControlPlane;

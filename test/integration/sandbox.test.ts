@@ -12,7 +12,7 @@ import path from 'node:path';
 import { isAlive } from '../../lib/controlplane/processes.ts';
 import { readState, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { fakeBin, type FakeBin } from '../fakes/harness.ts';
-import { runScript, show, STACK_LINE } from './support/run-script.ts';
+import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 
 interface Ctx {
   bin?: FakeBin;

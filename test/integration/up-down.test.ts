@@ -21,7 +21,7 @@ import { repoRoot } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { MANAGED, outOfOrder, recordStackEvents, STACK_KINDS, type EventRecorder, type RecordedEvent } from './support/event-recorder.ts';
-import { runScript, show, STACK_LINE, type ScriptResult } from './support/run-script.ts';
+import { runScript, show, STACK_LINE, type ScriptResult } from '../support/run-script.ts';
 
 const NS = 'todo';
 const GATE_SECONDS = 120;

@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Watch } from '@kubernetes/client-node';
-import { runScript, show, STACK_LINE } from '../integration/support/run-script.ts';
+import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 import { deploymentVerdict } from '../../lib/readiness.ts';
 import { statefulSetVerdict, DAPR_WORKLOADS } from '../../lib/cluster/dapr.ts';
 import { DAPR_VERSION } from '../../lib/cluster/versions.ts';

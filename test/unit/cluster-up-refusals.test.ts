@@ -4,14 +4,12 @@
 // minikube, docker, helm); the sandbox state goes to a scratch file that must stay absent.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { runScript, type ScriptResult } from '../support/run-script.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface Ctx {
   bin?: FakeBin;
@@ -30,33 +28,23 @@ test.after((ctx) => {
   if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
 });
 
-function up(ctx: Ctx, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'up', '--', ...args], {
-      cwd: ROOT,
-      env: {
-        ...ctx.bin!.env(),
-        HOME: ctx.tmp!,
-        TODO_DEPLOY_CONTROLPLANE_STATE: path.join(ctx.tmp!, 'state.json'),
-        KUBECONFIG: path.join(ctx.tmp!, 'kubeconfig'),
-        OPENAI_API_KEY: 'sk-refusal-test-not-real',
-        BETTER_AUTH_SECRET: 'refusal-test-auth-secret-0123456789abcdef',
-        CI: 'true',
-        NO_COLOR: '1',
-      },
-      // No terminal: stdin is not a TTY.
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+function up(ctx: Ctx, args: string[]): Promise<ScriptResult> {
+  // No terminal: runScript gives the child no stdin.
+  return runScript(
+    'up',
+    args,
+    {
+      ...ctx.bin!.env(),
+      HOME: ctx.tmp!,
+      TODO_DEPLOY_CONTROLPLANE_STATE: path.join(ctx.tmp!, 'state.json'),
+      KUBECONFIG: path.join(ctx.tmp!, 'kubeconfig'),
+      OPENAI_API_KEY: 'sk-refusal-test-not-real',
+      BETTER_AUTH_SECRET: 'refusal-test-auth-secret-0123456789abcdef',
+      CI: 'true',
+      NO_COLOR: '1',
+    },
+    60_000,
+  );
 }
 
 test('dev default without minikube: how to install it, and --cluster sandbox', async (ctx) => {

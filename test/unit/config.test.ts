@@ -3,6 +3,7 @@
 // to throwaway repository roots so the real env/ folder is never involved.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { usageError } from '../support/assert-errors.ts';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,6 @@ import {
   type Environment,
   type SettingKey,
 } from '../../lib/config.ts';
-import { UsageError } from '../../lib/errors.ts';
 
 type Settings = Record<SettingKey, string>;
 
@@ -48,17 +48,6 @@ function repo(files: Record<string, string>): string {
   return root;
 }
 
-/** Runs fn and returns the UsageError it throws; fails the test when it throws nothing else. */
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, UsageError);
-    return err as UsageError;
-  }
-  assert.unreachable('expected a UsageError');
-  throw new Error('unreachable');
-}
 
 /** The problems validateSettings finds when one key of a valid environment is changed. */
 function problemsWith(environment: Environment, key: SettingKey, value: string) {

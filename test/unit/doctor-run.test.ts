@@ -4,46 +4,28 @@
 // A second run with the Docker daemon down adds that line. Nothing but those fakes is asked.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { runScript, type ScriptResult } from '../support/run-script.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(here, '../..');
 
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-function doctor(bin: FakeBin, home: string, args: string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'doctor', '--', ...args], {
-      cwd: ROOT,
-      env: {
-        ...bin.env(),
-        HOME: home,
-        // Secrets as CI passes them, so the configuration check passes and the tools decide.
-        OPENAI_API_KEY: 'sk-doctor-test-not-real',
-        BETTER_AUTH_SECRET: 'doctor-test-auth-secret-0123456789abcdef',
-        KUBECONFIG: path.join(home, 'no-kubeconfig'),
-        NO_COLOR: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
+function doctor(bin: FakeBin, home: string, args: string[] = []): Promise<ScriptResult> {
+  return runScript(
+    'doctor',
+    args,
+    {
+      ...bin.env(),
+      HOME: home,
+      // Secrets as CI passes them, so the configuration check passes and the tools decide.
+      OPENAI_API_KEY: 'sk-doctor-test-not-real',
+      BETTER_AUTH_SECRET: 'doctor-test-auth-secret-0123456789abcdef',
+      KUBECONFIG: path.join(home, 'no-kubeconfig'),
+      NO_COLOR: '1',
+    },
+    60_000,
+  );
 }
 
 const test = suite<{ bin?: FakeBin; home?: string }>('doctor: npm run doctor without minikube and helm');

@@ -3,6 +3,7 @@
 // `# todo-deploy: when VAR` condition, and the labels and namespace added before apply.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { usageError } from '../support/assert-errors.ts';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,6 @@ import {
   MANAGED_LABELS,
   MANAGED_SELECTOR,
 } from '../../lib/manifests.ts';
-import { UsageError } from '../../lib/errors.ts';
 import type { KubeObject } from '../../lib/types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,16 +34,6 @@ const VARS = {
 
 const ns = (name: string) => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, UsageError);
-    return err as UsageError;
-  }
-  assert.unreachable('expected a UsageError');
-  throw new Error('unreachable');
-}
 
 // ---------------------------------------------------------------------------------------------
 const interp = suite('manifests: interpolation');

@@ -3,6 +3,7 @@
 // computed here independently of lib/secrets so a gap in secretForms shows up as a failure.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { usageError } from '../support/assert-errors.ts';
 import {
   buildSecrets,
   secretObject,
@@ -14,7 +15,6 @@ import {
   SECRET_NAME,
   type Secrets,
 } from '../../lib/secrets.ts';
-import { UsageError } from '../../lib/errors.ts';
 
 const DATABASE_URL = 'postgresql://todo_app:Zq9%40Kx%2Fpw-77ab@db.example.internal:5432/todo';
 const OPENAI_API_KEY = 'sk-test-d1st1nct1ve-openai-9f8e7d6c';
@@ -23,16 +23,6 @@ const AUTH = 'auth-secret-for-unit-tests-0123456789abcdef';
 const devConfig = (dotenv: Record<string, string> = {}) => ({ environment: 'dev' as const, namespace: 'todo', dotenv });
 const prodConfig = (dotenv: Record<string, string> = {}) => ({ environment: 'prod' as const, namespace: 'todo', dotenv });
 
-function usageError(fn: () => unknown): UsageError {
-  try {
-    fn();
-  } catch (err) {
-    assert.instance(err, UsageError);
-    return err as UsageError;
-  }
-  assert.unreachable('expected a UsageError');
-  throw new Error('unreachable');
-}
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -3,7 +3,7 @@
 // outlives its deadline is killed, group and all, and reported as such.
 
 import { spawn } from 'node:child_process';
-import { repoRoot } from '../../../lib/controlplane/versions.ts';
+import { repoRoot } from '../../lib/controlplane/versions.ts';
 
 export interface ScriptResult {
   code: number | null;
