@@ -11,12 +11,12 @@
 // started the plane ends without stop() (exception, signal, even SIGKILL), the plane is
 // torn down anyway: by exit/signal hooks, and by a reaper process that notices our end.
 
+import { freePort } from '../free-port.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import {
@@ -86,19 +86,6 @@ export interface ControlPlane {
   /** The in-process ingress stand-in (undefined when disabled or detached). */
   ingress?: IngressStandIn;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 async function freePorts(): Promise<Ports> {

@@ -7,12 +7,12 @@
 // is applied to dapr-system first; it carries no label of the stack, so the recording below
 // never sees it. A watch started before each command records what happens to the stack's
 // objects, ordered by store revision.
+import { freePort } from '../../lib/free-port.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
@@ -251,19 +251,9 @@ test('5. a deployment that never becomes ready fails its gate: exit 1 naming the
   assert.ok(created.some((e) => e.kind === 'Deployment'), 'the Deployments were applied');
 });
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 test('6. an unreachable API server: exit 1 naming the server, no stack trace', async (ctx) => {
-  const port = await closedPort();
+  // A port just released by a listener: nothing answers there.
+  const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
   const kubeconfig = join(ctx.tmp!, 'unreachable.kubeconfig');
   writeFileSync(

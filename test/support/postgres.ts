@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort } from '../../lib/free-port.ts';
 
 export interface Postgres {
   /** postgres://user:password@127.0.0.1:port/database */

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort } from './ports.ts';
+import { freePort } from '../../lib/free-port.ts';
 
 export interface Exit {
   code: number | null;

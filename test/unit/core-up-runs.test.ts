@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeApiServer, writeKubeconfig, type FakeApiServer } from '../fixtures/core/fake-apiserver.ts';
-import { freePort } from '../support/ports.ts';
+import { freePort } from '../../lib/free-port.ts';
 import { embeddedPostgresPassword } from '../../lib/secrets.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

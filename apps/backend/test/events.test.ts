@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';
 import { startFakeDaprSidecar } from '../../../test/support/fake-dapr-sidecar.ts';
-import { freePort } from '../../../test/support/ports.ts';
+import { freePort } from '../../../lib/free-port.ts';
 
 const events = suite<{ pg?: Postgres }>('backend events');
 

@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';
 import { startService, type Service } from '../../../test/support/service.ts';
-import { freePort } from '../../../test/support/ports.ts';
+import { freePort } from '../../../lib/free-port.ts';
 
 interface Todo {
   id: number;

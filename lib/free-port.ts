@@ -1,4 +1,5 @@
-// A free TCP port on 127.0.0.1: bind port 0, read what the kernel chose, release it.
+// A free TCP port on 127.0.0.1: bind port 0, read what the kernel chose, release it. Used by the
+// control plane for its components and by the tests for their servers (and as a closed port).
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {
