@@ -3,6 +3,7 @@
 // publish so a test can assert on it. With `hang: true` it accepts requests and never
 // answers, like a sidecar that is stuck.
 
+import { Recording } from './recording.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -24,9 +25,9 @@ export interface FakeDaprSidecar {
 }
 
 export async function startFakeDaprSidecar(options: { hang?: boolean } = {}): Promise<FakeDaprSidecar> {
-  const published: Published[] = [];
+  const recording = new Recording<Published>('fake-dapr-sidecar', 'publishes');
+  const published = recording.items;
   const requests: string[] = [];
-  const waiters = new Set<() => void>();
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -42,13 +43,12 @@ export async function startFakeDaprSidecar(options: { hang?: boolean } = {}): Pr
         } catch {
           // Recorded as text; the test decides whether that is wrong.
         }
-        published.push({
+        recording.push({
           pubsub: decodeURIComponent(match[1]!),
           topic: decodeURIComponent(match[2]!),
           contentType: req.headers['content-type'],
           body,
         });
-        for (const waiter of [...waiters]) waiter();
         if (options.hang) return; // never answer
         res.writeHead(204);
         return res.end();
@@ -67,20 +67,7 @@ export async function startFakeDaprSidecar(options: { hang?: boolean } = {}): Pr
     published,
     requests,
     waitForPublished(n, timeoutMs = 5000) {
-      if (published.length >= n) return Promise.resolve(published);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`fake-dapr-sidecar: ${published.length} of ${n} expected publishes within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const check = () => {
-          if (published.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(published);
-        };
-        waiters.add(check);
-      });
+      return recording.waitFor(n, timeoutMs).then(() => published);
     },
     close() {
       server.closeAllConnections();

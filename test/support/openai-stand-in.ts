@@ -5,6 +5,7 @@
 // The script gets each recorded request and returns what the "model" says: words, or
 // tool calls. It may return a promise, which lets a test hold a request open.
 
+import { Recording } from './recording.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -89,8 +90,8 @@ function send(res: ServerResponse, status: number, body: unknown) {
 
 export async function startOpenAIStandIn(initial: Script): Promise<OpenAIStandIn> {
   let script = initial;
-  const requests: RecordedRequest[] = [];
-  const waiters = new Set<() => void>();
+  const recording = new Recording<RecordedRequest>('openai-stand-in', 'requests');
+  const requests = recording.items;
 
   const server = createServer((req, res) => {
     void (async () => {
@@ -107,9 +108,8 @@ export async function startOpenAIStandIn(initial: Script): Promise<OpenAIStandIn
         authorization: req.headers.authorization,
         body,
       };
-      requests.push(recorded);
+      recording.push(recorded);
       const index = requests.length - 1;
-      for (const waiter of [...waiters]) waiter();
       if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
         return send(res, 404, { error: { message: `openai-stand-in: no ${req.method} ${req.url}`, type: 'invalid_request_error' } });
       }
@@ -135,20 +135,7 @@ export async function startOpenAIStandIn(initial: Script): Promise<OpenAIStandIn
       script = next;
     },
     waitForRequests(n, timeoutMs = 10_000) {
-      if (requests.length >= n) return Promise.resolve(requests[n - 1]!);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`openai-stand-in: ${requests.length} of ${n} expected requests within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const check = () => {
-          if (requests.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(requests[n - 1]!);
-        };
-        waiters.add(check);
-      });
+      return recording.waitFor(n, timeoutMs);
     },
     close() {
       server.closeAllConnections();

@@ -2,6 +2,7 @@
 // with a tool call in flight. The call is held open by a backend stand-in (below) that
 // records the request and answers only when the test says so.
 
+import { Recording } from '../../../test/support/recording.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,21 +22,20 @@ interface HeldRequest {
 
 /** backend-stand-in: records each request and keeps it open until the test answers it. */
 async function startBackendStandIn() {
-  const requests: HeldRequest[] = [];
-  const waiters = new Set<() => void>();
+  const recording = new Recording<HeldRequest>('backend-stand-in', 'requests');
+  const requests = recording.items;
   const server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const userId = req.headers['x-user-id'];
-      requests.push({
+      recording.push({
         method: req.method ?? '',
         path: req.url ?? '',
         userId: typeof userId === 'string' ? userId : undefined,
         body: Buffer.concat(chunks).toString('utf8'),
         res,
       });
-      for (const w of [...waiters]) w();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,17 +44,7 @@ async function startBackendStandIn() {
     url: `http://127.0.0.1:${port}`,
     requests,
     nextRequest(n: number, timeoutMs = 5000): Promise<HeldRequest> {
-      if (requests.length >= n) return Promise.resolve(requests[n - 1]!);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`backend-stand-in: no request #${n} within ${timeoutMs} ms`)), timeoutMs);
-        const check = () => {
-          if (requests.length < n) return;
-          clearTimeout(timer);
-          waiters.delete(check);
-          resolve(requests[n - 1]!);
-        };
-        waiters.add(check);
-      });
+      return recording.waitFor(n, timeoutMs);
     },
     close() {
       server.closeAllConnections();
