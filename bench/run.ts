@@ -176,6 +176,14 @@ async function recover(ctx: Ctx, plan: ToolPlan): Promise<void> {
   await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
 }
 
+/** Waits until the recorder saw every stack object `type`d, then fills in the sample's order fields. */
+async function recordOrder(sample: Sample, rec: ReturnType<typeof recordStack>, type: 'ADDED' | 'DELETED', expected: number): Promise<void> {
+  await rec.until((events) => objectsWith(events, type) >= expected, RECORD_DEADLINE_MS);
+  sample.objects = objectsWith(rec.events, type);
+  sample.inversions = orderInversions(rec.events, type);
+  sample.sequence = kindSequence(rec.events, type);
+}
+
 async function cold(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
   await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
   const rec = recordStack(ctx.cluster);
@@ -184,10 +192,7 @@ async function cold(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
     const sample = await runPhase(ctx, plan.phases.cold, run);
     if (sample.ok) {
       const expected = (await stackSnapshot(ctx.cluster)).size;
-      await rec.until((events) => objectsWith(events, 'ADDED') >= expected, RECORD_DEADLINE_MS);
-      sample.objects = objectsWith(rec.events, 'ADDED');
-      sample.inversions = orderInversions(rec.events, 'ADDED');
-      sample.sequence = kindSequence(rec.events, 'ADDED');
+      await recordOrder(sample, rec, 'ADDED', expected);
     }
     return sample;
   } finally {
@@ -216,10 +221,7 @@ async function down(ctx: Ctx, plan: ToolPlan, run: number): Promise<Sample> {
         await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
         sample.namespaceGoneAfterMs = Date.now() - left;
       }
-      await rec.until((events) => objectsWith(events, 'DELETED') >= expected, RECORD_DEADLINE_MS);
-      sample.objects = objectsWith(rec.events, 'DELETED');
-      sample.inversions = orderInversions(rec.events, 'DELETED');
-      sample.sequence = kindSequence(rec.events, 'DELETED');
+      await recordOrder(sample, rec, 'DELETED', expected);
     }
     return sample;
   } finally {
