@@ -76,6 +76,13 @@ export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 # would otherwise write the local patch release and demand it of every machine.
 GO_LINE=1.26.0
 
+# Starts the build module in the current folder afresh, at the pinned Go line.
+new_module() {
+  rm -f go.mod go.sum
+  go mod init "todo-deploy/test/controlplane/$1" >/dev/null 2>&1
+  go mod edit -go="$GO_LINE"
+}
+
 # --pin: regenerate the three modules from versions.env.
 pin_modules() {
   log "pinning kube/ to k8s.io/kubernetes v$K8S_VERSION"
@@ -87,9 +94,7 @@ pin_modules() {
   staging="$(awk '/^\t?k8s\.io\/[a-z0-9-]+ v0\.0\.0$/ {print $1}' "$kube_mod" | sort -u)"
   (
     cd "$here/kube"
-    rm -f go.mod go.sum
-    go mod init todo-deploy/test/controlplane/kube >/dev/null 2>&1
-    go mod edit -go="$GO_LINE"
+    new_module kube
     local m
     for m in $staging; do go mod edit -replace="$m=$m@v$STAGING_VERSION"; done
     go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
@@ -101,18 +106,14 @@ pin_modules() {
   log "pinning etcd/ to go.etcd.io/etcd/server/v3 v$ETCD_VERSION"
   (
     cd "$here/etcd"
-    rm -f go.mod go.sum
-    go mod init todo-deploy/test/controlplane/etcd >/dev/null 2>&1
-    go mod edit -go="$GO_LINE"
+    new_module etcd
     go get -tool "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
     go mod tidy
   )
   log "pinning kwok/ to sigs.k8s.io/kwok v$KWOK_VERSION"
   (
     cd "$here/kwok"
-    rm -f go.mod go.sum
-    go mod init todo-deploy/test/controlplane/kwok >/dev/null 2>&1
-    go mod edit -go="$GO_LINE"
+    new_module kwok
     go get -tool "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
     go mod tidy
   )
