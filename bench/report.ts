@@ -264,7 +264,7 @@ export function markdownReport(result: BenchResult): string {
   for (const t of result.tools) lines.push(`| ${t.id} | \`${t.startupCommand}\` | ${seconds(median(t.startup))} |`);
   lines.push('');
   lines.push('## Tool versions and builds', '');
-  lines.push('Built from the Go module proxy by `npx tsx bench/tools.ts` (bench/tools/versions.env; kubectl follows K8S_VERSION of test/controlplane/versions.env) into `${XDG_CACHE_HOME:-~/.cache}/todo-deploy/bench-tools/<versions>/bin`.', '');
+  lines.push('Built from the Go module proxy by `npx tsx bench/tools.ts` (bench/tools/versions.env; kubectl follows K8S_VERSION of lib/controlplane/build/versions.env) into `${XDG_CACHE_HOME:-~/.cache}/todo-deploy/bench-tools/<versions>/bin`.', '');
   lines.push('| Tool | version | build time |', '|---|---|---|');
   for (const b of result.builds) lines.push(`| ${b.tool} | ${escapeCell(b.version)} | ${b.seconds} s${b.fromCache ? ' (earlier build, reused)' : ''} |`);
   lines.push('');

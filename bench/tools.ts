@@ -22,7 +22,7 @@ export const TOOLS = ['kubectl', 'helm', 'kapp'] as const;
 export type Tool = (typeof TOOLS)[number];
 
 export interface ToolVersions {
-  /** Kubernetes release of kubectl (test/controlplane/versions.env K8S_VERSION), e.g. 1.34.4 */
+  /** Kubernetes release of kubectl (lib/controlplane/build/versions.env K8S_VERSION), e.g. 1.34.4 */
   kubectl: string;
   /** helm's module path, helm.sh/helm/v3 or helm.sh/helm/v4 */
   helmModule: string;
@@ -262,7 +262,7 @@ async function cli(): Promise<void> {
 Builds kubectl, helm and kapp for the benchmark from the Go module proxy into
 \${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/bench-tools/<versions>/bin (kept between runs).
 Versions: bench/tools/versions.env (helm, kapp); kubectl follows K8S_VERSION in
-test/controlplane/versions.env.
+lib/controlplane/build/versions.env.
 
   --force   rebuild even when a tool is already built
   --pin     rewrite the go.mod/go.sum of bench/tools/kubectl (K8S_VERSION) and

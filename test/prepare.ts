@@ -60,5 +60,5 @@ export function prepare(root: string, needs: { apps: boolean; controlPlane: bool
     }
   }
   // build.sh skips itself when the pinned binaries are already in the cache.
-  if (needs.controlPlane) run(root, 'control-plane binaries (test/controlplane/build.sh)', 'bash', ['test/controlplane/build.sh'], '.');
+  if (needs.controlPlane) run(root, 'control-plane binaries (lib/controlplane/build/build.sh)', 'bash', ['lib/controlplane/build/build.sh'], '.');
 }

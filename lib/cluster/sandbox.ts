@@ -43,7 +43,7 @@ async function ensureBinaries(ctx: ClusterContext): Promise<void> {
   child.stdout.on('data', (d: Buffer) => ctx.log(ctx.redact(d.toString().trimEnd().split('\n').pop() ?? '')));
   const out = await child;
   if (out.exitCode !== 0 || !existsSync(binDir)) {
-    throw new DeployError(`Building the control-plane binaries failed (test/controlplane/build.sh exited ${out.exitCode}):\n${ctx.redact(tailLines(out.stderr || out.stdout))}\nFix: read the message above; \`npm run controlplane:build\` runs the same build.`);
+    throw new DeployError(`Building the control-plane binaries failed (lib/controlplane/build/build.sh exited ${out.exitCode}):\n${ctx.redact(tailLines(out.stderr || out.stdout))}\nFix: read the message above; \`npm run controlplane:build\` runs the same build.`);
   }
 }
 

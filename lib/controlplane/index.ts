@@ -1,6 +1,6 @@
 // A real Kubernetes control plane on 127.0.0.1 for tests and local use: etcd,
 // kube-apiserver, kube-controller-manager and kube-scheduler from upstream, and kwok in
-// place of kubelets, all from the binaries that test/controlplane/build.sh builds.
+// place of kubelets, all from the binaries that lib/controlplane/build/build.sh builds.
 //
 //   const plane = await startControlPlane();
 //   process.env.KUBECONFIG = plane.kubeconfig;   // admin (system:masters) credentials

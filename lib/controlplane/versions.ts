@@ -1,4 +1,4 @@
-// The control plane's versions live in one file, test/controlplane/versions.env, read by
+// The control plane's versions live in one file, lib/controlplane/build/versions.env, read by
 // the Go build script and by this module; the binary folder is derived from them, so a
 // change of version can never run stale binaries.
 
@@ -16,8 +16,8 @@ export interface ControlPlaneVersions {
 }
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
-export const versionsFile = join(repoRoot, 'test', 'controlplane', 'versions.env');
-export const buildScript = join(repoRoot, 'test', 'controlplane', 'build.sh');
+export const versionsFile = join(repoRoot, 'lib', 'controlplane', 'build', 'versions.env');
+export const buildScript = join(repoRoot, 'lib', 'controlplane', 'build', 'build.sh');
 
 /** The programs the build produces, all in one folder. */
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
@@ -37,7 +37,7 @@ export function parseVersionsEnv(text: string, file = versionsFile): ControlPlan
     if (!(key in KEYS)) continue;
     const value = match[2].trim().replace(/^v/, '');
     if (!/^\d+\.\d+\.\d+$/.test(value)) {
-      throw new Error(`${file}: ${key} must be a release like 1.2.3, not '${match[2]}'. Fix the line and run test/controlplane/build.sh --pin.`);
+      throw new Error(`${file}: ${key} must be a release like 1.2.3, not '${match[2]}'. Fix the line and run lib/controlplane/build/build.sh --pin.`);
     }
     found[KEYS[key]] = value;
   }

@@ -16,10 +16,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 main() {
 usage() {
   cat <<'EOF'
-Usage: test/controlplane/build.sh [options]
+Usage: lib/controlplane/build/build.sh [options]
 
 Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok at the
-versions pinned in test/controlplane/versions.env, into
+versions pinned in lib/controlplane/build/versions.env, into
 ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<k8s>-<etcd>-<kwok>/bin.
 Does nothing when those binaries are already there.
 
@@ -79,7 +79,7 @@ GO_LINE=1.26.0
 # Starts the build module in the current folder afresh, at the pinned Go line.
 new_module() {
   rm -f go.mod go.sum
-  go mod init "todo-deploy/test/controlplane/$1" >/dev/null 2>&1
+  go mod init "todo-deploy/lib/controlplane/build/$1" >/dev/null 2>&1
   go mod edit -go="$GO_LINE"
 }
 
@@ -125,7 +125,7 @@ check_pinned() {
   local dir=$1 module=$2 want=$3 got
   got="$(cd "$here/$dir" && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$module" 2>/dev/null || true)"
   if [[ $got != "v$want" ]]; then
-    echo "build.sh: test/controlplane/$dir/go.mod pins $module at '${got:-nothing}', but versions.env says v$want. Run 'test/controlplane/build.sh --pin' to rewrite the go.mod files from versions.env, and commit them." >&2
+    echo "build.sh: lib/controlplane/build/$dir/go.mod pins $module at '${got:-nothing}', but versions.env says v$want. Run 'lib/controlplane/build/build.sh --pin' to rewrite the go.mod files from versions.env, and commit them." >&2
     exit 1
   fi
 }
@@ -157,7 +157,7 @@ total_start=$SECONDS
 step() { # step <module dir> <label> <output file or folder/> <packages...>
   local dir=$1 label=$2 out=$3; shift 3
   local start=$SECONDS
-  log "building $label (module test/controlplane/$dir) ..."
+  log "building $label (module lib/controlplane/build/$dir) ..."
   (cd "$here/$dir" && go build "${build_flags[@]}" -o "$out" "$@")
   log "built $label in $((SECONDS - start))s"
 }

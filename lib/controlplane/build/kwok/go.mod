@@ -1,4 +1,4 @@
-module todo-deploy/test/controlplane/kwok
+module todo-deploy/lib/controlplane/build/kwok
 
 go 1.26.0
 

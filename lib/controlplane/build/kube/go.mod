@@ -1,4 +1,4 @@
-module todo-deploy/test/controlplane/kube
+module todo-deploy/lib/controlplane/build/kube
 
 go 1.26.0
 

@@ -1,4 +1,4 @@
-module todo-deploy/test/controlplane/etcd
+module todo-deploy/lib/controlplane/build/etcd
 
 go 1.26.0
 
