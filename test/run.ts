@@ -6,28 +6,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepare } from './prepare.ts';
+import { SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
+import { ensureDockerEngine, ensurePackages, type DockerEngine } from './system.ts';
+import { cacheRoot } from '../lib/controlplane/versions.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface Suite {
-  name: string;
-  dir: string;
-  /** uvu file pattern, relative to dir. */
-  pattern?: string;
-}
-
-/** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */
-export const SUITES: Suite[] = [
-  { name: 'unit', dir: 'test/unit' },
-  { name: 'providers', dir: 'test/providers' },
-  { name: 'bench', dir: 'bench/test' },
-  { name: 'backend', dir: 'apps/backend/test' },
-  { name: 'mcp-server', dir: 'apps/mcp-server/test' },
-  { name: 'frontend', dir: 'apps/frontend/test' },
-  { name: 'browser', dir: 'test/browser' },
-  { name: 'integration', dir: 'test/integration' },
-  { name: 'images', dir: 'test/images' },
-];
 
 export interface Counts {
   total: number;
@@ -73,16 +57,30 @@ async function main(): Promise<number> {
   }
   const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
   const names = new Set(selected.map((s) => s.name));
+  const needsDocker = SUITES_NEEDING.docker.some((n) => names.has(n));
+  let docker: DockerEngine | undefined;
   try {
+    const groups = Object.entries(SUITES_NEEDING).filter(([, suites]) => suites.some((n) => names.has(n))).map(([group]) => group);
+    ensurePackages(groups, (line) => console.log(line));
+    if (needsDocker) docker = await ensureDockerEngine(path.dirname(cacheRoot()), (line) => console.log(line));
     prepare(root, {
       apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
       controlPlane: names.has('integration') || names.has('unit'),
     });
   } catch (err) {
     console.error((err as Error).message);
+    await docker?.stop();
     console.log('0 passed, 1 failed');
     return 1;
   }
+  try {
+    return await runSuites(selected, only, bin);
+  } finally {
+    await docker?.stop();
+  }
+}
+
+async function runSuites(selected: Suite[], only: string[], bin: (name: string) => string): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;

@@ -1,0 +1,30 @@
+// The test command's suites, cheapest first, and what each needs of the machine. A module of
+// its own so tests can read the list without running the command.
+
+export interface Suite {
+  name: string;
+  dir: string;
+  /** uvu file pattern, relative to dir. */
+  pattern?: string;
+}
+
+/** The Debian package groups of test/system.ts each suite needs (docker: also a running engine). */
+export const SUITES_NEEDING: Record<string, readonly string[]> = {
+  postgres: ['backend', 'mcp-server', 'frontend', 'browser'],
+  browser: ['browser'],
+  docker: ['images'],
+};
+
+/** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */
+export const SUITES: Suite[] = [
+  { name: 'unit', dir: 'test/unit' },
+  { name: 'providers', dir: 'test/providers' },
+  { name: 'bench', dir: 'bench/test' },
+  { name: 'backend', dir: 'apps/backend/test' },
+  { name: 'mcp-server', dir: 'apps/mcp-server/test' },
+  { name: 'frontend', dir: 'apps/frontend/test' },
+  { name: 'browser', dir: 'test/browser' },
+  { name: 'integration', dir: 'test/integration' },
+  { name: 'images', dir: 'test/images' },
+];
+
