@@ -4,13 +4,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
 import { UsageError, exitCodeOf } from './errors.ts';
 import { installRedaction, registerSecretValues } from './output.ts';
 import { SECRET_SOURCES } from './secrets.ts';
+import { REPO_ROOT } from './repo-root.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT };
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 

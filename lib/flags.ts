@@ -1,8 +1,9 @@
 // Flags shared by the scripts, and the mapping from setting flags to configuration keys.
 import { SETTING_FLAGS, SETTING_KEYS, type SettingKey } from './config.ts';
 import { COMMON_OPTIONS, type Options } from './cli.ts';
-import { parseProviderName } from './cluster/index.ts';
-import type { ProviderName } from './cluster/provider.ts';
+// provider.ts, not cluster/index.ts: the providers' code (and the Kubernetes client behind
+// it) is loaded by the commands that use a cluster, not by every --help.
+import { parseProviderName, type ProviderName } from './cluster/provider.ts';
 
 /** One string option per configuration setting (--namespace, --replicas, --timeout, ...). */
 export const SETTING_OPTIONS: Options = Object.fromEntries(

@@ -6,11 +6,8 @@
 //   4. stages 10..1: delete, wait until gone; the namespace last, until it finished terminating
 //   5. with --purge: delete the minikube profile / kind cluster `up` created, or stop the sandbox
 import '../lib/require-node.ts';
-import { chalk } from 'zx';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
-import { runDown } from '../lib/tasks/down.ts';
-import { timingSummary } from '../lib/tasks/render.ts';
 
 const usage = `Usage: npm run down -- [options]
 
@@ -39,6 +36,8 @@ await main<Record<string, any>>({
   options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false } },
   run: async (values) => {
     const clusterProvider = checkCluster(values.cluster);
+    // Loaded here, not at start-up: --help and a refused flag never pay for the pipeline.
+    const [{ runDown }, { timingSummary }, { chalk }] = await Promise.all([import('../lib/tasks/down.ts'), import('../lib/tasks/render.ts'), import('zx')]);
     const started = Date.now();
     const ctx = await runDown({
       env: values.env,

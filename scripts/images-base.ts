@@ -3,12 +3,11 @@
 // machines that cannot pull node:22-bookworm-slim: debootstrap + Node from the npm registry +
 // docker import. Skips when the image already exists. Pass the printed ref as NODE_IMAGE.
 import '../lib/require-node.ts';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../lib/repo-root.ts';
 import { ensureOfflineBaseImage } from '../lib/images/offline-base.ts';
 import { exitCodeOf } from '../lib/errors.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = REPO_ROOT;
 const debug = process.argv.includes('--debug');
 
 try {

@@ -3,8 +3,7 @@
 // when its tag exists) and prints the refs. NODE_IMAGE picks the base (default
 // node:22-bookworm-slim; offline: the ref printed by `npm run images:base`).
 import '../lib/require-node.ts';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../lib/repo-root.ts';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config.ts';
 import { exitCodeOf } from '../lib/errors.ts';
@@ -12,7 +11,7 @@ import { buildImages, nodeImageFrom } from '../lib/images/build.ts';
 import { installRedaction, redact, registerSecretValues } from '../lib/output.ts';
 import { SECRET_SOURCES } from '../lib/secrets.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = REPO_ROOT;
 const { values: args } = parseArgs({ options: { env: { type: 'string', default: 'dev' }, debug: { type: 'boolean', default: false } } });
 
 installRedaction();

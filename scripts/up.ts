@@ -11,13 +11,9 @@
 //   8. the URL, and the hosts-file line when the domain does not resolve to the ingress
 import '../lib/require-node.ts';
 import { createInterface } from 'node:readline/promises';
-import { chalk } from 'zx';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
-import { runUp } from '../lib/tasks/up.ts';
-import { timingSummary } from '../lib/tasks/render.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
-import { hostsAdvice, hostsFilePath, writeHostsLine } from '../lib/cluster/hosts.ts';
 import { UsageError } from '../lib/errors.ts';
 
 const usage = `Usage: npm run up -- [options]
@@ -72,6 +68,14 @@ await main<Record<string, any>>({
     if (values['write-hosts'] && !values.yes && !process.stdin.isTTY) {
       throw new UsageError('--write-hosts asks before it changes the hosts file, and there is no terminal to ask on. Fix: add --yes to answer yes, or drop --write-hosts and add the line `up` prints yourself.');
     }
+    // The pipeline (the Kubernetes client, listr2, zx) is loaded here, not at start-up: --help
+    // and a refused flag never pay for it.
+    const [{ runUp }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }, { chalk }] = await Promise.all([
+      import('../lib/tasks/up.ts'),
+      import('../lib/tasks/render.ts'),
+      import('../lib/cluster/hosts.ts'),
+      import('zx'),
+    ]);
     const started = Date.now();
     const ctx = await runUp({
       env: values.env,

@@ -15,7 +15,7 @@ import { deploymentVerdict } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
 import { deadlineOf, type ClusterContext, type ClusterProvider } from './provider.ts';
 import { findTool, INSTALL, runTool } from './tools.ts';
-import { DAPR_HELM_REPO, DAPR_VERSION } from './versions.ts';
+import { DAPR_HELM_REPO, daprVersion } from './versions.ts';
 
 export const DAPR_NAMESPACE = 'dapr-system';
 export const DAPR_CRDS = ['components.dapr.io', 'configurations.dapr.io'] as const;
@@ -119,11 +119,7 @@ export function daprInitArgs(version: string): string[] {
   return ['init', '-k', '--runtime-version', version, '--wait', '--timeout', '600'];
 }
 
-export function daprVersion(ctx: ClusterContext): string {
-  const v = ctx.settings.DAPR_VERSION?.trim() || DAPR_VERSION;
-  if (!/^\d+\.\d+\.\d+$/.test(v)) throw new UsageError(`DAPR_VERSION "${v}" is not a Dapr release like ${DAPR_VERSION}. Fix: set DAPR_VERSION to a version such as ${DAPR_VERSION}, or remove it to use the pinned one.`);
-  return v;
-}
+export { daprVersion };
 
 export function noInstallerError(cluster: Cluster, probe: DaprProbe, version: string): UsageError {
   return new UsageError(

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.ts';
 import { currentProvider } from './current.ts';
 import { kindProvider } from './kind.ts';
 import { minikubeProvider } from './minikube.ts';
-import { PROVIDER_NAMES, type ClusterProvider, type ProviderName } from './provider.ts';
+import { PROVIDER_NAMES, defaultProviderName, parseProviderName, type ClusterProvider, type ProviderName } from './provider.ts';
 import { sandboxProvider } from './sandbox.ts';
 import { findTool, missingToolError } from './tools.ts';
 
@@ -17,16 +17,7 @@ export const PROVIDERS: Record<ProviderName, ClusterProvider> = {
   sandbox: sandboxProvider,
 };
 
-export function defaultProviderName(environment: Environment): ProviderName {
-  return environment === 'prod' ? 'current' : 'minikube';
-}
-
-/** Checks --cluster's value; undefined means the environment's default. */
-export function parseProviderName(value: unknown): ProviderName | undefined {
-  if (value === undefined) return undefined;
-  if ((PROVIDER_NAMES as readonly unknown[]).includes(value)) return value as ProviderName;
-  throw new UsageError(`Unknown cluster provider "${String(value)}" given to --cluster. Fix: use one of ${PROVIDER_NAMES.join(', ')} (see --help).`);
-}
+export { defaultProviderName, parseProviderName };
 
 export const ALTERNATIVES: Record<ProviderName, string> = {
   minikube: '--cluster minikube (a minikube profile)',

@@ -4,6 +4,7 @@
 // after the stages, address. `down` calls findCluster, and purge with --purge. Each step is
 // idempotent: against a cluster already in the wanted state it changes nothing.
 import type { Environment } from '../config.ts';
+import { UsageError } from '../errors.ts';
 import type { ImageRefs } from '../images/build.ts';
 import type { Redact } from '../images/docker.ts';
 import type { Cluster } from '../kube/client.ts';
@@ -11,6 +12,17 @@ import type { ToolName } from './tools.ts';
 
 export const PROVIDER_NAMES = ['minikube', 'kind', 'current', 'sandbox'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+export function defaultProviderName(environment: Environment): ProviderName {
+  return environment === 'prod' ? 'current' : 'minikube';
+}
+
+/** Checks --cluster's value; undefined means the environment's default. */
+export function parseProviderName(value: unknown): ProviderName | undefined {
+  if (value === undefined) return undefined;
+  if ((PROVIDER_NAMES as readonly unknown[]).includes(value)) return value as ProviderName;
+  throw new UsageError(`Unknown cluster provider "${String(value)}" given to --cluster. Fix: use one of ${PROVIDER_NAMES.join(', ')} (see --help).`);
+}
 
 export interface ClusterContext {
   environment: Environment;

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { $ } from 'zx';
 import { binDirFor, readVersions } from '../controlplane/versions.ts';
-import { checkBinaries } from '../controlplane/index.ts';
+import { checkBinaries } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
 import { buildScript } from '../controlplane/versions.ts';
 import { runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';

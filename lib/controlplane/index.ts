@@ -14,7 +14,7 @@
 import { freePort } from '../free-port.ts';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -40,13 +40,13 @@ import { get, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
 import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
-import { BINARIES, binDirFor, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
+import { binDirFor, checkBinaries, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
 
 export { NEVER_READY_ANNOTATION, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
-export { readVersions, describeVersions, binDirFor, cacheRoot } from './versions.ts';
+export { readVersions, describeVersions, binDirFor, cacheRoot, checkBinaries } from './versions.ts';
 
 export interface ControlPlaneOptions {
   /** kwok-managed nodes to register (default: one node with 8 cpu, 32Gi, 110 pods). */
@@ -100,15 +100,6 @@ async function freePorts(): Promise<Ports> {
   return ports as Ports;
 }
 
-export function checkBinaries(binDir: string, versions: ControlPlaneVersions): void {
-  const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
-  if (missing.length > 0) {
-    throw new Error(
-      `The control-plane binaries for ${describeVersions(versions)} are not built (${missing.join(', ')} missing in ${binDir}). ` +
-        'Run `npm run controlplane:build` (needs Go and the Go module proxy; about 15 minutes the first time).',
-    );
-  }
-}
 
 // Planes started by this process, torn down on exit or on a terminating signal.
 const live = new Set<{ kill(): void; stop(): Promise<void> }>();

@@ -2,9 +2,10 @@
 // the Go build script and by this module; the binary folder is derived from them, so a
 // change of version can never run stale binaries.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../repo-root.ts';
 
 export interface ControlPlaneVersions {
   /** Kubernetes release of kube-apiserver, kube-controller-manager, kube-scheduler, e.g. 1.34.4 */
@@ -15,7 +16,7 @@ export interface ControlPlaneVersions {
   kwok: string;
 }
 
-export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const repoRoot = REPO_ROOT;
 export const versionsFile = join(repoRoot, 'lib', 'controlplane', 'build', 'versions.env');
 export const buildScript = join(repoRoot, 'lib', 'controlplane', 'build', 'build.sh');
 
@@ -64,4 +65,15 @@ export function binDirFor(versions: ControlPlaneVersions, env: NodeJS.ProcessEnv
 
 export function describeVersions(v: ControlPlaneVersions): string {
   return `kubernetes v${v.kubernetes}, etcd v${v.etcd}, kwok v${v.kwok}`;
+}
+
+/** Throws, saying how to build them, when a binary of the pinned versions is missing. */
+export function checkBinaries(binDir: string, versions: ControlPlaneVersions): void {
+  const missing = BINARIES.filter((b) => !existsSync(join(binDir, b)));
+  if (missing.length > 0) {
+    throw new Error(
+      `The control-plane binaries for ${describeVersions(versions)} are not built (${missing.join(', ')} missing in ${binDir}). ` +
+        'Run `npm run controlplane:build` (needs Go and the Go module proxy; about 15 minutes the first time).',
+    );
+  }
 }

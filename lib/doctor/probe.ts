@@ -1,19 +1,16 @@
 // `doctor`'s probing: asks the machine and the cluster what is there, with the same code `up`
-// uses (the providers' findCluster, the kube client, the ingress and Dapr probes), and returns
-// plain data for lib/doctor/checks.ts to judge. Every probe catches its own failure, so one
+// uses (the providers' findCluster, the kube client, the ingress and Dapr probes: in
+// probe-cluster.ts, loaded only when there is a cluster to ask), and returns plain data for
+// lib/doctor/checks.ts to judge. Every probe catches its own failure, so one
 // broken part never hides the others. Nothing is started, created or installed.
 import { loadConfig, ENVIRONMENTS, type Environment, type SettingKey } from '../config.ts';
 import { buildSecrets } from '../secrets.ts';
 import { redact } from '../output.ts';
-import { defaultProviderName, PROVIDERS } from '../cluster/index.ts';
-import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
+import { defaultProviderName, type ClusterContext, type ProviderName } from '../cluster/provider.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
-import { getIngressClass, getIngressController, ingressControllerReady } from '../cluster/ingress.ts';
-import { daprVersion, describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
+import { daprVersion } from '../cluster/versions.ts';
 import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
-import { checkBinaries } from '../controlplane/index.ts';
-import { binDirFor, readVersions } from '../controlplane/versions.ts';
-import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
+import { binDirFor, checkBinaries, readVersions } from '../controlplane/versions.ts';
 import type { Probe, ToolFound } from './checks.ts';
 
 export interface ProbeOptions {
@@ -40,7 +37,6 @@ const firstLine = (s: string) => s.split('\n')[0]?.trim() || undefined;
 export async function probe(options: ProbeOptions): Promise<Probe> {
   const environment: Environment = (ENVIRONMENTS as readonly string[]).includes(options.env) ? (options.env as Environment) : 'dev';
   const providerName = options.provider ?? defaultProviderName(environment);
-  const provider = PROVIDERS[providerName];
 
   let configError: string | undefined;
   let domain = 'todo.local';
@@ -86,60 +82,21 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   }
 
   let cluster: Probe['cluster'];
-  let client: Cluster | undefined;
+  let ingress: Probe['ingress'];
+  let daprState: Probe['dapr'];
+  // Without an API server to ask, kind's address is still known: its ports are on this machine.
+  let address: string | undefined = providerName === 'kind' ? '127.0.0.1' : undefined;
+  let serves = providerName !== 'sandbox';
   const tool = providerName === 'minikube' || providerName === 'kind' ? providerName : undefined;
   if (tool && !(tool === 'minikube' ? minikube : kind).path) {
     cluster = { state: 'unchecked', reason: `${tool} is not installed` };
   } else {
-    try {
-      const found = await provider.findCluster(ctx);
-      if ('absent' in found) {
-        cluster = { state: 'absent', reason: found.absent };
-      } else {
-        if (found.kubeconfig) process.env.KUBECONFIG = found.kubeconfig;
-        client = loadKubeConfig(found.context ?? options.context);
-        const k8s = await checkReachable(client, 5_000);
-        cluster = { state: 'reachable', description: `${found.summary}; context ${client.context} at ${client.server} (Kubernetes ${k8s})` };
-      }
-    } catch (err) {
-      client = undefined;
-      cluster = { state: 'unreachable', error: message(err) };
-    }
-  }
-
-  let ingress: Probe['ingress'];
-  let daprState: Probe['dapr'];
-  if (client) {
-    try {
-      const controller = await getIngressController(client);
-      const cls = await getIngressClass(client);
-      ingress = {
-        controller: controller ? ((await ingressControllerReady(client)) ? 'ready' : 'not-ready') : 'missing',
-        ingressClass: cls ? (cls.spec?.controller ?? 'unknown') : undefined,
-      };
-    } catch {
-      ingress = undefined;
-    }
-    try {
-      const found = await probeDapr(client);
-      daprState = { missing: installNeeded(found) ? describeMissing(found) : undefined, notReady: installNeeded(found) ? [] : notReady(found) };
-    } catch {
-      daprState = undefined;
-    }
-  }
-
-  let address: string | undefined;
-  let serves = providerName !== 'sandbox';
-  try {
-    if (client) {
-      const a = await provider.address(client, ctx, namespace);
-      address = a.ingress;
-      serves = a.serves;
-    } else if (providerName === 'kind') {
-      address = '127.0.0.1';
-    }
-  } catch {
-    address = undefined;
+    // Loaded only now: the local checks above never load the providers or the Kubernetes client.
+    const { probeCluster } = await import('./probe-cluster.ts');
+    const found = await probeCluster(providerName, ctx, namespace);
+    ({ cluster, ingress, dapr: daprState } = found);
+    if (found.reachable) address = found.address;
+    if (found.serves !== undefined) serves = found.serves;
   }
   const resolves = address ? await resolvesTo(domain, address, options.lookup) : false;
 

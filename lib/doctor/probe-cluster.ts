@@ -1,0 +1,67 @@
+// `doctor`'s cluster probes: the provider's findCluster, reachability, the ingress controller,
+// the Dapr control plane and the address, with the same code `up` uses. A module of its own
+// so that doctor loads the providers and the Kubernetes client only when it asks a cluster.
+import { PROVIDERS } from '../cluster/index.ts';
+import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
+import { getIngressClass, getIngressController, ingressControllerReady } from '../cluster/ingress.ts';
+import { describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
+import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
+import type { Probe } from './checks.ts';
+
+export interface ClusterProbe {
+  cluster: Probe['cluster'];
+  ingress?: Probe['ingress'];
+  dapr?: Probe['dapr'];
+  /** True when the API server answered; address and serves are then the provider's. */
+  reachable: boolean;
+  address?: string;
+  serves?: boolean;
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export async function probeCluster(providerName: ProviderName, ctx: ClusterContext, namespace: string): Promise<ClusterProbe> {
+  const provider = PROVIDERS[providerName];
+  let cluster: Probe['cluster'];
+  let client: Cluster | undefined;
+  try {
+    const found = await provider.findCluster(ctx);
+    if ('absent' in found) {
+      cluster = { state: 'absent', reason: found.absent };
+    } else {
+      if (found.kubeconfig) process.env.KUBECONFIG = found.kubeconfig;
+      client = loadKubeConfig(found.context ?? ctx.kubeContext);
+      const k8s = await checkReachable(client, 5_000);
+      cluster = { state: 'reachable', description: `${found.summary}; context ${client.context} at ${client.server} (Kubernetes ${k8s})` };
+    }
+  } catch (err) {
+    client = undefined;
+    cluster = { state: 'unreachable', error: message(err) };
+  }
+  if (!client) return { cluster, reachable: false };
+
+  let ingress: Probe['ingress'];
+  try {
+    const controller = await getIngressController(client);
+    const cls = await getIngressClass(client);
+    ingress = {
+      controller: controller ? ((await ingressControllerReady(client)) ? 'ready' : 'not-ready') : 'missing',
+      ingressClass: cls ? (cls.spec?.controller ?? 'unknown') : undefined,
+    };
+  } catch {
+    ingress = undefined;
+  }
+  let dapr: Probe['dapr'];
+  try {
+    const found = await probeDapr(client);
+    dapr = { missing: installNeeded(found) ? describeMissing(found) : undefined, notReady: installNeeded(found) ? [] : notReady(found) };
+  } catch {
+    dapr = undefined;
+  }
+  try {
+    const a = await provider.address(client, ctx, namespace);
+    return { cluster, ingress, dapr, reachable: true, address: a.ingress, serves: a.serves };
+  } catch {
+    return { cluster, ingress, dapr, reachable: true };
+  }
+}
