@@ -4,3 +4,5 @@ export type { BuildOptions, BuildResult, ComponentKey, ImageNames, ImagePlan, Im
 export { DEFAULT_NODE_IMAGE, baseImageRef, offlineBaseImageRef } from './base.ts';
 export { contextTag, listContext, TAG_LENGTH } from './context.ts';
 export type { Redact } from './docker.ts';
+export { archiveRefs, exportImages, exportableRefs } from './export.ts';
+export type { ExportOptions, ExportResult } from './export.ts';
