@@ -65,15 +65,29 @@ test('every security rule refuses its exception in prod', () => {
     'dapr-configuration/mtls-enabled',
     'networkpolicy/default-deny',
     'pod/drop-capabilities',
+    'pod/no-host-namespaces',
     'pod/no-privilege-escalation',
     'pod/run-as-non-root',
     'rbac/least-privilege',
     'rbac/namespace-scoped',
     'rbac/no-sensitive-verbs',
     'rbac/no-wildcards',
+    'secret/credential-word-in-name',
     'secret/no-plaintext-credentials',
     'secret/not-committed',
   ]);
+});
+
+test('the host-namespace and credential-name rules keep their violation in prod despite an exception', () => {
+  const set = new FixtureSet();
+  set.podSpec('Deployment', 'web').hostNetwork = true;
+  set.container('Deployment', 'web').env.push({ name: 'SECRET_KEY_BASE', value: 'f00dfeed' });
+  except(set, 'pod/no-host-namespaces', 'needs the node network');
+  except(set, 'secret/credential-word-in-name', 'only a test value');
+  assert.equal(run(set, { environment: 'dev' }).violations.map((v) => v.ruleId), []);
+  const prod = run(set, { environment: 'prod' });
+  assert.equal(prod.violations.map((v) => v.ruleId).sort(), ['pod/no-host-namespaces', 'secret/credential-word-in-name']);
+  for (const v of prod.violations) assert.match(v.message, /cannot be excepted in prod/);
 });
 
 test('an exception without a reason is not honoured and is itself a violation', () => {

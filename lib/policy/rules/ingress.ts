@@ -110,4 +110,37 @@ const pathValid: Rule = {
   },
 };
 
-export const ingressRules: Rule[] = [classNginx, backendExists, hostResolvable, pathValid];
+/** Every backend written in the extensions/v1beta1 form: spec.backend, serviceName, servicePort. */
+function legacyBackends(ing: SourcedObject): { path: Path; what: string }[] {
+  const out: { path: Path; what: string }[] = [];
+  const spec = ing.object.spec ?? {};
+  const legacy = (b: any) => (b && typeof b === 'object' ? ['serviceName', 'servicePort'].filter((k) => b[k] !== undefined) : []);
+  if (spec.backend !== undefined) out.push({ path: ['spec', 'backend'], what: 'spec.backend (now spec.defaultBackend)' });
+  for (const [b, at] of [[spec.backend, ['spec', 'backend']], [spec.defaultBackend, ['spec', 'defaultBackend']]] as const) {
+    const keys = legacy(b);
+    if (keys.length > 0) out.push({ path: [...at, keys[0]!], what: keys.join(' and ') });
+  }
+  asArray(spec.rules).forEach((r: any, i) =>
+    asArray(r?.http?.paths).forEach((p: any, j) => {
+      const keys = legacy(p?.backend);
+      if (keys.length > 0) out.push({ path: ['spec', 'rules', i, 'http', 'paths', j, 'backend', keys[0]!], what: keys.join(' and ') });
+    }),
+  );
+  return out;
+}
+
+const currentBackendForm: Rule = {
+  id: 'ingress/backend-current-form',
+  entity: 'ingress',
+  title: 'Ingress backends use the networking.k8s.io/v1 form backend.service.{name, port}, not the removed serviceName/servicePort.',
+  fix: 'Write backend: {service: {name: <svc>, port: {number: <port>}}} (and spec.defaultBackend instead of spec.backend).',
+  security: false,
+  source: 'Issue: Ingress backends in the removed serviceName/servicePort form (gone with extensions/v1beta1 in Kubernetes 1.22)',
+  equivalents: { kubeLinter: 'no-extensions-v1beta', kubeScore: 'stable-version' },
+  check: ({ objects }) =>
+    ofKind(objects, 'Ingress').flatMap((s) =>
+      legacyBackends(s).map((b) => ({ target: s, path: b.path, message: `uses ${b.what}, a form networking.k8s.io/v1 removed: the API server drops or refuses it, so the route would have no backend.` })),
+    ),
+};
+
+export const ingressRules: Rule[] = [classNginx, backendExists, hostResolvable, pathValid, currentBackendForm];

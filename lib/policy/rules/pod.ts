@@ -182,4 +182,31 @@ const resources: Rule = {
     }),
 };
 
-export const podRules: Rule[] = [runAsNonRoot, noPrivilegeEscalation, readOnlyRootFs, writableVolumes, dropAllCapabilities, seccomp, resources];
+
+/** The pod fields that put its containers in a namespace of the node, with what that exposes. */
+const HOST_NAMESPACES: Record<string, string> = {
+  hostNetwork: "the node's network: its interfaces, its loopback services and every port on it, past every NetworkPolicy",
+  hostPID: "the node's process table: every process on the node can be seen and signalled",
+  hostIPC: "the node's IPC namespace: shared memory and semaphores of every process on the node",
+};
+
+const noHostNamespaces: Rule = {
+  id: 'pod/no-host-namespaces',
+  entity: 'pod',
+  title: "Pods keep their own network, PID and IPC namespaces: hostNetwork, hostPID and hostIPC are not set.",
+  fix: 'Remove hostNetwork, hostPID and hostIPC from the pod spec (or set them to false); expose ports through a Service.',
+  security: true,
+  source: "Pod securityContext hardening (issue: pods must not share the host's network, PID or IPC namespaces)",
+  equivalents: { kubeLinter: 'host-network, host-pid, host-ipc', polaris: 'hostNetworkSet, hostPIDSet, hostIPCSet' },
+  check({ objects }) {
+    const out: Finding[] = [];
+    for (const t of podTemplates(objects)) {
+      for (const [field, exposes] of Object.entries(HOST_NAMESPACES)) {
+        if (t.spec?.[field] === true) out.push({ target: t.owner, path: [...t.path, 'spec', field], message: `the pod sets ${field}: true, so its containers share ${exposes}.` });
+      }
+    }
+    return out;
+  },
+};
+
+export const podRules: Rule[] = [runAsNonRoot, noPrivilegeEscalation, readOnlyRootFs, writableVolumes, dropAllCapabilities, seccomp, resources, noHostNamespaces];

@@ -169,6 +169,32 @@ const keyRefExists: Rule = {
 const CREDENTIAL_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL|DATABASE_URL|CONNECTION_?STRING|DSN)$/i;
 const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
+/** What secret/no-plaintext-credentials refuses: a credential word at the end, or a URL carrying a password. */
+function endsLikeCredential(name: string, value: string): boolean {
+  return CREDENTIAL_NAME.test(name) || URL_WITH_PASSWORD.test(value);
+}
+
+interface LiteralEnv {
+  owner: SourcedObject;
+  container: string;
+  name: string;
+  value: string;
+  path: Path;
+}
+
+/** Every env entry of every container that sets a non-empty literal value. */
+function literalEnv(objects: RuleInput['objects']): LiteralEnv[] {
+  const out: LiteralEnv[] = [];
+  for (const t of podTemplates(objects)) {
+    for (const c of containersOf(t)) {
+      asArray(c.container.env).forEach((e: any, i) => {
+        if (typeof e?.value === 'string' && e.value !== '') out.push({ owner: t.owner, container: String(c.container.name), name: String(e?.name ?? ''), value: e.value, path: [...c.path, 'env', i, 'value'] });
+      });
+    }
+  }
+  return out;
+}
+
 const noPlaintextCredentials: Rule = {
   id: 'secret/no-plaintext-credentials',
   entity: 'secret',
@@ -177,20 +203,36 @@ const noPlaintextCredentials: Rule = {
   security: true,
   source: 'Secrets: all credentials in Secrets, never plain text (Validation Summary)',
   equivalents: { kubeLinter: 'env-var-secret', polaris: 'sensitiveContainerEnvVar' },
-  check({ objects }) {
-    const out: Finding[] = [];
-    for (const t of podTemplates(objects)) {
-      for (const c of containersOf(t)) {
-        asArray(c.container.env).forEach((e: any, i) => {
-          if (typeof e?.value !== 'string' || e.value === '') return;
-          if (CREDENTIAL_NAME.test(String(e.name)) || URL_WITH_PASSWORD.test(e.value)) {
-            out.push({ target: t.owner, path: [...c.path, 'env', i, 'value'], message: `container "${c.container.name}" sets ${e.name} to a literal value; credentials must come from a Secret.` });
-          }
-        });
-      }
-    }
-    return out;
-  },
+  check: ({ objects }) =>
+    literalEnv(objects)
+      .filter((e) => endsLikeCredential(e.name, e.value))
+      .map((e) => ({ target: e.owner, path: e.path, message: `container "${e.container}" sets ${e.name} to a literal value; credentials must come from a Secret.` })),
 };
 
-export const secretRules: Rule[] = [notCommitted, keyFormat, dataBase64, typeMatchesUsage, keyRefExists, noPlaintextCredentials];
+// A credential word anywhere in the name, as its own word: SECRET_KEY_BASE, DB_PASSWORD_PLAIN,
+// GITHUB_TOKEN_V2, OPENAI_API_KEY_2, apiKeyHeader. Plurals count; TOKENIZER does not.
+const CREDENTIAL_WORD = /(^|_)(PASSWORDS?|PASSWD|SECRETS?|TOKENS?|API_?KEYS?|PRIVATE_?KEYS?|CREDENTIALS?)(_|$)/;
+// The convention for handing a program a mounted Secret: POSTGRES_PASSWORD_FILE=/run/secrets/pg.
+const FILE_POINTER = /_(FILE|PATH)$/;
+
+/** The name as upper-case words joined by "_": camelCase and kebab-case split into words. */
+function words(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
+}
+
+const credentialWordInName: Rule = {
+  id: 'secret/credential-word-in-name',
+  entity: 'secret',
+  title: 'Env vars with a credential word inside their name (SECRET_…, …_PASSWORD_…, …TOKEN…, …API_KEY…) take their value from a Secret too.',
+  fix: 'Use valueFrom.secretKeyRef to a key of todo-secrets (adding the key to the pipeline\'s secrets if it is new); if the value is no credential, rename the variable.',
+  security: true,
+  source: 'Secrets: all credentials in Secrets, never plain text (Validation Summary); issue: credential words anywhere in the name',
+  equivalents: { kubeLinter: 'env-var-secret', polaris: 'sensitiveContainerEnvVar' },
+  check: ({ objects }) =>
+    literalEnv(objects)
+      .filter((e) => !endsLikeCredential(e.name, e.value) && CREDENTIAL_WORD.test(words(e.name)))
+      .filter((e) => !(FILE_POINTER.test(words(e.name)) && e.value.startsWith('/')))
+      .map((e) => ({ target: e.owner, path: e.path, message: `container "${e.container}" sets ${e.name}, whose name says it holds a credential, to a literal value.` })),
+};
+
+export const secretRules: Rule[] = [notCommitted, keyFormat, dataBase64, typeMatchesUsage, keyRefExists, noPlaintextCredentials, credentialWordInName];
