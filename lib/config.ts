@@ -75,6 +75,14 @@ export interface LoadConfigOptions {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Namespaces of the cluster itself (and of add-ons, by the *-system convention): never the stack's. */
+const SYSTEM_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease', 'default'];
+
+/** True for a namespace the stack must never be deployed into: `down` would delete what others own. */
+export function isSystemNamespace(name: string): boolean {
+  return SYSTEM_NAMESPACES.includes(name) || name.endsWith('-system');
+}
 // A hostname: dot-separated DNS labels, 253 characters at most, no trailing dot.
 const HOSTNAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/;
 // An image repository without tag or digest: optional registry host[:port], lowercase path.
@@ -127,6 +135,8 @@ export function validateSettings(
 
   if (v('NAMESPACE') && !DNS_LABEL.test(v('NAMESPACE'))) {
     add('NAMESPACE', `"${v('NAMESPACE')}" is not a DNS label.`, 'use lowercase letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit (for example "todo").');
+  } else if (v('NAMESPACE') && isSystemNamespace(v('NAMESPACE'))) {
+    add('NAMESPACE', `"${v('NAMESPACE')}" is a system namespace (kube-system, kube-public, kube-node-lease, default and every *-system belong to the cluster and its add-ons); the stack would mix with objects it does not own.`, 'give the stack a namespace of its own, for example NAMESPACE=todo (or --namespace todo).');
   }
   if (v('DOMAIN') && !HOSTNAME.test(v('DOMAIN'))) {
     add('DOMAIN', `"${v('DOMAIN')}" is not a valid hostname.`, 'use lowercase dot-separated labels without scheme, port or path (for example "todo.local").');

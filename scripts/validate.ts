@@ -13,9 +13,9 @@ import { SETTING_HELP, SETTING_OPTIONS, settingFlags } from '../lib/flags.ts';
 import { loadConfig } from '../lib/config.ts';
 import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifests.ts';
 import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
-import { SECRET_KEYS, SECRET_NAME } from '../lib/secrets.ts';
 import { UsageError } from '../lib/errors.ts';
-import { RULES, checkPolicy, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, type PolicyResult } from '../lib/policy/index.ts';
+import { policyGate } from '../lib/policy/gate.ts';
+import { RULES, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, type PolicyResult } from '../lib/policy/index.ts';
 import type { Rule } from '../lib/policy/index.ts';
 
 const OUTPUTS = ['text', 'json', 'sarif'] as const;
@@ -97,6 +97,8 @@ await main<Values>({
     if (objects.length === 0) throw new UsageError(`The folder ${dir} holds no Kubernetes objects for the ${config.environment} environment. Fix: point --manifests at a folder of *.yaml manifests.`);
     const files = manifestFiles(dir).map((abs) => label(path.relative(REPO_ROOT, abs) || abs));
 
+    // The same gate `up` runs, with the same context.
+    let result: PolicyResult = policyGate({ objects, files, environment: config.environment, namespace: config.namespace, root: REPO_ROOT });
     const read = (file: string) => {
       try {
         return readFileSync(path.resolve(REPO_ROOT, file), 'utf8');
@@ -104,7 +106,6 @@ await main<Values>({
         return undefined;
       }
     };
-    let result: PolicyResult = checkPolicy(objects, { environment: config.environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME }, read);
 
     const notes: string[] = [`validated ${dir} for ${config.environment}${embeddedPostgres ? ' (with the embedded PostgreSQL)' : ''}`];
     const sarifRules: Rule[] = [...RULES];

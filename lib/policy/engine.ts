@@ -39,7 +39,7 @@ export function runPolicy(objects: readonly SourcedObject[], ctx: PolicyContext,
   for (const rule of rules) {
     for (const { finding } of runRule(rule, objects, ctx)) {
       const v = toViolation(rule, finding);
-      const exception = rule.id.startsWith('policy/') ? undefined : exceptionsOf(finding.target).find((e) => e.ruleId === rule.id && e.reason !== '');
+      const exception = rule.id.startsWith('policy/') || rule.exceptable === false ? undefined : exceptionsOf(finding.target).find((e) => e.ruleId === rule.id && e.reason !== '');
       if (!exception) {
         violations.push(v);
       } else if (rule.security && ctx.environment === 'prod') {

@@ -30,7 +30,7 @@ export function exceptionsOf(s: SourcedObject): ExceptionEntry[] {
     }));
 }
 
-/** Rules about exceptions; they need the list of known rule ids, so they are built by the engine. */
+/** Rules about exceptions; they need the ids of the rules that may be excepted, so the registry builds them. */
 export function exceptionRules(knownIds: readonly string[]): Rule[] {
   const reason: Rule = {
     id: 'policy/exception-reason',
@@ -50,7 +50,7 @@ export function exceptionRules(knownIds: readonly string[]): Rule[] {
     id: 'policy/exception-known-rule',
     entity: 'policy',
     title: 'An exception annotation names an existing rule that can be excepted.',
-    fix: 'Correct the rule id in the annotation name (see docs/rules.md); policy/* rules cannot be excepted.',
+    fix: 'Correct the rule id in the annotation name (see docs/rules.md); policy/* rules and the rules marked "never" there cannot be excepted.',
     security: false,
     source: 'Issue: per-object exception naming the rule id',
     check: ({ objects }: RuleInput) =>

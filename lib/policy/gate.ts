@@ -13,6 +13,8 @@ export interface GateInput {
   /** The manifest files of the folder, labelled like the objects' files. */
   files: readonly string[];
   environment: Environment;
+  /** The configured namespace: every object must live in it, and it is the only Namespace. */
+  namespace: string;
   root: string;
 }
 
@@ -25,5 +27,5 @@ export function policyGate(input: GateInput): PolicyResult {
       return undefined;
     }
   };
-  return checkPolicy(input.objects, { environment: input.environment, manifestFiles: input.files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME }, read);
+  return checkPolicy(input.objects, { environment: input.environment, manifestFiles: input.files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME, namespace: input.namespace }, read);
 }

@@ -28,7 +28,7 @@ const ENTITY_RULES: Rule[] = [
   ...daprConfigurationRules,
 ];
 
-export const RULES: readonly Rule[] = [...ENTITY_RULES, ...exceptionRules(ENTITY_RULES.map((r) => r.id))];
+export const RULES: readonly Rule[] = [...ENTITY_RULES, ...exceptionRules(ENTITY_RULES.filter((r) => r.exceptable !== false).map((r) => r.id))];
 
 export function ruleById(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id);

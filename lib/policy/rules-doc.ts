@@ -21,12 +21,18 @@ const ENTITY_TITLES: Record<string, string> = {
 
 const cell = (s: string | undefined) => (s ? s.replace(/\|/g, '\\|') : '—');
 
+/** When an exception may lift the rule: any environment (blank), dev only (security rules), never. */
+function exceptionCell(r: Rule): string {
+  if (r.exceptable === false || r.id.startsWith('policy/')) return 'never';
+  return r.security ? 'security: dev only' : '';
+}
+
 export function rulesTable(rules: readonly Rule[] = RULES): string {
   const rows = [
-    '| Rule id | Entity | Requires | Security | kube-linter | Polaris | kube-score |',
+    '| Rule id | Entity | Requires | Exception | kube-linter | Polaris | kube-score |',
     '|---|---|---|---|---|---|---|',
     ...rules.map((r) =>
-      `| \`${r.id}\` | ${ENTITY_TITLES[r.entity] ?? r.entity} | ${cell(r.title)} | ${r.security ? 'yes' : ''} | ${cell(r.equivalents?.kubeLinter)} | ${cell(r.equivalents?.polaris)} | ${cell(r.equivalents?.kubeScore)} |`,
+      `| \`${r.id}\` | ${ENTITY_TITLES[r.entity] ?? r.entity} | ${cell(r.title)} | ${exceptionCell(r)} | ${cell(r.equivalents?.kubeLinter)} | ${cell(r.equivalents?.polaris)} | ${cell(r.equivalents?.kubeScore)} |`,
     ),
   ];
   return rows.join('\n');
@@ -60,7 +66,7 @@ export function rulesMarkdown(rules: readonly Rule[] = RULES): string {
     `    ${EXCEPTION_PREFIX}pod.read-only-root-fs: "the vendor image rewrites /etc/nginx at start"`,
     '```',
     '',
-    'The reason is printed with the result (and becomes a suppression justification in SARIF). An exception without a reason, or naming an unknown rule, is itself a violation (`policy/exception-reason`, `policy/exception-known-rule`). Rules marked security below cannot be excepted in prod: the violation stands and says the exception was ignored.',
+    'The reason is printed with the result (and becomes a suppression justification in SARIF). An exception without a reason, or naming an unknown rule, is itself a violation (`policy/exception-reason`, `policy/exception-known-rule`). Security rules (\"security: dev only\" below) cannot be excepted in prod: the violation stands and says the exception was ignored. Rules marked \"never\" cannot be excepted at all: the policy/* rules, and the namespace rules that keep every object `up` makes in the configured namespace, where `down` finds and removes it.',
     '',
     '## Rules',
     '',
@@ -85,7 +91,7 @@ export function readmeRulesSection(rules: readonly Rule[] = RULES): string {
   return [
     '## Policy rules',
     '',
-    `\`npm run validate -- [--env dev|prod] [--manifests DIR] [--output text|json|sarif] [--server]\` runs these ${rules.length} rules over the rendered manifests, and \`npm run up\` runs them before it applies anything. Each violation names the object, its file and line, the rule, what is wrong and the fix; exit 0 clean, 1 violations, 2 bad input. An object may except itself from a rule with the annotation \`${EXCEPTION_PREFIX}<entity>.<rule>: "<reason>"\` (a reason is required; security rules cannot be excepted in prod). [docs/rules.md](docs/rules.md) has the details and which data-model rule each enforces.`,
+    `\`npm run validate -- [--env dev|prod] [--manifests DIR] [--output text|json|sarif] [--server]\` runs these ${rules.length} rules over the rendered manifests, and \`npm run up\` runs them before it applies anything. Each violation names the object, its file and line, the rule, what is wrong and the fix; exit 0 clean, 1 violations, 2 bad input. An object may except itself from a rule with the annotation \`${EXCEPTION_PREFIX}<entity>.<rule>: "<reason>"\` (a reason is required; security rules cannot be excepted in prod, the namespace rules never). [docs/rules.md](docs/rules.md) has the details and which data-model rule each enforces.`,
     '',
     rulesTable(rules),
   ].join('\n');

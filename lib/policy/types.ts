@@ -33,6 +33,8 @@ export interface PolicyContext {
   secretKeys: readonly string[];
   /** Name of the Secret the pipeline creates outside the manifests. Default todo-secrets. */
   secretName?: string;
+  /** The configured namespace (NAMESPACE): the one Namespace the stack creates and every object lives in. */
+  namespace: string;
 }
 
 /** What a rule's check sees: the whole object set (cross-object rules need it) and the context. */
@@ -66,6 +68,11 @@ export interface Rule {
   fix: string;
   /** Security rules cannot be excepted in prod. */
   security: boolean;
+  /**
+   * False for rules no exception may lift in any environment: those that keep `down` able to
+   * remove everything `up` made (an object outside the configured namespace would outlive it).
+   */
+  exceptable?: false;
   /** The data-model validation rule (or issue requirement) this enforces, quoted loosely. */
   source: string;
   /** Matching checks of widely used linters, where one exists. */

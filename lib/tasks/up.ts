@@ -245,7 +245,7 @@ function renderAndCheck(ctx: UpContext, options: UpOptions): string {
   ctx.plan = buildPlan(ctx.config!, ctx.secrets!, ctx.refs!, options.manifestsDir, options.repoRoot);
   const dir = path.resolve(options.repoRoot, options.manifestsDir);
   const files = manifestFiles(dir).map((abs) => path.relative(options.repoRoot, abs) || abs);
-  const result = policyGate({ objects: ctx.plan.rendered, files, environment: ctx.config!.environment, root: options.repoRoot });
+  const result = policyGate({ objects: ctx.plan.rendered, files, environment: ctx.config!.environment, namespace: ctx.config!.namespace, root: options.repoRoot });
   if (result.violations.length > 0) {
     throw new UsageError(`The policy gate refused the manifests; nothing was sent to a cluster.\n${formatText(result, ctx.config!.environment)}`);
   }

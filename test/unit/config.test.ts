@@ -84,6 +84,17 @@ rules('NAMESPACE must be a DNS label', () => {
   assert.match(problem.message, '"Todo_App" is not a DNS label');
 });
 
+rules('NAMESPACE is never a system namespace: the cluster\'s own, default, or any *-system', () => {
+  for (const ok of ['todo', 'systems', 'system-todo', 'todo-systemd', 'kube-todo']) accepts('dev', 'NAMESPACE', ok);
+  for (const bad of ['kube-system', 'kube-public', 'kube-node-lease', 'default', 'dapr-system', 'ingress-system']) {
+    rejects('dev', 'NAMESPACE', bad);
+    rejects('prod', 'NAMESPACE', bad);
+  }
+  const [problem] = problemsWith('dev', 'NAMESPACE', 'kube-system');
+  assert.match(problem.message, '"kube-system" is a system namespace');
+  assert.match(problem.fix, 'NAMESPACE=todo (or --namespace todo)');
+});
+
 rules('REPLICAS must be an integer >= 1', () => {
   for (const ok of ['1', '2', '10']) accepts('dev', 'REPLICAS', ok);
   for (const bad of ['0', '-1', '1.5', 'two', '1e2', '+3']) rejects('dev', 'REPLICAS', bad);
@@ -214,6 +225,14 @@ load('an empty key in .env (as copied from .env.example) does not blank the env 
   const config = loadConfig({ repoRoot: root });
   assert.is(config.namespace, 'todo');
   assert.is(config.sources.NAMESPACE, 'env/dev.env');
+});
+
+load('--namespace kube-system is refused naming the flag, the key and the fix', () => {
+  const root = repo({ 'env/dev.env': envText(DEV) });
+  const err = usageError(() => loadConfig({ repoRoot: root, flags: { NAMESPACE: 'kube-system' } }));
+  assert.is(err.exitCode, 2);
+  assert.match(err.message, '--namespace NAMESPACE: "kube-system" is a system namespace');
+  assert.match(err.message, 'Fix: give the stack a namespace of its own');
 });
 
 load('flag values are trimmed, and an empty flag is reported against the flag', () => {

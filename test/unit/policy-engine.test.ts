@@ -90,6 +90,21 @@ test('the host-namespace and credential-name rules keep their violation in prod 
   for (const v of prod.violations) assert.match(v.message, /cannot be excepted in prod/);
 });
 
+test('the namespace rules are never excepted, in dev either, and the annotation is itself a violation', () => {
+  const set = new FixtureSet();
+  set.add(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n  annotations: {${exceptionAnnotation('config/single-namespace')}: scratch space}\n`);
+  const svc = set.get('Service', 'web-svc');
+  svc.metadata.namespace = 'scratch';
+  svc.metadata.annotations = { [exceptionAnnotation('config/configured-namespace')]: 'a shared service' };
+  const ids = run(set, { environment: 'dev' }).violations.filter((v) => /^(config\/(configured|single)-namespace|policy\/)/.test(v.ruleId)).map((v) => `${v.ruleId} ${v.object}`).sort();
+  assert.equal(ids, [
+    'config/configured-namespace Service/scratch/web-svc',
+    'config/single-namespace Namespace/scratch',
+    'policy/exception-known-rule Namespace/scratch',
+    'policy/exception-known-rule Service/scratch/web-svc',
+  ]);
+});
+
 test('an exception without a reason is not honoured and is itself a violation', () => {
   const set = new FixtureSet();
   set.container('Deployment', 'web').securityContext.readOnlyRootFilesystem = false;

@@ -34,7 +34,7 @@ function render(environment: Environment, embeddedPostgres: boolean): SourcedObj
 
 function gate(environment: Environment, objects: SourcedObject[]) {
   const files = manifestFiles(path.join(REPO, 'manifests')).map((f) => path.relative(REPO, f));
-  return runPolicy(objects, { environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME });
+  return runPolicy(objects, { environment, manifestFiles: files, secretKeys: SECRET_KEYS, secretName: SECRET_NAME, namespace: 'todo' });
 }
 
 const find = (objects: SourcedObject[], kind: string, name: string): KubeObject => {

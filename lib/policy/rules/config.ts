@@ -26,6 +26,41 @@ const namespaceName: Rule = {
   },
 };
 
+const configuredNamespace: Rule = {
+  id: 'config/configured-namespace',
+  entity: 'config',
+  title: 'Every namespaced object lives in the configured namespace (NAMESPACE), so `down` finds and removes it.',
+  fix: 'Set metadata.namespace: ${NAMESPACE}; to deploy elsewhere, change NAMESPACE (or pass --namespace), not the manifest.',
+  security: false,
+  exceptable: false,
+  source: 'Issue: objects in a namespace other than the configured one are refused, so down can always remove everything up made',
+  check({ objects, namespace }) {
+    const out: Finding[] = [];
+    for (const s of objects) {
+      if (isClusterScoped(s.object)) continue;
+      const ns = s.object.metadata?.namespace;
+      if (ns !== undefined && ns !== '' && ns !== namespace) {
+        out.push({ target: s, path: ['metadata', 'namespace'], message: `${refOf(s.object)} is in namespace "${ns}", not the configured namespace "${namespace}"; \`down\` removes only what is in "${namespace}", so it would be left behind.` });
+      }
+    }
+    return out;
+  },
+};
+
+const singleNamespace: Rule = {
+  id: 'config/single-namespace',
+  entity: 'config',
+  title: 'The only Namespace in the manifests is the configured one: the stack creates no other.',
+  fix: 'Remove the extra Namespace object; to deploy elsewhere, set NAMESPACE (or --namespace) instead.',
+  security: false,
+  exceptable: false,
+  source: 'Issue: extra Namespace objects are refused, so down can always remove everything up made',
+  check: ({ objects, namespace }) =>
+    ofKind(objects, 'Namespace')
+      .filter((s) => s.object.metadata?.name !== namespace)
+      .map((s) => ({ target: s, path: ['metadata', 'name'], message: `Namespace "${s.object.metadata?.name}" is not the configured namespace "${namespace}"; \`down\` would never remove this one.` })),
+};
+
 const namespaceDeclared: Rule = {
   id: 'config/namespace-declared',
   entity: 'config',
@@ -33,7 +68,7 @@ const namespaceDeclared: Rule = {
   fix: 'Set metadata.namespace: ${NAMESPACE} and keep the Namespace object in manifests/ so it is created first.',
   security: false,
   source: 'Namespace must exist before install; namespace is always the configured one',
-  check({ objects }) {
+  check({ objects, namespace }) {
     const declared = new Set(ofKind(objects, 'Namespace').map((s) => s.object.metadata.name));
     const out: Finding[] = [];
     for (const s of objects) {
@@ -41,7 +76,8 @@ const namespaceDeclared: Rule = {
       const ns = s.object.metadata?.namespace;
       if (ns === undefined || ns === '') {
         out.push({ target: s, path: ['metadata'], message: `${refOf(s.object)} has no metadata.namespace; it would land in whatever namespace the current context uses.` });
-      } else if (!declared.has(ns)) {
+      } else if (ns === namespace && !declared.has(ns)) {
+        // An object in another namespace is config/configured-namespace's to report.
         out.push({ target: s, path: ['metadata', 'namespace'], message: `namespace "${ns}" is not declared by a Namespace object in the manifests.`, fix: `Add a Namespace "${ns}" to the manifests or move the object to a declared namespace.` });
       }
     }
@@ -154,4 +190,4 @@ const recommendedLabels: Rule = {
   },
 };
 
-export const configRules: Rule[] = [namespaceName, namespaceDeclared, replicasMin, imagePullPolicy, domainHostname, recommendedLabels];
+export const configRules: Rule[] = [namespaceName, namespaceDeclared, configuredNamespace, singleNamespace, replicasMin, imagePullPolicy, domainHostname, recommendedLabels];
