@@ -4,8 +4,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { UsageError, exitCodeOf } from './errors.ts';
+import { parseEnvFile } from './env-file.ts';
 import { installRedaction, registerSecretValues } from './output.ts';
 import { SECRET_SOURCES } from './secrets.ts';
 import { REPO_ROOT } from './repo-root.ts';
@@ -39,7 +39,9 @@ export function registerKnownSecrets(repoRoot = REPO_ROOT): void {
   let fromFile: string[] = [];
   if (existsSync(dotenvPath)) {
     try {
-      const parsed = parseDotenv(readFileSync(dotenvPath));
+      // Every readable line counts, even when others are malformed: the config loader reports
+      // those, and its message must not be the first thing to print a secret of a good line.
+      const parsed = parseEnvFile(readFileSync(dotenvPath, 'utf8'), '.env').values;
       fromFile = variables.map((v) => parsed[v] ?? '');
     } catch {
       // unreadable .env: the config loader reports it

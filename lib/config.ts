@@ -3,8 +3,8 @@
 // rules. Every problem is collected and reported at once so a user fixes them in one pass.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { UsageError, formatProblems, type Problem } from './errors.ts';
+import { parseEnvFile } from './env-file.ts';
 
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -106,10 +106,13 @@ export function envFilePath(environment: string): string {
   return `env/${environment}.env`;
 }
 
-function readEnvFile(repoRoot: string, rel: string): Record<string, string> | undefined {
+/** The file's pairs, or undefined when it does not exist; its problems are added to `problems`. */
+function readEnvFile(repoRoot: string, rel: string, problems: Problem[]): Record<string, string> | undefined {
   const abs = path.join(repoRoot, rel);
   if (!existsSync(abs)) return undefined;
-  return parseDotenv(readFileSync(abs));
+  const parsed = parseEnvFile(readFileSync(abs, 'utf8'), rel);
+  problems.push(...parsed.problems);
+  return parsed.values;
 }
 
 /**
@@ -177,11 +180,15 @@ export function loadConfig(options: LoadConfigOptions): Config {
   }
   const env = environment as Environment;
   const envRel = envFilePath(env);
-  const base = readEnvFile(options.repoRoot, envRel);
+  const fileProblems: Problem[] = [];
+  const base = readEnvFile(options.repoRoot, envRel, fileProblems);
   if (!base) {
     throw new UsageError(`The settings file ${envRel} does not exist. Fix: restore it from the repository (git checkout -- ${envRel}).`);
   }
-  const dotenv = readEnvFile(options.repoRoot, '.env') ?? {};
+  const dotenv = readEnvFile(options.repoRoot, '.env', fileProblems) ?? {};
+  if (fileProblems.length > 0) {
+    throw new UsageError(formatProblems(`${fileProblems.length} line(s) of the settings files cannot be read; nothing was sent to a cluster:`, fileProblems));
+  }
 
   const values: Partial<Record<SettingKey, string>> = {};
   const sources: Partial<Record<SettingKey, string>> = {};

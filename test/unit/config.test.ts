@@ -227,6 +227,19 @@ load('an empty key in .env (as copied from .env.example) does not blank the env 
   assert.is(config.sources.NAMESPACE, 'env/dev.env');
 });
 
+load('CRLF settings files load; a malformed line in either file is refused with file, line and key', () => {
+  const crlf = envText(DEV).replace(/\n/g, '\r\n');
+  assert.is(loadConfig({ repoRoot: repo({ 'env/dev.env': crlf, '.env': 'DOMAIN=todo.test\r\n' }) }).domain, 'todo.test');
+  const root = repo({ 'env/dev.env': `${envText(DEV)}REGISTRY\n`, '.env': 'OPENAI_API_KEY="sk-unclosed\nBETTER_AUTH_SECRET=a\0b\n' });
+  const err = usageError(() => loadConfig({ repoRoot: root }));
+  assert.is(err.exitCode, 2);
+  assert.match(err.message, '3 line(s) of the settings files cannot be read; nothing was sent to a cluster');
+  assert.match(err.message, `env/dev.env:${Object.keys(DEV).length + 1} syntax: the line is not KEY=VALUE`);
+  assert.match(err.message, '.env:1 OPENAI_API_KEY: opens its value with a double quote that does not close');
+  assert.match(err.message, '.env:2 BETTER_AUTH_SECRET: has a NUL character');
+  assert.not.match(err.message, 'sk-unclosed');
+});
+
 load('--namespace kube-system is refused naming the flag, the key and the fix', () => {
   const root = repo({ 'env/dev.env': envText(DEV) });
   const err = usageError(() => loadConfig({ repoRoot: root, flags: { NAMESPACE: 'kube-system' } }));
