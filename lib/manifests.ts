@@ -1,9 +1,13 @@
 // manifests/*.yaml -> objects. `${VAR}` placeholders are filled from the configuration before
 // parsing (values never contain newlines, so line numbers stay those of the file), then each
 // YAML document becomes a SourcedObject that remembers its file and line for every later error.
+// A document of kind List (or a typed list such as ConfigMapList) stands for its items, as
+// kubectl reads it. Hostile input is refused, naming the file: a file over the size limit
+// (MANIFEST_MAX_BYTES, 1 MiB by default) before it is read, and aliases that would expand
+// beyond reason (a "billion laughs") before they are expanded.
 import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, isMap, isSeq, isScalar, parseAllDocuments, type Document } from 'yaml';
 import { UsageError, formatProblems, type Problem } from './errors.ts';
 import type { KubeObject, SourcedObject } from './types.ts';
 
@@ -14,6 +18,27 @@ const PLACEHOLDER = /\$\$\{|\$\{([^}]*)(\}?)/g;
 const VARIABLE_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 export type Vars = Record<string, string>;
+
+/** The largest manifest file read, unless MANIFEST_MAX_BYTES says otherwise: far above any hand-written manifest. */
+export const DEFAULT_MANIFEST_MAX_BYTES = 1024 * 1024;
+/**
+ * Alias expansions allowed per document (the yaml package's own default, written out): anchors
+ * used as intended stay far below it, while a few nested aliases can otherwise expand into
+ * gigabytes.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The size limit for one manifest file, from MANIFEST_MAX_BYTES (a whole number of bytes) or the default. */
+export function manifestMaxBytes(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.MANIFEST_MAX_BYTES?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_MANIFEST_MAX_BYTES;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new UsageError(`MANIFEST_MAX_BYTES is "${raw}", not a whole number of bytes >= 1; nothing was sent to a cluster. Fix: set it to the largest manifest file size to accept, e.g. MANIFEST_MAX_BYTES=2097152 for 2 MiB, or unset it for the default of 1 MiB.`);
+  }
+  return Number(raw);
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes % (1024 * 1024) === 0 ? 0 : 2)} MiB`;
 
 export interface RenderedFile {
   objects: SourcedObject[];
@@ -68,6 +93,28 @@ function envelopeProblems(doc: unknown, file: string, line: number): Problem[] {
   return [{ file, line, key: what, message: `lacks ${missing.join(', ')}.`, fix: `add ${missing.join(' and ')} to the ${what}.` }];
 }
 
+/**
+ * A list document as kubectl reads one: kind List (v1) or a typed list such as ConfigMapList,
+ * holding its objects under items. A kind that merely ends in "List" but names an object is not one.
+ */
+function isList(value: unknown): boolean {
+  const o = value as Partial<KubeObject> | null;
+  if (typeof o !== 'object' || o === null || typeof o.kind !== 'string' || !Array.isArray(o.items)) return false;
+  return o.kind === 'List' || (o.kind.endsWith('List') && typeof o.metadata?.name !== 'string');
+}
+
+/** The first line of each entry under a list document's items, in order. */
+function itemLines(doc: Document.Parsed, counter: LineCounter, fallback: number): number[] {
+  const root = doc.contents;
+  if (!isMap(root)) return [];
+  const pair = root.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === 'items');
+  if (!pair || !isSeq(pair.value)) return [];
+  return pair.value.items.map((n) => {
+    const at = (n as { range?: [number, number, number] } | null)?.range?.[0];
+    return at === undefined ? fallback : counter.linePos(at).line;
+  });
+}
+
 /** Renders one file's text. Pure: file name only labels the results. */
 export function renderText(text: string, vars: Vars, file: string): { rendered: RenderedFile; problems: Problem[] } {
   const condition = CONDITION.exec(text.split('\n', 1)[0] ?? '');
@@ -90,10 +137,34 @@ export function renderText(text: string, vars: Vars, file: string): { rendered: 
       }
       continue;
     }
-    const value = doc.toJS();
-    if (value === null || value === undefined) continue; // an empty document between separators
     const start = doc.contents?.range?.[0] ?? 0;
     const line = counter.linePos(start).line;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      // The yaml package throws while it builds the value: aliases past maxAliasCount, or an alias with no anchor.
+      const bomb = /alias count/i.test((err as Error).message);
+      problems.push(bomb
+        ? { file, line, key: 'YAML', message: `its aliases (*name) would expand beyond the limit of ${MAX_ALIAS_COUNT} (the yaml package's maxAliasCount), as in a "billion laughs" attack, so the document was not read.`, fix: 'write the repeated parts out, or use fewer nested aliases; Kubernetes manifests rarely need any.' }
+        : { file, line, key: 'YAML', message: `cannot be read: ${(err as Error).message.split('\n')[0]}`, fix: 'check the aliases (*name) of the document: each must name an anchor (&name) defined earlier in the same document.' });
+      continue;
+    }
+    if (value === null || value === undefined) continue; // an empty document between separators
+    if (isList(value)) {
+      const lines = itemLines(doc, counter, line);
+      (value as { items: unknown[] }).items.forEach((item, i) => {
+        const itemLine = lines[i] ?? line;
+        if (isList(item)) {
+          problems.push({ file, line: itemLine, key: `${(item as KubeObject).kind} item`, message: 'is a list inside a list, which is not read.', fix: 'put its items directly into the outer list, or into a document of their own.' });
+          return;
+        }
+        const envelope = envelopeProblems(item, file, itemLine);
+        if (envelope.length > 0) problems.push(...envelope);
+        else objects.push({ object: item as KubeObject, file, line: itemLine });
+      });
+      continue;
+    }
     const envelope = envelopeProblems(value, file, line);
     if (envelope.length > 0) {
       problems.push(...envelope);
@@ -119,11 +190,16 @@ export function manifestFiles(dir: string): string[] {
  * Renders every manifest in `dir`. All problems of all files are reported together in one
  * UsageError; `labelRoot` makes file names relative for messages.
  */
-export function renderManifests(dir: string, vars: Vars, labelRoot = process.cwd()): SourcedObject[] {
+export function renderManifests(dir: string, vars: Vars, labelRoot = process.cwd(), maxBytes = manifestMaxBytes()): SourcedObject[] {
   const objects: SourcedObject[] = [];
   const problems: Problem[] = [];
   for (const abs of manifestFiles(dir)) {
     const file = path.relative(labelRoot, abs) || abs;
+    const size = statSync(abs).size;
+    if (size > maxBytes) {
+      problems.push({ file, key: 'size', message: `the file is ${size} bytes (${mib(size)}), over the limit of ${maxBytes} bytes (${mib(maxBytes)}) for one manifest file, so it was not read.`, fix: 'split it into smaller files, or raise the limit with MANIFEST_MAX_BYTES=<bytes> if a file this large is intended.' });
+      continue;
+    }
     const result = renderText(readFileSync(abs, 'utf8'), vars, file);
     objects.push(...result.rendered.objects);
     problems.push(...result.problems);

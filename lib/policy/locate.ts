@@ -14,12 +14,28 @@ function parse(text: string): ParsedFile {
   return { docs: parseAllDocuments(text, { lineCounter: counter }) as Document.Parsed[], counter };
 }
 
-/** The line of the deepest node of `path` found in the document starting at `docLine`. */
+const startLine = (file: ParsedFile, node: unknown) => {
+  const at = (node as Node | null)?.range?.[0];
+  return at === undefined ? undefined : file.counter.linePos(at).line;
+};
+
+/** The object starting at `docLine`: a document, or an entry under a List document's items. */
+function objectAt(file: ParsedFile, docLine: number): unknown {
+  const doc = file.docs.find((d) => startLine(file, d.contents) === docLine);
+  if (doc) return doc.contents;
+  for (const d of file.docs) {
+    const items = isMap(d.contents) ? d.contents.items.find((p) => isScalar(p.key) && p.key.value === 'items')?.value : undefined;
+    const item = isSeq(items) ? items.items.find((n) => startLine(file, n) === docLine) : undefined;
+    if (item) return item;
+  }
+  return undefined;
+}
+
+/** The line of the deepest node of `path` found in the object starting at `docLine`. */
 export function lineOf(file: ParsedFile, docLine: number, path: readonly (string | number)[]): number | undefined {
-  const doc = file.docs.find((d) => d.contents?.range && file.counter.linePos(d.contents.range[0]).line === docLine);
-  if (!doc) return undefined;
-  let node: unknown = doc.contents;
-  let offset: number | undefined = (doc.contents as Node | null)?.range?.[0];
+  let node: unknown = objectAt(file, docLine);
+  if (!node) return undefined;
+  let offset: number | undefined = (node as Node | null)?.range?.[0];
   for (const seg of path) {
     if (isMap(node)) {
       const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);

@@ -14,6 +14,8 @@ import {
   renderManifests,
   manifestFiles,
   prepareForApply,
+  manifestMaxBytes,
+  DEFAULT_MANIFEST_MAX_BYTES,
   MANAGED_LABELS,
   MANAGED_SELECTOR,
 } from '../../lib/manifests.ts';
@@ -201,6 +203,56 @@ render('the condition counts only on the first line', () => {
   assert.is(rendered.objects.length, 1);
 });
 
+// Nine aliases, each nine of the one before: 9^7 strings once expanded, a few hundred bytes written.
+const BILLION_LAUGHS = [
+  'apiVersion: v1',
+  'kind: ConfigMap',
+  'metadata: {name: lol}',
+  'data:',
+  '  a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+  ...['b', 'c', 'd', 'e', 'f', 'g'].map((n, i) => `  ${n}: &${n} [${Array(9).fill(`*${'abcdef'[i]}`).join(', ')}]`),
+  '',
+].join('\n');
+
+render('a YAML alias bomb is refused naming file and line, without expanding it', () => {
+  const { rendered, problems } = renderText(`${ns('todo')}---\n${BILLION_LAUGHS}`, VARS, 'manifests/lol.yaml');
+  assert.equal(rendered.objects.map((o) => o.object.metadata.name), ['todo']);
+  assert.equal(problems.map((p) => `${p.file}:${p.line} ${p.key}`), ['manifests/lol.yaml:6 YAML']);
+  assert.match(problems[0]!.message, 'billion laughs');
+  assert.match(problems[0]!.fix, 'fewer nested aliases');
+});
+
+render('a few aliases used as intended are expanded', () => {
+  const { rendered, problems } = renderText('apiVersion: v1\nkind: Service\nmetadata: {name: s, labels: &l {app: todo}}\nspec: {selector: *l}\n', VARS, 'a.yaml');
+  assert.equal(problems, []);
+  assert.equal(rendered.objects[0]!.object.spec.selector, { app: 'todo' });
+  const dangling = renderText('apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {selector: *nowhere}\n', VARS, 'b.yaml').problems;
+  assert.equal(dangling.map((p) => `${p.file}:${p.line} ${p.key}`), ['b.yaml:1 YAML'], JSON.stringify(dangling));
+  assert.not.match(dangling[0]!.message, 'billion');
+});
+
+render('a kind: List is read as its items, as kubectl reads it, each with its own line', () => {
+  const text = ['apiVersion: v1', 'kind: List', 'items:', '  - apiVersion: v1', '    kind: ServiceAccount', '    metadata: {name: one}', '  - apiVersion: v1', '    kind: ServiceAccount', '    metadata:', '      name: two', ''].join('\n');
+  const { rendered, problems } = renderText(`${ns('todo')}---\n${text}`, VARS, 'list.yaml');
+  assert.equal(problems, []);
+  assert.equal(rendered.objects.map((o) => `${o.object.kind}/${o.object.metadata.name}@${o.line}`), ['Namespace/todo@1', 'ServiceAccount/one@9', 'ServiceAccount/two@12']);
+});
+
+render('a typed list (ConfigMapList) is read the same way; an object whose kind ends in List is not a list', () => {
+  const typed = renderText('apiVersion: v1\nkind: ConfigMapList\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n', VARS, 'l.yaml');
+  assert.equal(typed.rendered.objects.map((o) => o.object.metadata.name), ['a']);
+  const named = renderText('apiVersion: example.com/v1\nkind: AllowList\nmetadata: {name: ips}\nitems: [10.0.0.1]\n', VARS, 'l.yaml');
+  assert.equal(named.rendered.objects.map((o) => o.object.kind), ['AllowList']);
+});
+
+render('a List\'s bad items are reported at their own line; a list inside a list is refused', () => {
+  const text = ['apiVersion: v1', 'kind: List', 'items:', '- apiVersion: v1', '  kind: ServiceAccount', '  metadata: {}', '- apiVersion: v1', '  kind: List', '  items: []', '- apiVersion: v1', '  kind: ServiceAccount', '  metadata: {name: fine}', ''].join('\n');
+  const { rendered, problems } = renderText(text, VARS, 'list.yaml');
+  assert.equal(problems.map((p) => `${p.line} ${p.key}`), ['4 ServiceAccount document', '7 List item']);
+  assert.match(problems[1]!.message, 'list inside a list');
+  assert.equal(rendered.objects.map((o) => o.object.metadata.name), ['fine']);
+});
+
 render.run();
 
 // ---------------------------------------------------------------------------------------------
@@ -277,6 +329,32 @@ folder('problems of every file are reported together in one error with file and 
   assert.match(lines[2], `${base}/b.yaml:5 YAML: syntax error`);
   assert.match(lines[3], `${base}/c.yaml:1 Service document: lacks metadata.name.`);
   assert.is(lines.length, 4);
+});
+
+folder('a file over the size limit is refused before it is read, naming file, size and MANIFEST_MAX_BYTES', () => {
+  const big = `${ns('big')}# ${'x'.repeat(2000)}\n`;
+  const dir = manifestDir({ 'a.yaml': ns('small'), 'b.yaml': big, 'c.yaml': 'apiVersion: v1\nkind: Service\n' });
+  const err = usageError(() => renderManifests(dir, VARS, path.dirname(dir), 1024));
+  const base = path.basename(dir);
+  const lines = err.message.split('\n');
+  assert.match(lines[0], 'The manifests have 2 problem(s)');
+  assert.match(lines[1], `${base}/b.yaml size: the file is ${Buffer.byteLength(big)} bytes`);
+  assert.match(lines[1], 'over the limit of 1024 bytes');
+  assert.match(lines[1], 'MANIFEST_MAX_BYTES=<bytes>');
+  assert.match(lines[2], `${base}/c.yaml:1 Service document: lacks metadata.name`, 'the other files are still checked');
+  const raised = usageError(() => renderManifests(dir, VARS, dir, Buffer.byteLength(big)));
+  assert.match(raised.message, 'The manifests have 1 problem(s)', 'at exactly its size the file is read');
+});
+
+folder('MANIFEST_MAX_BYTES sets the limit (1 MiB by default); a value that is no byte count is refused', () => {
+  assert.is(manifestMaxBytes({}), DEFAULT_MANIFEST_MAX_BYTES);
+  assert.is(DEFAULT_MANIFEST_MAX_BYTES, 1048576);
+  assert.is(manifestMaxBytes({ MANIFEST_MAX_BYTES: ' 2097152 ' }), 2097152);
+  for (const bad of ['2MiB', '0', '-1', '1.5']) {
+    const err = usageError(() => manifestMaxBytes({ MANIFEST_MAX_BYTES: bad }));
+    assert.match(err.message, `MANIFEST_MAX_BYTES is "${bad}"`);
+    assert.match(err.message, 'Fix: ');
+  }
 });
 
 folder('a missing manifests folder is a usage error naming it', () => {

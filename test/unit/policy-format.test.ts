@@ -38,6 +38,12 @@ test('a path that does not exist in the file leaves the deepest line found', () 
   assert.is(v!.line, lineOfText('spec:', lineOfText('kind: Ingress')));
 });
 
+test('an object from a kind: List is pointed at inside its item', () => {
+  const list = ['apiVersion: v1', 'kind: List', 'items:', '  - apiVersion: v1', '    kind: Service', '    metadata: {name: a}', '  - apiVersion: v1', '    kind: Service', '    metadata: {name: b}', '    spec:', '      ports: []', ''].join('\n');
+  const [v] = refineLines([{ ruleId: 'x/y', object: 'o', file: 'list.yaml', line: 7, message: 'm', fix: 'f', security: false, path: ['spec', 'ports'] }], (f) => (f === 'list.yaml' ? list : undefined));
+  assert.is(v!.line, 11);
+});
+
 test('an unreadable file keeps the document line', () => {
   const [v] = refineLines([{ ruleId: 'x/y', object: 'o', file: 'gone.yaml', line: 7, message: 'm', fix: 'f', security: false, path: ['spec'] }], read);
   assert.is(v!.line, 7);
