@@ -214,44 +214,48 @@ export function versionLine(tool: Tool, output: string): string {
   return hit ?? lines[0] ?? '(no version output)';
 }
 
-/** Builds what is missing (or everything with force) and returns the binaries with their versions. */
-export async function ensureTools(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<Toolbox> {
+/** Builds one tool when it is missing (or with force) and returns the binary with its version. */
+export async function ensureTool(tool: Tool, options: { force?: boolean; log?: (line: string) => void; versions?: ToolVersions } = {}): Promise<BuiltTool> {
   const log = options.log ?? (() => {});
-  const versions = readToolVersions();
+  const versions = options.versions ?? readToolVersions();
   const dir = toolsDirFor(versions);
   const binDir = join(dir, 'bin');
   mkdirSync(binDir, { recursive: true });
+  const path = join(binDir, tool);
+  const stamp = join(dir, `${tool}.built.json`);
+  let buildSeconds: number;
+  let fromCache = false;
+  if (!options.force && existsSync(path) && existsSync(stamp)) {
+    buildSeconds = JSON.parse(readFileSync(stamp, 'utf8')).seconds;
+    fromCache = true;
+  } else {
+    const cmd = buildCommand(tool, versions);
+    const staging = mkdtempSync(join(dir, `build-${tool}-`));
+    try {
+      const args = cmd.args.map((a) => a.replace('{out}', staging));
+      log(`building ${tool}: go ${args.filter((a) => !a.startsWith('-ldflags')).join(' ')}${cmd.cwd ? ` (in ${cmd.cwd})` : ''}`);
+      const started = Date.now();
+      const r = await run('go', args, { cwd: cmd.cwd ?? staging, env: goEnv(cmd.goBin ? { GOBIN: staging } : {}) });
+      if (r.code !== 0) throw new Error(`building ${tool} failed (go exited ${r.code}):\n${r.output.trim().split('\n').slice(-30).join('\n')}`);
+      buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+      renameSync(join(staging, tool), path);
+      writeFileSync(stamp, JSON.stringify({ seconds: buildSeconds, builtAt: new Date().toISOString(), versions }, null, 2) + '\n');
+      log(`built ${tool} in ${buildSeconds} s`);
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+  const out = await run(path, versionArgs(tool), { env: { ...process.env, KUBECONFIG: '/dev/null' } });
+  return { tool, path, version: versionLine(tool, out.output), buildSeconds, fromCache };
+}
+
+/** Builds what is missing (or everything with force) and returns the binaries with their versions. */
+export async function ensureTools(options: { force?: boolean; log?: (line: string) => void } = {}): Promise<Toolbox> {
+  const versions = readToolVersions();
   await checkPins(versions);
   const tools = {} as Record<Tool, BuiltTool>;
-  for (const tool of TOOLS) {
-    const path = join(binDir, tool);
-    const stamp = join(dir, `${tool}.built.json`);
-    let buildSeconds: number;
-    let fromCache = false;
-    if (!options.force && existsSync(path) && existsSync(stamp)) {
-      buildSeconds = JSON.parse(readFileSync(stamp, 'utf8')).seconds;
-      fromCache = true;
-    } else {
-      const cmd = buildCommand(tool, versions);
-      const staging = mkdtempSync(join(dir, `build-${tool}-`));
-      try {
-        const args = cmd.args.map((a) => a.replace('{out}', staging));
-        log(`building ${tool}: go ${args.filter((a) => !a.startsWith('-ldflags')).join(' ')}${cmd.cwd ? ` (in ${cmd.cwd})` : ''}`);
-        const started = Date.now();
-        const r = await run('go', args, { cwd: cmd.cwd ?? staging, env: goEnv(cmd.goBin ? { GOBIN: staging } : {}) });
-        if (r.code !== 0) throw new Error(`building ${tool} failed (go exited ${r.code}):\n${r.output.trim().split('\n').slice(-30).join('\n')}`);
-        buildSeconds = Math.round((Date.now() - started) / 100) / 10;
-        renameSync(join(staging, tool), path);
-        writeFileSync(stamp, JSON.stringify({ seconds: buildSeconds, builtAt: new Date().toISOString(), versions }, null, 2) + '\n');
-        log(`built ${tool} in ${buildSeconds} s`);
-      } finally {
-        rmSync(staging, { recursive: true, force: true });
-      }
-    }
-    const out = await run(path, versionArgs(tool), { env: { ...process.env, KUBECONFIG: '/dev/null' } });
-    tools[tool] = { tool, path, version: versionLine(tool, out.output), buildSeconds, fromCache };
-  }
-  return { versions, dir, tools };
+  for (const tool of TOOLS) tools[tool] = await ensureTool(tool, { ...options, versions });
+  return { versions, dir: toolsDirFor(versions), tools };
 }
 
 async function cli(): Promise<void> {
