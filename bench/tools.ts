@@ -5,6 +5,7 @@
 //
 //   npx tsx bench/tools.ts            build what is missing, print versions and paths
 //   npx tsx bench/tools.ts --force    rebuild all three
+//   npx tsx bench/tools.ts --only helm   just one tool (the test command builds helm this way)
 //   npx tsx bench/tools.ts --pin      rewrite bench/tools/{kubectl,kapp}/go.mod from the versions, then build
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -259,9 +260,9 @@ export async function ensureTools(options: { force?: boolean; log?: (line: strin
 }
 
 async function cli(): Promise<void> {
-  const { values } = parseArgs({ options: { pin: { type: 'boolean' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({ options: { pin: { type: 'boolean' }, force: { type: 'boolean' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    console.log(`Usage: npx tsx bench/tools.ts [--pin] [--force]
+    console.log(`Usage: npx tsx bench/tools.ts [--pin] [--force] [--only TOOL]
 
 Builds kubectl, helm and kapp for the benchmark from the Go module proxy into
 \${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/bench-tools/<versions>/bin (kept between runs).
@@ -269,11 +270,18 @@ Versions: bench/tools/versions.env (helm, kapp); kubectl follows K8S_VERSION in
 lib/controlplane/build/versions.env.
 
   --force   rebuild even when a tool is already built
+  --only T  build (or find) just one tool: kubectl, helm or kapp
   --pin     rewrite the go.mod/go.sum of bench/tools/kubectl (K8S_VERSION) and
             bench/tools/kapp (KAPP_VERSION), then build`);
     return;
   }
   const log = (line: string) => console.log(`[bench tools] ${line}`);
+  if (values.only !== undefined) {
+    if (!(TOOLS as readonly string[]).includes(values.only)) throw new Error(`--only takes one of ${TOOLS.join(', ')}, not '${values.only}'.`);
+    const t = await ensureTool(values.only as Tool, { force: values.force, log });
+    log(`${t.tool}: ${t.path} — ${t.version} (build ${t.buildSeconds} s${t.fromCache ? ', cached' : ''})`);
+    return;
+  }
   const versions = readToolVersions();
   log(describeToolVersions(versions));
   if (values.pin) await pinModules(versions, log);

@@ -52,7 +52,7 @@ function buildApp(root: string, app: string): void {
   run(root, `build ${app}`, 'npm', ['run', 'build'], app);
 }
 
-export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean }): void {
+export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean; helm?: boolean }): void {
   if (needs.apps) {
     for (const app of APPS) {
       installApp(root, app);
@@ -61,4 +61,6 @@ export function prepare(root: string, needs: { apps: boolean; controlPlane: bool
   }
   // build.sh skips itself when the pinned binaries are already in the cache.
   if (needs.controlPlane) run(root, 'control-plane binaries (lib/controlplane/build/build.sh)', 'bash', ['lib/controlplane/build/build.sh'], '.');
+  // The real helm reads the release records and lints the chart; built once from the Go module proxy.
+  if (needs.helm) run(root, 'helm (npx tsx bench/tools.ts --only helm)', process.execPath, ['--import', 'tsx', 'bench/tools.ts', '--only', 'helm'], '.');
 }

@@ -66,6 +66,7 @@ async function main(): Promise<number> {
     prepare(root, {
       apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
       controlPlane: names.has('integration') || names.has('unit'),
+      helm: names.has('chart') || names.has('integration'),
     });
   } catch (err) {
     console.error((err as Error).message);

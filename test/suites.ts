@@ -20,6 +20,7 @@ export const SUITES: Suite[] = [
   { name: 'unit', dir: 'test/unit' },
   { name: 'providers', dir: 'test/providers' },
   { name: 'bench', dir: 'bench/test' },
+  { name: 'chart', dir: 'test/chart' },
   { name: 'backend', dir: 'apps/backend/test' },
   { name: 'mcp-server', dir: 'apps/mcp-server/test' },
   { name: 'frontend', dir: 'apps/frontend/test' },

@@ -38,7 +38,7 @@ export function secretWithoutValues(secret: KubeObject): KubeObject {
 export function sourceOf(s: SourcedObject): string {
   const file = s.file.replace(/\\/g, '/');
   const base = file.split('/').pop() ?? file;
-  return file.startsWith('manifests/') || /^[^/]+\.ya?ml$/.test(file) ? `${RELEASE_NAME}/templates/${base}` : `${RELEASE_NAME}/${file.replace(/^\(|\)$/g, '')}`;
+  return file.startsWith('manifests/') || /^[^/]+\.ya?ml$/.test(file) ? `${RELEASE_NAME}/templates/${base}` : `${RELEASE_NAME}/${file}`;
 }
 
 /**

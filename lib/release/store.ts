@@ -1,0 +1,78 @@
+// Release revisions in the cluster: Helm's Secret storage driver, spoken from TypeScript. Reads
+// every revision of the release, creates a new one, rewrites one whose status changed, and
+// trims the history to its maximum as Helm does.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { DeployError } from '../errors.ts';
+import type { Cluster } from '../kube/client.ts';
+import { apiMessage, statusCode } from '../kube/apply.ts';
+import type { KubeObject } from '../types.ts';
+import { releaseFromSecret, releaseSecret, releaseSecretName, releaseSelector, type HelmRelease, type StoredRelease } from './helm-codec.ts';
+import { revisionsToPrune } from './record.ts';
+
+export interface ReleaseStore {
+  /** Every revision, oldest first. Records that do not decode are reported, not skipped silently. */
+  history(): Promise<HelmRelease[]>;
+  create(release: HelmRelease): Promise<void>;
+  update(release: HelmRelease): Promise<void>;
+  /** Deletes the oldest revisions beyond `max` (never the last deployed); returns their numbers. */
+  prune(max: number): Promise<number[]>;
+}
+
+export function releaseStore(cluster: Cluster, namespace: string, name: string): ReleaseStore {
+  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const body = (release: HelmRelease, stamp: { createdAt: Date } | { modifiedAt: Date }, labels: Record<string, string> = {}) => releaseSecret(release, stamp, labels) as any;
+  const fail = (what: string, err: unknown) => new DeployError(`${what} failed: ${apiMessage(err)}`, { cause: err });
+  const customLabels = new Map<number, Record<string, string>>();
+
+  const store: ReleaseStore = {
+    async history() {
+      let items: KubeObject[];
+      try {
+        items = (await core.listNamespacedSecret({ namespace, labelSelector: releaseSelector(name) })).items as unknown as KubeObject[];
+      } catch (err) {
+        if (statusCode(err) === 404) return [];
+        throw fail(`Reading the release history of ${name} in namespace ${namespace}`, err);
+      }
+      const out: StoredRelease[] = [];
+      for (const item of items) {
+        try {
+          out.push(releaseFromSecret(item));
+        } catch (err) {
+          throw new DeployError(`The release record ${namespace}/${item.metadata.name} cannot be read: ${(err as Error).message} Fix: delete it (kubectl -n ${namespace} delete secret ${item.metadata.name}) if it is not needed.`);
+        }
+      }
+      for (const s of out) customLabels.set(s.release.version, s.labels);
+      return out.map((s) => s.release).sort((a, b) => a.version - b.version);
+    },
+    async create(release) {
+      try {
+        await core.createNamespacedSecret({ namespace, body: body(release, { createdAt: new Date() }) });
+      } catch (err) {
+        if (statusCode(err) === 409) {
+          throw new DeployError(`Revision ${release.version} of ${name} already exists in namespace ${namespace} (${releaseSecretName(name, release.version)}): another run recorded it meanwhile. Nothing was applied. Fix: run again.`);
+        }
+        throw fail(`Recording revision ${release.version} of ${name}`, err);
+      }
+    },
+    async update(release) {
+      const secretName = releaseSecretName(name, release.version);
+      try {
+        await core.replaceNamespacedSecret({ name: secretName, namespace, body: body(release, { modifiedAt: new Date() }, customLabels.get(release.version)) });
+      } catch (err) {
+        throw fail(`Updating revision ${release.version} of ${name} to ${release.info.status}`, err);
+      }
+    },
+    async prune(max) {
+      const doomed = revisionsToPrune(await store.history(), max);
+      for (const version of doomed) {
+        try {
+          await core.deleteNamespacedSecret({ name: releaseSecretName(name, version), namespace });
+        } catch (err) {
+          if (statusCode(err) !== 404) throw fail(`Deleting revision ${version} of ${name} (history kept to ${max})`, err);
+        }
+      }
+      return doomed;
+    },
+  };
+  return store;
+}
