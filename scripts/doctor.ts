@@ -38,7 +38,7 @@ await main<Record<string, any>>({
     const found = await probe({ env: values.env, repoRoot: REPO_ROOT, provider, context: values.context, flags: settingFlags(values) });
     const lines = evaluate(found);
     const command = `npm run up -- --env ${found.environment} --cluster ${found.provider}`;
-    console.log(`doctor: checking for \`${command}\`${found.defaulted ? ` (${found.provider} is the default for --env ${found.environment})` : ''}\n`);
+    console.log(`doctor: checking for \`${command}\`${found.defaulted ? ` (${found.provider} chosen by default: ${found.why ?? `the default for --env ${found.environment}`})` : ''}\n`);
     console.log(formatReport(lines, command));
     return exitCode(lines);
   },

@@ -17,6 +17,8 @@ export interface Probe {
   provider: ProviderName;
   /** True when --cluster was not given (the environment's default). */
   defaulted: boolean;
+  /** Why the default is this provider (dev probes the machine). */
+  why?: string;
   environment: string;
   /** Configuration and secrets: undefined when they load, else the error's message. */
   configError?: string;
@@ -79,7 +81,7 @@ function clusterToolCheck(probe: Probe): CheckLine {
   const needed = clusterTool(probe.provider);
   if (!needed) return line(true, false, 'minikube or kind', `${detail} (not needed for --cluster ${probe.provider})`);
   const ok = !!probe.tools[needed].path;
-  const which = `${needed} is the cluster provider${probe.defaulted ? ` (the default for --env ${probe.environment})` : ''}`;
+  const which = `${needed} is the cluster provider${!probe.defaulted ? '' : probe.why ? ` (chosen by default: ${probe.why})` : ` (the default for --env ${probe.environment})`}`;
   return line(ok, true, 'minikube or kind', ok ? detail : `${detail}; ${which}`, `${INSTALL[needed]}; or use another cluster: ${needed === 'minikube' ? '--cluster kind, ' : '--cluster minikube, '}--cluster current, or --cluster sandbox (no Docker needed; pods simulated).`);
 }
 

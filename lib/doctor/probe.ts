@@ -6,7 +6,8 @@
 import { loadConfig, ENVIRONMENTS, type Environment, type SettingKey } from '../config.ts';
 import { buildSecrets } from '../secrets.ts';
 import { redact } from '../output.ts';
-import { defaultProviderName, type ClusterContext, type ProviderName } from '../cluster/provider.ts';
+import { type ClusterContext, type ProviderName } from '../cluster/provider.ts';
+import { devDefault } from '../cluster/default.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
 import { daprVersion } from '../cluster/versions.ts';
 import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
@@ -36,7 +37,9 @@ const firstLine = (s: string) => s.split('\n')[0]?.trim() || undefined;
 
 export async function probe(options: ProbeOptions): Promise<Probe> {
   const environment: Environment = (ENVIRONMENTS as readonly string[]).includes(options.env) ? (options.env as Environment) : 'dev';
-  const providerName = options.provider ?? defaultProviderName(environment);
+  // The same choice `up` makes without --cluster (dev probes this machine; prod is the current context).
+  const chosen = options.provider ? undefined : environment === 'dev' && !options.context ? await devDefault() : { name: 'current' as const, why: `the default for --env ${environment}`, settings: {} };
+  const providerName = options.provider ?? chosen!.name;
 
   let configError: string | undefined;
   let domain = 'todo.local';
@@ -51,7 +54,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   } catch (err) {
     configError = message(err);
   }
-  const ctx: ClusterContext = { environment, settings: { ...fileSettings, ...process.env }, kubeContext: options.context, log: () => {}, redact, timeoutSeconds: 10 };
+  const ctx: ClusterContext = { environment, settings: { ...chosen?.settings, ...fileSettings, ...process.env }, kubeContext: options.context, log: () => {}, redact, timeoutSeconds: 10 };
 
   const [minikube, kind, helm, dapr] = await Promise.all([
     version('minikube', ['version', '--short'], firstLine),
@@ -110,6 +113,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   return {
     provider: providerName,
     defaulted: options.provider === undefined,
+    why: chosen?.why,
     environment,
     configError,
     node: { version: process.versions.node },

@@ -84,7 +84,7 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
         ctx.config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
         const selection = await selectProvider(options.clusterProvider, ctx.config.environment, { needsDocker: false, kubeContext: options.context });
         ctx.provider = selection.provider;
-        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, cluster ${ctx.provider.name}${selection.defaulted ? ' (default)' : ''}`;
+        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, cluster ${ctx.provider.name}${selection.why ? ` (chosen by default: ${selection.why})` : ''}`;
       },
     },
     {

@@ -166,7 +166,7 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
           kubeContext: options.context,
         });
         ctx.provider = selection.provider;
-        const cluster = `cluster ${ctx.provider.name}${selection.defaulted ? ' (default)' : ''}`;
+        const cluster = `cluster ${ctx.provider.name}${selection.why ? ` (chosen by default: ${selection.why})` : ''}`;
         task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}, ${cluster}`;
       },
     },

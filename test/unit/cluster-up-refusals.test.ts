@@ -1,4 +1,4 @@
-// `npm run up` refusing before it touches anything (exit 2), as a person meets it: the default
+// `npm run up` refusing before it touches anything (exit 2), as a person meets it: a forced
 // provider's tool missing, an unknown --cluster, --context with a provider that has its own,
 // --write-hosts with no terminal to ask on. PATH holds only npm, node and the shells (no
 // minikube, docker, helm); the sandbox state goes to a scratch file that must stay absent.
@@ -47,13 +47,18 @@ function up(ctx: Ctx, args: string[]): Promise<ScriptResult> {
   );
 }
 
-test('dev default without minikube: how to install it, and --cluster sandbox', async (ctx) => {
-  const r = await up(ctx, []);
+test('--cluster minikube without minikube: how to install it, and --cluster sandbox', async (ctx) => {
+  const r = await up(ctx, ['--cluster', 'minikube']);
   assert.is(r.code, 2, r.output);
-  assert.match(r.output, 'The cluster provider minikube (the default for --env dev) needs it: `minikube` is not installed');
+  assert.match(r.output, 'The cluster provider minikube needs it: `minikube` is not installed');
   assert.match(r.output, 'Fix: install minikube');
   assert.match(r.output, '--cluster sandbox');
   assert.not.match(r.output, /✔ Cluster/);
+});
+
+test('the dev default on a machine without minikube, kind or a local cluster is the sandbox, and says why (doctor shows the choice up makes)', async (ctx) => {
+  const r = await runScript('doctor', [], { ...ctx.bin!.env(), HOME: ctx.tmp!, KUBECONFIG: path.join(ctx.tmp!, 'kubeconfig'), TODO_DEPLOY_CONTROLPLANE_STATE: path.join(ctx.tmp!, 'state.json'), CI: 'true', NO_COLOR: '1' }, 60_000);
+  assert.match(r.output, 'npm run up -- --env dev --cluster sandbox` (sandbox chosen by default: no running local cluster in the current context; neither minikube nor kind is installed)');
 });
 
 test('an unknown --cluster, and --context with minikube', async (ctx) => {

@@ -1,6 +1,7 @@
 // `npm run doctor` as a person runs it, on a machine missing minikube and helm: PATH holds only
-// fake-docker (a daemon that answers), fake-dapr, node, npm and the shells. The default provider
-// for dev is minikube, so that line is ✗ and blocks (exit 1); the Dapr CLI stands in for helm.
+// fake-docker (a daemon that answers), fake-dapr, node, npm and the shells. The checks are for
+// --cluster minikube (without it, dev would choose the sandbox on such a machine), so that
+// line is ✗ and blocks (exit 1); the Dapr CLI stands in for helm.
 // A second run with the Docker daemon down adds that line. Nothing but those fakes is asked.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,7 +12,7 @@ import { fakeBin, type FakeBin } from '../fakes/harness.ts';
 import { runScript, type ScriptResult } from '../support/run-script.ts';
 
 
-function doctor(bin: FakeBin, home: string, args: string[] = []): Promise<ScriptResult> {
+function doctor(bin: FakeBin, home: string, args: string[] = ['--cluster', 'minikube']): Promise<ScriptResult> {
   return runScript(
     'doctor',
     args,
@@ -50,7 +51,7 @@ test('the right lines and exit 1', async (ctx) => {
   assert.match(row(r.output, 'Configuration')!, /^✓/);
   assert.match(row(r.output, 'Docker')!, /^✓ Docker\s+daemon 28\.5\.1 reachable$/);
   const tool = row(r.output, 'minikube or kind')!;
-  assert.match(tool, /^✗ minikube or kind\s+minikube not installed; kind not installed; minikube is the cluster provider \(the default for --env dev\)\s+\[blocks up\]$/);
+  assert.match(tool, /^✗ minikube or kind\s+minikube not installed; kind not installed; minikube is the cluster provider\s+\[blocks up\]$/);
   const fix = r.output.split('\n')[r.output.split('\n').indexOf(tool) + 1]!;
   assert.match(fix, 'Fix: install minikube');
   assert.match(fix, '--cluster sandbox');
