@@ -24,6 +24,11 @@ export interface Secrets {
   values: Record<SecretKey, string>;
   /** True when dev runs its own PostgreSQL because no external DATABASE_URL was given. */
   embeddedPostgres: boolean;
+  /**
+   * False when dev runs without OPENAI_API_KEY: the Secret then has no openai-api-key, the
+   * backend's optional secretKeyRef leaves the variable unset, and /api/chat answers 503.
+   */
+  chat: boolean;
 }
 
 const MIN_AUTH_SECRET = 32;
@@ -68,7 +73,8 @@ export function buildSecrets(config: Pick<Config, 'environment' | 'namespace' | 
   if (databaseUrl === '' && !embeddedPostgres) {
     missing('database-url', 'DATABASE_URL', ' prod always uses an external database.');
   }
-  if (openaiKey === '') missing('openai-api-key', 'OPENAI_API_KEY');
+  // Chat is the one feature that needs a third party: dev runs without it; prod must not.
+  if (openaiKey === '' && config.environment !== 'dev') missing('openai-api-key', 'OPENAI_API_KEY', ' prod always serves the chat endpoint.');
   if (authSecret === '') {
     missing('better-auth-secret', 'BETTER_AUTH_SECRET');
   } else if (authSecret.length < MIN_AUTH_SECRET) {
@@ -85,6 +91,7 @@ export function buildSecrets(config: Pick<Config, 'environment' | 'namespace' | 
   const postgresPassword = embeddedPostgres ? embeddedPostgresPassword(authSecret) : '';
   return {
     embeddedPostgres,
+    chat: openaiKey !== '',
     values: {
       'database-url': embeddedPostgres ? embeddedDatabaseUrl(config.namespace, postgresPassword) : databaseUrl,
       'openai-api-key': openaiKey,

@@ -4,6 +4,7 @@
 import type { ListrTask, ListrTaskWrapper } from 'listr2';
 import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { buildSecrets, type Secrets } from '../secrets.ts';
+import { ensureDevAuthSecret } from '../dev-secret.ts';
 import { redact, registerSecretValues } from '../output.ts';
 import { buildImages, nodeImageFrom } from '../images/index.ts';
 import { selectProvider } from '../cluster/index.ts';
@@ -156,6 +157,8 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
     {
       title: 'Load configuration and secrets',
       task: async (_c, task) => {
+        // A newcomer's first dev run gets a session secret instead of a stop (lib/dev-secret.ts).
+        const generated = options.env === 'dev' ? ensureDevAuthSecret(options.repoRoot, process.env) : undefined;
         ctx.config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
         ctx.secrets = buildSecrets(ctx.config, process.env);
         registerSecretValues(Object.values(ctx.secrets.values));
@@ -167,7 +170,8 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
         });
         ctx.provider = selection.provider;
         const cluster = `cluster ${ctx.provider.name}${selection.why ? ` (chosen by default: ${selection.why})` : ''}`;
-        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}, ${cluster}`;
+        const chat = ctx.secrets.chat ? '' : '; chat is off (no OPENAI_API_KEY: /api/chat answers 503 until you set one)';
+        task.title = `Configuration ${ctx.config.environment}: namespace ${ctx.config.namespace}, ${ctx.config.domain}, ${ctx.config.replicas} replica(s), ${db}, ${cluster}${chat}${generated ? `. ${generated}` : ''}`;
       },
     },
     {

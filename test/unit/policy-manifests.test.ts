@@ -54,7 +54,7 @@ for (const [environment, embedded] of [['dev', true], ['dev', false], ['prod', f
 test('with the Secret the pipeline generates (labels as up applies them), the gate still passes', () => {
   const objects = render('dev', true);
   const values = { 'database-url': 'postgresql://x', 'openai-api-key': 'k', 'better-auth-secret': 's'.repeat(32), 'postgres-password': 'p' };
-  const secret = prepareForApply(secretObject('todo', { values, embeddedPostgres: true }), 'todo');
+  const secret = prepareForApply(secretObject('todo', { values, embeddedPostgres: true, chat: true }), 'todo');
   const r = gate('dev', [...objects, { object: secret, file: '(generated from .env)', line: 1 }]);
   assert.equal(r.violations.length, 0, formatText(r, 'dev'));
 });

@@ -113,6 +113,16 @@ build('error messages never carry a given value', () => {
   for (const value of [OPENAI_API_KEY, AUTH]) assert.not.match(err.message, value);
 });
 
+build('dev without OPENAI_API_KEY: allowed, chat off, and the Secret carries no openai-api-key; prod still requires it', () => {
+  const s = buildSecrets(devConfig(), { BETTER_AUTH_SECRET: AUTH });
+  assert.is(s.chat, false);
+  assert.is(s.values['openai-api-key'], '');
+  assert.not.ok('openai-api-key' in secretObject('todo', s).data);
+  assert.is(buildSecrets(devConfig(), { OPENAI_API_KEY, BETTER_AUTH_SECRET: AUTH }).chat, true);
+  const err = usageError(() => buildSecrets(prodConfig(), { DATABASE_URL, BETTER_AUTH_SECRET: AUTH }));
+  assert.match(err.message, 'prod always serves the chat endpoint');
+});
+
 build.run();
 
 // ---------------------------------------------------------------------------------------------
