@@ -254,7 +254,7 @@ runs('a bad env/dev.env exits 2 naming the file and each key; no request', async
   assertNoSecrets(r.output, Object.values(SECRET_ENV));
 });
 
-runs('a bad .env exits 2 naming the key and env/.env.example; no request; the short secret is not printed (an empty OPENAI_API_KEY is allowed in dev)', async () => {
+runs('a bad .env exits 2 naming the key and how to make a good one; no request; the short secret is not printed (an empty OPENAI_API_KEY is allowed in dev)', async () => {
   const shortSecret = 'too-short-auth-secret-zz9';
   writeSandboxFiles({ dotenv: `DATABASE_URL=${DATABASE_URL}\nOPENAI_API_KEY=\nBETTER_AUTH_SECRET=${shortSecret}\n` });
   const { server, kubeconfig } = await fakeServer();
@@ -263,7 +263,7 @@ runs('a bad .env exits 2 naming the key and env/.env.example; no request; the sh
   assert.match(r.stderr, '1 secret(s) are not usable; nothing was sent to a cluster');
   assert.not.match(r.stderr, 'OPENAI_API_KEY');
   assert.match(r.stderr, '.env BETTER_AUTH_SECRET: is shorter than 32 characters');
-  assert.match(r.stderr, 'env/.env.example');
+  assert.match(r.stderr, 'openssl rand -hex 32');
   assert.equal(server.requests, []);
   assertNoSecrets(r.output, [DATABASE_URL, shortSecret]);
 });
