@@ -12,6 +12,7 @@ import { checkBinaries } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
 import { buildScript } from '../controlplane/versions.ts';
 import { runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
+import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
 import { getIngressClass, INGRESS_NGINX } from './ingress.ts';
@@ -55,10 +56,15 @@ export const sandboxProvider: ClusterProvider = {
     const file = stateFile(ctx);
     const running = runningState(file);
     if (running) return { kubeconfig: running.kubeconfig, summary: `sandbox control plane: already running at ${running.server} (pods simulated)` };
-    await ensureBinaries(ctx);
-    ctx.log('starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)');
-    const state = await startDetached({ log: ctx.log }, file);
-    return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions} (pods simulated)` };
+    // Checked again under the lock: another run may have started it while we waited.
+    return withStartLock(file, ctx.log, async () => {
+      const started = runningState(file);
+      if (started) return { kubeconfig: started.kubeconfig, summary: `sandbox control plane: already running at ${started.server}, started by another run (pods simulated)` };
+      await ensureBinaries(ctx);
+      ctx.log('starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)');
+      const state = await startDetached({ log: ctx.log }, file);
+      return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions} (pods simulated)` };
+    });
   },
 
   async findCluster(ctx) {

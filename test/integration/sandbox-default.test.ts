@@ -1,0 +1,94 @@
+// A newcomer's `npm run up` on a machine like this one: no --cluster, no minikube or kind on
+// PATH, so dev chooses the sandbox and says why. Two such runs started together on a stopped
+// sandbox start exactly one control plane (the start is locked), and both deploy into it;
+// `down --purge` then stops every process either run started.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isAlive } from '../../lib/controlplane/processes.ts';
+import { readState, stopRecorded } from '../../lib/controlplane/state.ts';
+import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { runScript, show } from '../support/run-script.ts';
+
+interface Ctx {
+  bin?: FakeBin;
+  tmp?: string;
+  stateFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const test = suite<Ctx>('sandbox as the dev default: two ups at once, one control plane');
+
+test.before((ctx) => {
+  ctx.bin = fakeBin([], { system: ['npm', 'sh'] });
+  ctx.tmp = mkdtempSync(path.join(tmpdir(), 'todo-deploy-default-'));
+  ctx.stateFile = path.join(ctx.tmp, 'controlplane-state.json');
+  ctx.env = {
+    ...ctx.bin.env(),
+    HOME: process.env.HOME, // the control-plane binaries live in the user's cache folder
+    KUBECONFIG: path.join(ctx.tmp, 'no-kubeconfig'),
+    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
+    BETTER_AUTH_SECRET: 'sandbox-default-auth-secret-0123456789abcdef',
+    CI: 'true',
+    NO_COLOR: '1',
+  };
+});
+
+test.after(async (ctx) => {
+  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
+  if (left) await stopRecorded(left, ctx.stateFile);
+  ctx.bin?.cleanup();
+  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+});
+
+/**
+ * The processes these runs started: the control plane's programs inherit the run's
+ * environment, so they carry this suite's own TODO_DEPLOY_CONTROLPLANE_STATE (other suites
+ * and other people's planes on the machine do not).
+ */
+function processesOf(stateFile: string): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`TODO_DEPLOY_CONTROLPLANE_STATE=${stateFile}`)) continue;
+      found.push({ pid: Number(entry), cmd: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ').trim() });
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return found;
+}
+
+test('two ups without --cluster at once: the sandbox is chosen and said why; one starts it, the other waits and uses it', async (ctx) => {
+  const [a, b] = await Promise.all([runScript('up', [], ctx.env!, 600_000), runScript('up', [], ctx.env!, 600_000)]);
+  assert.is(a.code, 0, show(a));
+  assert.is(b.code, 0, show(b));
+  for (const r of [a, b]) {
+    assert.match(r.output, 'cluster sandbox (chosen by default: no running local cluster in the current context; neither minikube nor kind is installed)');
+    assert.match(r.output, 'chat is off (no OPENAI_API_KEY');
+  }
+  const starts = [a, b].filter((r) => /sandbox control plane: started at/.test(r.output));
+  assert.is(starts.length, 1, `exactly one run started the control plane:\n${a.output}\n----\n${b.output}`);
+  const state = readState(ctx.stateFile!);
+  assert.ok(state);
+  for (const r of [a, b]) assert.match(r.output, state!.server);
+  // No second plane was started by either run: every process they left is one the state records.
+  const recorded = new Set(state!.processes.map((p) => p.pid));
+  const left = processesOf(ctx.stateFile!);
+  assert.ok(left.length >= state!.processes.length, JSON.stringify(left));
+  assert.equal(left.filter((p) => !recorded.has(p.pid)), [], 'no process outside the recorded control plane');
+});
+
+test('down --purge without --cluster stops every process the runs started', async (ctx) => {
+  const state = readState(ctx.stateFile!)!;
+  const r = await runScript('down', ['--purge'], ctx.env!, 300_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, 'cluster sandbox (chosen by default');
+  assert.ok(state.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended');
+  assert.equal(processesOf(ctx.stateFile!), [], 'no process either run started is left');
+});
+
+test.run();
