@@ -1,12 +1,10 @@
-// Why a gate failed, told from the cluster's own words: each pod's phase, the condition that
-// holds it back (Unschedulable, ...), its containers' waiting or terminated reasons
-// (ImagePullBackOff, CrashLoopBackOff, OOMKilled), recent warning events and last log lines.
-import { CoreV1Api } from '@kubernetes/client-node';
+// Why a gate failed, told from the cluster's own words (the explanations; lib/kube/diagnose.ts
+// reads the objects): each pod's phase, the condition that holds it back (Unschedulable, ...),
+// its containers' waiting or terminated reasons (ImagePullBackOff, CrashLoopBackOff, OOMKilled),
+// recent warning events. Pure.
 import type { KubeObject } from './types.ts';
-import type { Cluster } from './kube/client.ts';
-import { listObjects } from './kube/apply.ts';
 
-interface ContainerStatus {
+export interface ContainerStatus {
   name: string;
   ready?: boolean;
   restartCount?: number;
@@ -53,42 +51,20 @@ export function explainEvents(events: KubeObject[], limit = 5): string[] {
   return lines.slice(-limit);
 }
 
-function selectorOf(deployment: KubeObject): string | undefined {
+/** The label selector of a Deployment's pods ("app=backend,tier=api"), or undefined without one. */
+export function selectorOf(deployment: KubeObject): string | undefined {
   const labels = deployment.spec?.selector?.matchLabels as Record<string, string> | undefined;
   if (!labels || Object.keys(labels).length === 0) return undefined;
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
 }
 
-async function lastLogLines(cluster: Cluster, pod: KubeObject, lines: number): Promise<string[]> {
-  const api = cluster.kc.makeApiClient(CoreV1Api);
-  const out: string[] = [];
-  for (const c of (pod.spec?.containers as Array<{ name: string }>) ?? []) {
-    try {
-      const text = await api.readNamespacedPodLog({ name: pod.metadata.name, namespace: pod.metadata.namespace!, container: c.name, tailLines: lines });
-      const tail = String(text ?? '').trimEnd();
-      if (tail) out.push(`logs of ${pod.metadata.name}/${c.name}:\n${tail.split('\n').map((l) => `      ${l}`).join('\n')}`);
-    } catch {
-      // No logs (never started, or a node without a kubelet log endpoint): nothing to add.
-    }
-  }
-  return out;
+/** Events about a Deployment or its pods (and its ReplicaSets, named after it). */
+export function relatedEvents(deployment: KubeObject, pods: KubeObject[], events: KubeObject[]): KubeObject[] {
+  const names = new Set([deployment.metadata.name, ...pods.map((p) => p.metadata.name)]);
+  return events.filter((e) => names.has(e.involvedObject?.name) || String(e.involvedObject?.name ?? '').startsWith(`${deployment.metadata.name}-`));
 }
 
-/** A diagnosis of a Deployment that did not roll out: its pods, their reasons, warnings, logs. */
-export async function diagnoseDeployment(cluster: Cluster, deployment: KubeObject, logLines = 10): Promise<string> {
-  const ns = deployment.metadata.namespace;
-  const selector = selectorOf(deployment);
-  const pods = selector ? ((await listObjects(cluster, 'v1', 'Pod', ns, selector))?.items ?? []) : [];
-  const lines = [`Deployment ${ns}/${deployment.metadata.name}: ${pods.length} pod(s)`];
-  if (pods.length === 0) lines.push('  no pods were created (check the ReplicaSet events below, quota or admission errors)');
-  for (const pod of pods) lines.push(`  ${explainPod(pod)}`);
-  const events = (await listObjects(cluster, 'v1', 'Event', ns))?.items ?? [];
-  const names = new Set([deployment.metadata.name, ...pods.map((p) => p.metadata.name)]);
-  const related = events.filter((e) => names.has(e.involvedObject?.name) || String(e.involvedObject?.name ?? '').startsWith(`${deployment.metadata.name}-`));
-  const warnings = explainEvents(related);
-  if (warnings.length) lines.push('  recent warnings:', ...warnings.map((w) => `    ${w}`));
-  for (const pod of pods.filter((p) => p.status?.phase === 'Running' || p.status?.containerStatuses?.some((c: ContainerStatus) => (c.restartCount ?? 0) > 0)).slice(0, 2)) {
-    lines.push(...(await lastLogLines(cluster, pod, logLines)).map((l) => `  ${l}`));
-  }
-  return lines.join('\n');
+/** The pods worth reading logs of: running, or restarted at least once. */
+export function podsWithLogs(pods: KubeObject[], limit = 2): KubeObject[] {
+  return pods.filter((p) => p.status?.phase === 'Running' || p.status?.containerStatuses?.some((c: ContainerStatus) => (c.restartCount ?? 0) > 0)).slice(0, limit);
 }

@@ -1,16 +1,10 @@
 // The creation order of the data model ("Component Lifecycle"), named once. `up` walks it
 // forwards, `down` backwards, and the tests read it from here.
 import { UsageError } from './errors.ts';
+import { KINDS, apiGroup, type KindRef } from './kinds.ts';
 import type { KubeObject, SourcedObject } from './types.ts';
 
-export interface KindRef {
-  /** apiVersion the pipeline uses for this kind (listing during `down` needs one). */
-  apiVersion: string;
-  kind: string;
-  /** Resource name in REST paths (watches need it). */
-  plural: string;
-  namespaced: boolean;
-}
+export { apiGroup, type KindRef } from './kinds.ts';
 
 export interface Stage {
   /** 1-based position in the creation order. */
@@ -20,29 +14,21 @@ export interface Stage {
   kinds: readonly KindRef[];
 }
 
-const k = (apiVersion: string, kind: string, plural: string, namespaced = true): KindRef => ({ apiVersion, kind, plural, namespaced });
-
 export const STAGES: readonly Stage[] = [
-  { number: 1, id: 'namespace', title: 'Namespace', kinds: [k('v1', 'Namespace', 'namespaces', false)] },
-  { number: 2, id: 'secrets', title: 'Secrets', kinds: [k('v1', 'Secret', 'secrets')] },
-  { number: 3, id: 'serviceaccounts', title: 'ServiceAccounts', kinds: [k('v1', 'ServiceAccount', 'serviceaccounts')] },
-  { number: 4, id: 'rbac', title: 'Roles and RoleBindings', kinds: [k('rbac.authorization.k8s.io/v1', 'Role', 'roles'), k('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings')] },
-  { number: 5, id: 'dapr-configuration', title: 'Dapr Configuration', kinds: [k('dapr.io/v1alpha1', 'Configuration', 'configurations')] },
-  { number: 6, id: 'dapr-components', title: 'Dapr Components', kinds: [k('dapr.io/v1alpha1', 'Component', 'components')] },
-  { number: 7, id: 'networkpolicies', title: 'NetworkPolicies', kinds: [k('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies')] },
-  { number: 8, id: 'services', title: 'Services', kinds: [k('v1', 'Service', 'services')] },
-  { number: 9, id: 'deployments', title: 'Deployments', kinds: [k('apps/v1', 'Deployment', 'deployments')] },
-  { number: 10, id: 'ingress', title: 'Ingress', kinds: [k('networking.k8s.io/v1', 'Ingress', 'ingresses')] },
+  { number: 1, id: 'namespace', title: 'Namespace', kinds: [KINDS.Namespace.ref] },
+  { number: 2, id: 'secrets', title: 'Secrets', kinds: [KINDS.Secret.ref] },
+  { number: 3, id: 'serviceaccounts', title: 'ServiceAccounts', kinds: [KINDS.ServiceAccount.ref] },
+  { number: 4, id: 'rbac', title: 'Roles and RoleBindings', kinds: [KINDS.Role.ref, KINDS.RoleBinding.ref] },
+  { number: 5, id: 'dapr-configuration', title: 'Dapr Configuration', kinds: [KINDS.DaprConfiguration.ref] },
+  { number: 6, id: 'dapr-components', title: 'Dapr Components', kinds: [KINDS.DaprComponent.ref] },
+  { number: 7, id: 'networkpolicies', title: 'NetworkPolicies', kinds: [KINDS.NetworkPolicy.ref] },
+  { number: 8, id: 'services', title: 'Services', kinds: [KINDS.Service.ref] },
+  { number: 9, id: 'deployments', title: 'Deployments', kinds: [KINDS.Deployment.ref] },
+  { number: 10, id: 'ingress', title: 'Ingress', kinds: [KINDS.Ingress.ref] },
 ];
 
 /** Deletion is the creation order reversed (data model "Deletion Order"). */
 export const DELETION_STAGES: readonly Stage[] = [...STAGES].reverse();
-
-/** The API group of an apiVersion ("" for the core group). */
-export function apiGroup(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? '' : apiVersion.slice(0, slash);
-}
 
 /**
  * The stage an object belongs to, matched by API group and kind (the version may differ:

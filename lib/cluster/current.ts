@@ -6,6 +6,7 @@ import type { ComponentKey, ImageRefs } from '../images/build.ts';
 import { DeployError } from '../errors.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
+import { KINDS, ingressAddress } from '../kinds.ts';
 import { getIngressClass, getIngressController, INGRESS_NGINX, ingressControllerReady, waitForIngressController } from './ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
 
@@ -77,12 +78,8 @@ export async function loadImagesCurrent(refs: ImageRefs, ctx: ClusterContext): P
 
 /** The first address an Ingress controller published for an Ingress of the namespace. */
 export async function publishedAddress(cluster: Cluster, namespace: string): Promise<string | undefined> {
-  const list = await listObjects(cluster, 'networking.k8s.io/v1', 'Ingress', namespace);
-  for (const ing of list?.items ?? []) {
-    const first = (ing.status?.loadBalancer?.ingress ?? [])[0] as { ip?: string; hostname?: string } | undefined;
-    if (first?.ip || first?.hostname) return first.ip ?? first.hostname;
-  }
-  return undefined;
+  const list = await listObjects(cluster, KINDS.Ingress.ref.apiVersion, KINDS.Ingress.ref.kind, namespace);
+  return (list?.items ?? []).map(ingressAddress).find(Boolean);
 }
 
 export const NO_INGRESS_FIX =

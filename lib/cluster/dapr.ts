@@ -10,8 +10,8 @@ import path from 'node:path';
 import { DeployError, UsageError } from '../errors.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
-import { watchUntil, GateFailed, GateTimeout, type Verdict } from '../kube/watch.ts';
-import { deploymentVerdict } from '../readiness.ts';
+import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
+import { KINDS, verdictOf, type Verdict } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
 import { deadlineOf, type ClusterContext, type ClusterProvider } from './provider.ts';
 import { findTool, INSTALL, runTool } from './tools.ts';
@@ -35,24 +35,8 @@ export const DAPR_WORKLOADS: readonly DaprWorkload[] = [
   { kind: 'StatefulSet', name: 'dapr-scheduler-server' },
 ];
 
-const KINDS = {
-  Deployment: { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  StatefulSet: { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
-} as const;
-
-/** StatefulSet rolled out: the controller saw the spec, every replica updated and ready. Pure. */
-export function statefulSetVerdict(s: KubeObject | undefined): Verdict {
-  if (!s) return { done: false, progress: 'not created yet' };
-  const desired: number = s.spec?.replicas ?? 1;
-  const st = s.status ?? {};
-  const ready: number = st.readyReplicas ?? 0;
-  const observed = (st.observedGeneration ?? 0) >= (s.metadata.generation ?? 1);
-  const revisionDone = !st.updateRevision || st.currentRevision === st.updateRevision || (st.updatedReplicas ?? 0) === desired;
-  return { done: observed && ready === desired && (st.replicas ?? 0) === desired && revisionDone, progress: `${s.metadata.name} ${ready}/${desired} ready` };
-}
-
 export function workloadVerdict(kind: WorkloadKind, object: KubeObject | undefined): Verdict {
-  return kind === 'Deployment' ? deploymentVerdict(object) : statefulSetVerdict(object);
+  return verdictOf(KINDS[kind].status(object));
 }
 
 export interface DaprProbe {
@@ -65,14 +49,14 @@ export interface DaprProbe {
 export async function probeDapr(cluster: Cluster): Promise<DaprProbe> {
   const missingCrds: string[] = [];
   for (const name of DAPR_CRDS) {
-    const list = await listObjects(cluster, 'apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, undefined, `metadata.name=${name}`);
+    const list = await listObjects(cluster, KINDS.CustomResourceDefinition.ref.apiVersion, KINDS.CustomResourceDefinition.ref.kind, undefined, undefined, `metadata.name=${name}`);
     if (!list?.items.length) missingCrds.push(name);
   }
-  const ns = await listObjects(cluster, 'v1', 'Namespace', undefined, undefined, `metadata.name=${DAPR_NAMESPACE}`);
+  const ns = await listObjects(cluster, KINDS.Namespace.ref.apiVersion, KINDS.Namespace.ref.kind, undefined, undefined, `metadata.name=${DAPR_NAMESPACE}`);
   const namespace = (ns?.items.length ?? 0) > 0;
   const workloads: DaprProbe['workloads'] = [];
   for (const workload of DAPR_WORKLOADS) {
-    const list = namespace ? await listObjects(cluster, 'apps/v1', workload.kind, DAPR_NAMESPACE, undefined, `metadata.name=${workload.name}`) : undefined;
+    const list = namespace ? await listObjects(cluster, KINDS[workload.kind].ref.apiVersion, workload.kind, DAPR_NAMESPACE, undefined, `metadata.name=${workload.name}`) : undefined;
     workloads.push({ workload, object: list?.items[0] });
   }
   return { missingCrds, namespace, workloads };
@@ -167,7 +151,7 @@ export async function waitForDapr(cluster: Cluster, ctx: ClusterContext): Promis
   const errors: unknown[] = [];
   await Promise.all(
     DAPR_WORKLOADS.map((w) =>
-      watchUntil(cluster, { kind: KINDS[w.kind], namespace: DAPR_NAMESPACE, name: w.name }, (items) => workloadVerdict(w.kind, items[0]), {
+      watchUntil(cluster, { kind: KINDS[w.kind].ref, namespace: DAPR_NAMESPACE, name: w.name }, (items) => workloadVerdict(w.kind, items[0]), {
         deadline,
         signal,
         goal: `${w.kind} ${DAPR_NAMESPACE}/${w.name} to be ready`,

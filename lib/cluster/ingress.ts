@@ -4,24 +4,23 @@
 // by watch, like every gate; the verdicts are pure functions of the objects.
 import type { Cluster } from '../kube/client.ts';
 import { listObjects } from '../kube/apply.ts';
-import { watchUntil, GateFailed, GateTimeout, type Verdict } from '../kube/watch.ts';
-import { deploymentVerdict } from '../readiness.ts';
+import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
+import { KINDS, deploymentVerdict, jobStatus, type Verdict } from '../kinds.ts';
 import { DeployError } from '../errors.ts';
 import type { KubeObject } from '../types.ts';
 import { deadlineOf, type ClusterContext } from './provider.ts';
 
 export const INGRESS_NGINX = { namespace: 'ingress-nginx', deployment: 'ingress-nginx-controller', className: 'nginx' } as const;
 
-const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
-const JOB = { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true };
-const INGRESS_CLASS = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false };
+const DEPLOYMENT = KINDS.Deployment.ref;
+const INGRESS_CLASS = KINDS.IngressClass.ref;
 const ADMISSION_SELECTOR = 'app.kubernetes.io/component=admission-webhook';
 
 /** Admission Jobs: all succeeded (none at all counts as done); a failed one ends the wait. Pure. */
 export function admissionJobsVerdict(jobs: KubeObject[]): Verdict {
-  const failed = jobs.find((j) => (j.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Failed' && c.status === 'True'));
+  const failed = jobs.find((j) => jobStatus(j).state === 'Failed');
   if (failed) return { done: false, failed: `The ingress-nginx admission Job ${failed.metadata.name} failed.` };
-  const pending = jobs.filter((j) => !((j.status?.succeeded ?? 0) >= 1));
+  const pending = jobs.filter((j) => !jobStatus(j).done);
   return { done: pending.length === 0, progress: pending.length ? `admission jobs: waiting for ${pending.map((j) => j.metadata.name).join(', ')}` : 'admission jobs done' };
 }
 
@@ -55,7 +54,7 @@ export async function waitForIngressController(cluster: Cluster, ctx: ClusterCon
       goal: `the ingress controller Deployment ${where} to become available`,
       onProgress: (text) => ctx.log(`ingress controller: ${text}`),
     });
-    await watchUntil(cluster, { kind: JOB, namespace: INGRESS_NGINX.namespace, labelSelector: ADMISSION_SELECTOR }, admissionJobsVerdict, {
+    await watchUntil(cluster, { kind: KINDS.Job.ref, namespace: INGRESS_NGINX.namespace, labelSelector: ADMISSION_SELECTOR }, admissionJobsVerdict, {
       deadline,
       signal: ctx.signal,
       goal: 'the ingress-nginx admission Jobs to complete',

@@ -9,6 +9,7 @@ import { repoRoot } from './versions.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
+import { KINDS } from '../kinds.ts';
 
 export const crdDir = join(repoRoot, 'manifests', 'crds');
 
@@ -30,11 +31,7 @@ export function readCrds(dir = crdDir): KubeObject[] {
   return out;
 }
 
-function isEstablished(crd: any): boolean {
-  return (crd?.status?.conditions ?? []).some((c: any) => c.type === 'Established' && c.status === 'True');
-}
-
-const CRD_KIND = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false };
+const CRD = KINDS.CustomResourceDefinition;
 
 export async function installCrds(kc: KubeConfig, crds: KubeObject[], deadlineMs = 30_000): Promise<void> {
   const cluster = clusterFromKubeConfig(kc);
@@ -42,8 +39,8 @@ export async function installCrds(kc: KubeConfig, crds: KubeObject[], deadlineMs
     await cluster.objects.patch(crd, undefined, undefined, 'todo-deploy-controlplane', true, PatchStrategy.ServerSideApply);
   }
   const names = crds.map((c) => c.metadata.name);
-  const notEstablished = (items: KubeObject[]) => names.filter((n) => !isEstablished(items.find((i) => i.metadata.name === n)));
-  await watchUntil(cluster, { kind: CRD_KIND }, (items) => ({ done: notEstablished(items).length === 0 }), {
+  const notEstablished = (items: KubeObject[]) => names.filter((n) => !CRD.status(items.find((i) => i.metadata.name === n)).done);
+  await watchUntil(cluster, { kind: CRD.ref }, (items) => ({ done: notEstablished(items).length === 0 }), {
     deadline: Date.now() + deadlineMs,
     goal: `CRDs ${names.join(', ')} to be Established`,
     explain: (items) => `Not established: ${notEstablished(items).join(', ')}.`,

@@ -43,6 +43,7 @@ import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts'
 import { binDirFor, checkBinaries, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
+import { KINDS } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
 
 export { NEVER_READY_ANNOTATION, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
@@ -231,7 +232,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       if (options.detached) {
         const c = startIngressProcess(layout, options.ingressAddress);
         components.push(c);
-        await watchUntil(clusterFromKubeConfig(kc), { kind: INGRESS_CLASS_KIND, name: 'nginx' }, (items) => ({ done: items.length > 0 }), {
+        await watchUntil(clusterFromKubeConfig(kc), { kind: KINDS.IngressClass.ref, name: 'nginx' }, (items) => ({ done: items.length > 0 }), {
           deadline: Date.now() + deadline,
           goal: 'the ingress stand-in to create IngressClass nginx',
         });
@@ -273,22 +274,15 @@ function writeSecrets(layout: Layout): Record<Identity, string> {
   return tokens;
 }
 
-const NODE_KIND = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
-const INGRESS_CLASS_KIND = { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', plural: 'ingressclasses', namespaced: false };
-
-function nodeIsReady(node: any): boolean {
-  const ready = (node?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-  // The admission plugin taints a new node not-ready; the node controller lifts it once Ready.
-  const tainted = (node?.spec?.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/not-ready');
-  return ready && !tainted;
-}
+// The admission plugin taints a new node not-ready; the node controller lifts it once Ready (the kind table's Node status).
+const nodeIsReady = (node: KubeObject | undefined): boolean => KINDS.Node.status(node).done;
 
 async function registerNodes(kc: KubeConfig, nodes: NodeSpec[], deadlineMs: number): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   for (const spec of nodes) await core.createNode({ body: kwokNode(spec) as any });
   const names = nodes.map((n) => n.name);
   const named = (items: KubeObject[], name: string): any => items.find((i) => i.metadata.name === name);
-  await watchUntil(clusterFromKubeConfig(kc), { kind: NODE_KIND }, (items) => ({ done: names.every((n) => nodeIsReady(named(items, n))) }), {
+  await watchUntil(clusterFromKubeConfig(kc), { kind: KINDS.Node.ref }, (items) => ({ done: names.every((n) => nodeIsReady(named(items, n))) }), {
     deadline: Date.now() + deadlineMs,
     goal: `nodes ${names.join(', ')} to be Ready and untainted`,
     explain: (items) =>

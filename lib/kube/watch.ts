@@ -6,22 +6,9 @@ import { DeployError } from '../errors.ts';
 import type { KubeObject } from '../types.ts';
 import { listObjects } from './apply.ts';
 import type { Cluster } from './client.ts';
-import type { KindRef } from '../order.ts';
+import type { Verdict, WatchTarget } from '../kinds.ts';
 
-export interface Verdict {
-  done: boolean;
-  /** Short progress text for the task title, e.g. "backend 1/2 ready". */
-  progress?: string;
-  /** Set when the objects can no longer reach the goal (e.g. ProgressDeadlineExceeded): stop now. */
-  failed?: string;
-}
-
-export interface WatchTarget {
-  kind: Pick<KindRef, 'apiVersion' | 'kind' | 'plural' | 'namespaced'>;
-  namespace?: string;
-  name?: string;
-  labelSelector?: string;
-}
+export type { Verdict, WatchTarget } from '../kinds.ts';
 
 export class GateTimeout extends DeployError {
   constructor(

@@ -8,7 +8,7 @@ import { MANAGED_LABELS, MANAGED_SELECTOR } from '../manifests.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import { deleteObject, listObjects } from '../kube/apply.ts';
 import { watchUntil } from '../kube/watch.ts';
-import { goneVerdict } from '../readiness.ts';
+import { goneVerdict } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
 import { selectProvider } from '../cluster/index.ts';
 import type { ClusterContext, ClusterProvider, ProviderName } from '../cluster/provider.ts';

@@ -16,7 +16,7 @@ import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts'
 import { applyError, applyObject } from '../kube/apply.ts';
 import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
 import { endpointGate, gatesFor, servesPods, type Gate } from '../readiness.ts';
-import { diagnoseDeployment } from '../diagnose.ts';
+import { diagnoseDeployment } from '../kube/diagnose.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { manifestFiles } from '../manifests.ts';
 import { policyGate } from '../policy/gate.ts';

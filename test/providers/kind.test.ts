@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { kindProvider } from '../../lib/cluster/kind.ts';
 import { getIngressController } from '../../lib/cluster/ingress.ts';
 import { listObjects } from '../../lib/kube/apply.ts';
-import { deploymentVerdict } from '../../lib/readiness.ts';
+import { deploymentVerdict } from '../../lib/kinds.ts';
 import { DeployError } from '../../lib/errors.ts';
 import { deleteAndWait, REFS, rejection, SECRET, startWorld, type World } from './support.ts';
 

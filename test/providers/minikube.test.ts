@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { minikubeProvider } from '../../lib/cluster/minikube.ts';
 import { getIngressController } from '../../lib/cluster/ingress.ts';
-import { deploymentVerdict } from '../../lib/readiness.ts';
+import { deploymentVerdict } from '../../lib/kinds.ts';
 import { DeployError } from '../../lib/errors.ts';
 import { deleteAndWait, REFS, rejection, SECRET, startWorld, type World } from './support.ts';
 

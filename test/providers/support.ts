@@ -11,7 +11,7 @@ import type { ClusterContext } from '../../lib/cluster/provider.ts';
 import type { ImageRefs } from '../../lib/images/build.ts';
 import { loadKubeConfig, type Cluster } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
-import { goneVerdict } from '../../lib/readiness.ts';
+import { goneVerdict } from '../../lib/kinds.ts';
 import { fakeBin, useFakes, type FakeBin, type FakeTool } from '../fakes/harness.ts';
 
 /** A value that must never appear in what a provider shows: tools echo it in the tests. */

@@ -7,17 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import {
-  namespaceVerdict,
-  deploymentVerdict,
-  readyEndpointCount,
-  endpointsVerdict,
-  ingressVerdict,
-  goneVerdict,
-  gatesFor,
-  endpointGate,
-  servesPods,
-} from '../../lib/readiness.ts';
+import { namespaceVerdict, deploymentVerdict, readyEndpointCount, endpointsVerdict, ingressVerdict, goneVerdict } from '../../lib/kinds.ts';
+import { gatesFor, endpointGate, servesPods } from '../../lib/readiness.ts';
 import type { KubeObject } from '../../lib/types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

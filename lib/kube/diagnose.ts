@@ -1,0 +1,40 @@
+// Reading what explains a failed gate from the cluster: a Deployment's pods, the events about
+// them and their last log lines, put into words by the pure explanations of lib/diagnose.ts.
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeObject } from '../types.ts';
+import type { Cluster } from './client.ts';
+import { listObjects } from './apply.ts';
+import { KINDS } from '../kinds.ts';
+import { explainEvents, explainPod, podsWithLogs, relatedEvents, selectorOf } from '../diagnose.ts';
+
+async function lastLogLines(cluster: Cluster, pod: KubeObject, lines: number): Promise<string[]> {
+  const api = cluster.kc.makeApiClient(CoreV1Api);
+  const out: string[] = [];
+  for (const c of (pod.spec?.containers as Array<{ name: string }>) ?? []) {
+    try {
+      const text = await api.readNamespacedPodLog({ name: pod.metadata.name, namespace: pod.metadata.namespace!, container: c.name, tailLines: lines });
+      const tail = String(text ?? '').trimEnd();
+      if (tail) out.push(`logs of ${pod.metadata.name}/${c.name}:\n${tail.split('\n').map((l) => `      ${l}`).join('\n')}`);
+    } catch {
+      // No logs (never started, or a node without a kubelet log endpoint): nothing to add.
+    }
+  }
+  return out;
+}
+
+/** A diagnosis of a Deployment that did not roll out: its pods, their reasons, warnings, logs. */
+export async function diagnoseDeployment(cluster: Cluster, deployment: KubeObject, logLines = 10): Promise<string> {
+  const ns = deployment.metadata.namespace;
+  const selector = selectorOf(deployment);
+  const pods = selector ? ((await listObjects(cluster, KINDS.Pod.ref.apiVersion, KINDS.Pod.ref.kind, ns, selector))?.items ?? []) : [];
+  const lines = [`Deployment ${ns}/${deployment.metadata.name}: ${pods.length} pod(s)`];
+  if (pods.length === 0) lines.push('  no pods were created (check the ReplicaSet events below, quota or admission errors)');
+  for (const pod of pods) lines.push(`  ${explainPod(pod)}`);
+  const events = (await listObjects(cluster, KINDS.Event.ref.apiVersion, KINDS.Event.ref.kind, ns))?.items ?? [];
+  const warnings = explainEvents(relatedEvents(deployment, pods, events));
+  if (warnings.length) lines.push('  recent warnings:', ...warnings.map((w) => `    ${w}`));
+  for (const pod of podsWithLogs(pods)) {
+    lines.push(...(await lastLogLines(cluster, pod, logLines)).map((l) => `  ${l}`));
+  }
+  return lines.join('\n');
+}
