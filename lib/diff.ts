@@ -88,6 +88,8 @@ function deepEqual(a: unknown, b: unknown, parentKey?: string, key?: string): bo
   return sameScalar(a, b, parentKey);
 }
 
+const isEmpty = (v: unknown) => (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+
 /** The key lists of named elements are merged by (containers, env, volumes, ports with names). */
 function elementName(element: unknown): string | undefined {
   return isObject(element) && typeof element.name === 'string' ? element.name : undefined;
@@ -103,6 +105,8 @@ function isNamedList(list: unknown[]): boolean {
  * element by element.
  */
 function compareFields(desired: unknown, live: unknown, path: string, key: string | undefined, parentKey: string | undefined, out: FieldChange[]): void {
+  // The API server omits empty lists and maps (Go's omitempty): `rules: []` is stored as no rules.
+  if ((live === undefined || live === null) && isEmpty(desired)) return;
   if (isObject(desired)) {
     if (!isObject(live)) {
       out.push(live === undefined ? { path, change: 'added', to: desired } : { path, change: 'changed', from: live, to: desired });
@@ -288,4 +292,39 @@ export function summarize(entries: readonly DiffEntry[]): DiffSummary {
 /** True when applying the plan would change something (create, update or prune). */
 export function hasChanges(entries: readonly DiffEntry[]): boolean {
   return entries.some((e) => e.action !== 'unchanged');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const MARK: Record<Action, string> = { create: '+ create ', update: '~ update ', unchanged: '  same   ', prune: '- prune  ' };
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+export function entryRef(e: Pick<DiffEntry, 'kind' | 'namespace' | 'name'>): string {
+  return `${e.kind}/${e.namespace ? `${e.namespace}/` : ''}${e.name}`;
+}
+
+/** The text report: one line per object that would change, its fields below it; unchanged objects only counted. */
+export function formatDiffText(entries: readonly DiffEntry[], where: string): string {
+  const s = summarize(entries);
+  if (!hasChanges(entries)) return `No changes: ${s.unchanged} object(s) in ${where} are as planned.`;
+  const lines = [`${where}: ${s.create} to create, ${s.update} to update, ${s.prune} to prune, ${s.unchanged} unchanged.`];
+  for (const e of entries) {
+    if (e.action === 'unchanged') continue;
+    lines.push(`${MARK[e.action]} ${entryRef(e)}${e.terminating ? ' (being deleted; created again once gone)' : ''}`);
+    for (const c of e.changes) {
+      const detail = c.change === 'added' ? `(none) -> ${show(c.to)}` : c.change === 'removed' ? `${show(c.from)} -> (removed)` : `${show(c.from)} -> ${show(c.to)}`;
+      lines.push(`      ${c.path}: ${detail}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The JSON report: the summary and every object that would change (unchanged ones only counted). */
+export function formatDiffJson(entries: readonly DiffEntry[], context: Record<string, unknown>): string {
+  return JSON.stringify({ ...context, changed: hasChanges(entries), summary: summarize(entries), changes: entries.filter((e) => e.action !== 'unchanged') }, null, 2);
 }

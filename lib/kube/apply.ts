@@ -1,10 +1,10 @@
 // Server-side apply and delete, one object at a time, with API errors turned into sentences
 // that name the object and its manifest line.
-import { PatchStrategy } from '@kubernetes/client-node';
 import { DeployError } from '../errors.ts';
-import { objectRef } from '../order.ts';
+import { kindRefOf, objectRef } from '../order.ts';
 import type { KubeObject } from '../types.ts';
 import { networkCause, unreachableError, type Cluster } from './client.ts';
+import { ApiStatusError, getJson, requestJson } from './raw.ts';
 
 export const FIELD_MANAGER = 'todo-deploy';
 
@@ -55,9 +55,63 @@ export function applyError(cluster: Cluster, object: KubeObject, where: string, 
   return new DeployError(`The API server rejected ${ref} (from ${where}): ${message}`, { cause: err });
 }
 
-/** Server-side apply with our field manager; force takes over fields last set by hand (kubectl edit). */
+interface Resource {
+  plural: string;
+  namespaced: boolean;
+}
+
+interface ApiResource {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/** Per cluster and API group version: the resources it serves (asked at most once). */
+const discovered = new WeakMap<Cluster, Map<string, Promise<ApiResource[]>>>();
+
+function groupVersionResources(cluster: Cluster, apiVersion: string): Promise<ApiResource[]> {
+  let cache = discovered.get(cluster);
+  if (!cache) discovered.set(cluster, (cache = new Map()));
+  let resources = cache.get(apiVersion);
+  if (!resources) {
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    resources = getJson<{ resources?: ApiResource[] }>(cluster, path).then(
+      (list) => list.resources ?? [],
+      (err) => {
+        if (err instanceof ApiStatusError && err.code === 404) return []; // the group is not served
+        throw err;
+      },
+    );
+    cache.set(apiVersion, resources);
+  }
+  return resources;
+}
+
+/** A kind's resource name: from the creation order's table, else from discovery. */
+async function resourceOf(cluster: Cluster, apiVersion: string, kind: string): Promise<Resource | undefined> {
+  const known = kindRefOf({ apiVersion, kind });
+  if (known) return known;
+  const match = (await groupVersionResources(cluster, apiVersion)).find((r) => r.kind === kind && !r.name.includes('/'));
+  return match ? { plural: match.name, namespaced: match.namespaced } : undefined;
+}
+
+/** The REST path of one object. */
+async function objectPath(cluster: Cluster, object: KubeObject): Promise<string> {
+  const resource = await resourceOf(cluster, object.apiVersion, object.kind);
+  if (!resource) throw new DeployError(`no matches for kind "${object.kind}" in version "${object.apiVersion}"`);
+  const base = object.apiVersion.includes('/') ? `/apis/${object.apiVersion}` : `/api/${object.apiVersion}`;
+  const ns = resource.namespaced ? `/namespaces/${object.metadata.namespace ?? 'default'}` : '';
+  return `${base}${ns}/${resource.plural}/${encodeURIComponent(object.metadata.name)}`;
+}
+
+/**
+ * Server-side apply with our field manager; force takes over fields last set by hand (kubectl
+ * edit). The object is sent as written (see raw.ts: client-node's models drop fields they
+ * rename, such as a NetworkPolicy rule's `from`), and the stored object comes back as JSON.
+ */
 export async function applyObject(cluster: Cluster, object: KubeObject): Promise<KubeObject> {
-  return (await cluster.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply)) as KubeObject;
+  const path = await objectPath(cluster, object);
+  return requestJson<KubeObject>(cluster, 'PATCH', path, { query: { fieldManager: FIELD_MANAGER, force: 'true' }, body: object, contentType: 'application/apply-patch+yaml' });
 }
 
 /** Kinds whose objects own others (a Deployment its ReplicaSets and pods). */
