@@ -43,7 +43,7 @@ export async function runDiff(options: DiffOptions): Promise<DiffRun> {
   registerSecretValues(Object.values(secrets.values));
   const plan = buildPlan(config, secrets, defaultImageRefs(config), options.manifestsDir, options.repoRoot);
   const files = manifestFiles(path.resolve(options.repoRoot, options.manifestsDir)).map((abs) => path.relative(options.repoRoot, abs) || abs);
-  const gate = policyGate({ objects: plan.rendered, files, environment: config.environment, root: options.repoRoot });
+  const gate = policyGate({ objects: plan.rendered, files, environment: config.environment, namespace: config.namespace, root: options.repoRoot });
   if (gate.violations.length > 0) throw new UsageError(`The policy gate refused the manifests, so up would not apply them.\n${formatText(gate, config.environment)}`);
   const planned = plan.stages.flatMap((s) => s.objects.map((o) => o.object));
 
