@@ -5,19 +5,16 @@
 // real, the pods are simulated and nothing serves traffic. Its Dapr control plane is a
 // stand-in (lib/cluster/dapr-stand-in.ts) and its ingress controller the ingress-nginx
 // stand-in; no images are built, as nothing would run them.
-import { existsSync } from 'node:fs';
-import { $ } from 'zx';
-import { binDirFor, readVersions } from '../controlplane/versions.ts';
-import { checkBinaries } from '../controlplane/versions.ts';
+import { buildGroups } from '../controlplane/build-binaries.ts';
+import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
-import { buildScript } from '../controlplane/versions.ts';
 import { runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
 import { getIngressClass, INGRESS_NGINX } from './ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
-import { findTool, INSTALL, tailLines } from './tools.ts';
+import { findTool, INSTALL } from './tools.ts';
 
 export const SIMULATED =
   'Sandbox: the API server and controllers are real, but pods are simulated by kwok and nothing serves traffic (no container runs, no sidecar is injected).';
@@ -26,25 +23,17 @@ function stateFile(ctx: ClusterContext): string {
   return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
 }
 
-/** Builds the control-plane binaries when they are missing (needs Go; about 15 minutes once). */
-async function ensureBinaries(ctx: ClusterContext): Promise<void> {
-  const versions = readVersions();
-  const binDir = binDirFor(versions);
-  try {
-    checkBinaries(binDir, versions);
-    return;
-  } catch {
-    // missing: build below
-  }
+/** Builds the groups of programs that are missing (needs Go; about 25 minutes the first time), showing build.sh's progress. */
+async function ensureBinaries(ctx: ClusterContext, groups: readonly Group[] = CONTROL_PLANE_GROUPS): Promise<void> {
+  const missing = missingGroups(readVersions(), groups);
+  if (missing.length === 0) return;
   if (!(await findTool('go'))) {
-    throw new UsageError(`The sandbox needs the control-plane binaries, which are not built yet (${binDir}), and Go is not installed to build them. Fix: ${INSTALL.go}, then run \`npm run controlplane:build\` (or \`up\` again).`);
+    throw new UsageError(`The sandbox needs programs that are not built yet (${missing.join(', ')}, in ${cacheRoot()}), and Go is not installed to build them. Fix: ${INSTALL.go}, then run \`npm run controlplane:build\` (or \`up\` again).`);
   }
-  ctx.log('building the control-plane binaries from the Go module proxy (about 15 minutes the first time)');
-  const child = $({ quiet: true, nothrow: true, verbose: false })`bash ${buildScript}`;
-  child.stdout.on('data', (d: Buffer) => ctx.log(ctx.redact(d.toString().trimEnd().split('\n').pop() ?? '')));
-  const out = await child;
-  if (out.exitCode !== 0 || !existsSync(binDir)) {
-    throw new DeployError(`Building the control-plane binaries failed (lib/controlplane/build/build.sh exited ${out.exitCode}):\n${ctx.redact(tailLines(out.stderr || out.stdout))}\nFix: read the message above; \`npm run controlplane:build\` runs the same build.`);
+  ctx.log(`building ${missing.join(', ')} from the Go module proxy (once; progress below, full output in each group's build.log)`);
+  const built = await buildGroups(missing, (line) => ctx.log(ctx.redact(line)));
+  if (!built.ok) {
+    throw new DeployError(`Building the sandbox's programs failed:\n${ctx.redact(built.error ?? '')}\nFix: read the log named above; \`npm run controlplane:build\` runs the same build.`);
   }
 }
 

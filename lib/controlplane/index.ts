@@ -40,7 +40,7 @@ import { get, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
 import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
-import { binDirFor, checkBinaries, describeVersions, readVersions, repoRoot, type ControlPlaneVersions } from './versions.ts';
+import { binaryPath, cacheRoot, checkBinaries, describeVersions, readVersions, repoRoot, type Binary, type ControlPlaneVersions } from './versions.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
 import { KINDS } from '../kinds.ts';
@@ -58,7 +58,7 @@ export interface ControlPlaneOptions {
   ingressStandIn?: boolean;
   /** Address the ingress stand-in publishes (default 127.0.0.1). */
   ingressAddress?: string;
-  /** Folder with the binaries (default: the build cache folder for the pinned versions). */
+  /** One folder with all five control-plane binaries (default: each group's build cache folder for the pinned versions). */
   binDir?: string;
   /** Deadline for each step of the start (default 60 s). */
   stepDeadlineMs?: number;
@@ -134,10 +134,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const log = options.log ?? (() => {});
   const deadline = options.stepDeadlineMs ?? 60_000;
   const versions = readVersions();
-  const binDir = options.binDir ?? binDirFor(versions);
-  checkBinaries(binDir, versions);
-  const bin = (name: string) => join(binDir, name);
-  log(`control plane: ${describeVersions(versions)} from ${binDir}`);
+  checkBinaries(versions, options.binDir);
+  const bin = (name: Binary) => (options.binDir ? join(options.binDir, name) : binaryPath(versions, name));
+  log(`control plane: ${describeVersions(versions)} from ${options.binDir ?? cacheRoot()}`);
 
   const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
   const layout = layoutFor(dir, await freePorts());
@@ -180,7 +179,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   live.add(entry);
   installHooks();
 
-  const start = (name: string, args: string[]) => {
+  const start = (name: Binary, args: string[]) => {
     const c = startComponent(name, bin(name), args, layout.logDir);
     components.push(c);
     reaper?.track(c.pid);

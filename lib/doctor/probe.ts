@@ -11,7 +11,7 @@ import { devDefault } from '../cluster/default.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
 import { daprVersion } from '../cluster/versions.ts';
 import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
-import { binDirFor, checkBinaries, readVersions } from '../controlplane/versions.ts';
+import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, readVersions } from '../controlplane/versions.ts';
 import type { Probe, ToolFound } from './checks.ts';
 
 export interface ProbeOptions {
@@ -73,15 +73,8 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
 
   let sandbox: Probe['sandbox'];
   if (providerName === 'sandbox') {
-    const versions = readVersions();
-    const binDir = binDirFor(versions);
-    let built = true;
-    try {
-      checkBinaries(binDir, versions);
-    } catch {
-      built = false;
-    }
-    sandbox = { built, go: !!(await findTool('go')), binDir };
+    const built = missingGroups(readVersions(), CONTROL_PLANE_GROUPS).length === 0;
+    sandbox = { built, go: !!(await findTool('go')), binDir: cacheRoot() };
   }
 
   let cluster: Probe['cluster'];

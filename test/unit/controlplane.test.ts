@@ -4,6 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
@@ -18,7 +21,25 @@ import {
   tokenFileCsv,
   type Ports,
 } from '../../lib/controlplane/config.ts';
-import { binDirFor, buildScript, cacheRoot, parseVersionsEnv, readVersions } from '../../lib/controlplane/versions.ts';
+import {
+  binaryPath,
+  binDirFor,
+  binPathFor,
+  buildScript,
+  cacheRoot,
+  groupDir,
+  GROUP_NAMES,
+  GROUPS,
+  missingGroups,
+  NODE_GROUPS,
+  nodeArtifactProblems,
+  nodeArtifacts,
+  parseRuncVersion,
+  parseVersionsEnv,
+  readVersions,
+  stampLines,
+  type Group,
+} from '../../lib/controlplane/versions.ts';
 import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokNode, kwokStages, NEVER_READY_ANNOTATION } from '../../lib/controlplane/stages.ts';
 import { childEnv } from '../../lib/controlplane/processes.ts';
 import { hasAddress, isOurs } from '../../lib/controlplane/ingress-stand-in.ts';
@@ -35,27 +56,98 @@ function flag(args: string[], name: string): string | undefined {
 
 const versions = suite('controlplane versions');
 
+const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\n';
+const pinned = parseVersionsEnv(PINS);
+
 versions('parses versions.env lines, ignoring comments and a leading v', () => {
-  const v = parseVersionsEnv('# pins\nK8S_VERSION=1.34.4\n\nETCD_VERSION=v3.6.16\nKWOK_VERSION=0.8.0\nOTHER=x\n');
-  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0' });
+  const v = parseVersionsEnv(`# pins\n${PINS.replace('ETCD_VERSION=3.6.16', '\nETCD_VERSION=v3.6.16')}OTHER=x\n`);
+  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1' });
+  assert.is(parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=3.9')).pause, '3.9');
 });
 
 versions('names the file and the key when a version is missing or malformed', () => {
-  assert.throws(() => parseVersionsEnv('K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\n', 'v.env'), /v\.env: KWOK_VERSION is missing/);
-  assert.throws(() => parseVersionsEnv('K8S_VERSION=1.34\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0', 'v.env'), /v\.env: K8S_VERSION must be a release like 1\.2\.3, not '1\.34'/);
+  assert.throws(() => parseVersionsEnv(PINS.replace('KWOK_VERSION=0.8.0\n', ''), 'v.env'), /v\.env: KWOK_VERSION is missing/);
+  assert.throws(() => parseVersionsEnv(PINS.replace('COREDNS_VERSION=1.15.0\n', ''), 'v.env'), /v\.env: COREDNS_VERSION is missing/);
+  assert.throws(() => parseVersionsEnv(PINS.replace('K8S_VERSION=1.34.4', 'K8S_VERSION=1.34'), 'v.env'), /v\.env: K8S_VERSION must be a release like 1\.2\.3, not '1\.34'/);
+  assert.throws(() => parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=latest'), 'v.env'), /PAUSE_VERSION must be a release/);
 });
 
-versions('the binary folder follows XDG_CACHE_HOME, else HOME/.cache', () => {
-  const v = { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0' };
-  assert.is(binDirFor(v, { XDG_CACHE_HOME: '/c' }, '/h'), '/c/todo-deploy/controlplane/1.34.4-3.6.16-0.8.0/bin');
-  assert.is(binDirFor(v, { HOME: '/home/u' }, '/h'), '/home/u/.cache/todo-deploy/controlplane/1.34.4-3.6.16-0.8.0/bin');
+versions('each group has a folder named for its version, under XDG_CACHE_HOME, else HOME/.cache', () => {
+  assert.is(binDirFor(pinned, 'kubernetes', { XDG_CACHE_HOME: '/c' }, '/h'), '/c/todo-deploy/controlplane/kubernetes-1.34.4/bin');
+  assert.is(binDirFor(pinned, 'etcd', { HOME: '/home/u' }, '/h'), '/home/u/.cache/todo-deploy/controlplane/etcd-3.6.16/bin');
+  assert.is(binaryPath(pinned, 'containerd-shim-runc-v2', { XDG_CACHE_HOME: '/c' }), '/c/todo-deploy/controlplane/containerd-2.4.2/bin/containerd-shim-runc-v2');
+  assert.is(binaryPath(pinned, 'kwok', { XDG_CACHE_HOME: '/c' }), '/c/todo-deploy/controlplane/kwok-0.8.0/bin/kwok');
   assert.is(cacheRoot({ XDG_CACHE_HOME: '', HOME: '/r' }, '/h'), '/r/.cache/todo-deploy/controlplane');
+  // A new Kubernetes release moves only the groups built from it.
+  const next = { ...pinned, kubernetes: '1.34.5' };
+  const moved = GROUP_NAMES.filter((g) => groupDir(next, g, { XDG_CACHE_HOME: '/c' }) !== groupDir(pinned, g, { XDG_CACHE_HOME: '/c' }) || stampLines(next, g).join() !== stampLines(pinned, g).join());
+  assert.equal(moved, ['kubernetes', 'pause']);
 });
 
-versions('the build script puts the pinned binaries where the helper looks for them', () => {
+versions('the build script and this module agree on every folder, stamp and output, and on the PATH folders', () => {
   const env = { ...process.env, XDG_CACHE_HOME: '/tmp/xdg-cache-probe' };
   const fromScript = execFileSync('bash', [buildScript, '--print-bin-dir'], { env, encoding: 'utf8' }).trim();
-  assert.is(fromScript, binDirFor(readVersions(), env));
+  const v = readVersions();
+  assert.is(fromScript, binPathFor(v, env));
+  assert.ok(fromScript.split(':').includes(binDirFor(v, 'kubernetes', env)));
+  const layout = execFileSync('bash', [buildScript, '--print-layout'], { env, encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(layout.map(([g]) => g).sort(), [...GROUP_NAMES].sort());
+  for (const [group, dir, stamp, outputs] of layout) {
+    const g = group as Group;
+    assert.is(dir, groupDir(v, g, env), group);
+    assert.equal(stamp.split(' '), stampLines(v, g), group);
+    assert.equal(outputs.split(' ').sort(), [...GROUPS[g].binaries.map((b) => `bin/${b}`), ...GROUPS[g].images].sort(), group);
+  }
+});
+
+versions('nodeArtifacts: every node program and image archive by absolute path, with the image refs', () => {
+  const a = nodeArtifacts(pinned, { XDG_CACHE_HOME: '/c' });
+  const root = '/c/todo-deploy/controlplane';
+  assert.is(a.kubelet, `${root}/kubernetes-1.34.4/bin/kubelet`);
+  assert.is(a.kubeProxy, `${root}/kubernetes-1.34.4/bin/kube-proxy`);
+  assert.is(a.ctr, `${root}/containerd-2.4.2/bin/ctr`);
+  assert.is(a.containerdBinDir, `${root}/containerd-2.4.2/bin`);
+  assert.is(a.cniBinDir, `${root}/cni-plugins-1.10.0/bin`);
+  assert.is(a.cniPlugins.hostLocal, `${root}/cni-plugins-1.10.0/bin/host-local`);
+  assert.is(a.coredns, `${root}/coredns-1.15.0/bin/coredns`);
+  assert.equal(a.images.pause, { archive: `${root}/pause-3.10.1/pause.oci.tar`, ref: 'registry.k8s.io/pause:3.10.1' });
+  assert.equal(a.images.coredns, { archive: `${root}/coredns-1.15.0/coredns.oci.tar`, ref: 'registry.k8s.io/coredns/coredns:v1.15.0' });
+  assert.equal(a.runc.version, '1.1.5');
+});
+
+versions('runc --version is read as a release', () => {
+  assert.is(parseRuncVersion('runc version 1.1.5+ds1\ncommit: 1.1.5+ds1-1+deb12u1\nspec: 1.0.2-dev\n'), '1.1.5');
+  assert.is(parseRuncVersion('runc version v1.2.0\n'), '1.2.0');
+  assert.is(parseRuncVersion('bash: runc: command not found'), undefined);
+});
+
+versions('node problems: each unbuilt or stale group and a missing or different runc, with the fix', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'todo-deploy-versions-'));
+  try {
+    const env = { XDG_CACHE_HOME: cache };
+    const runc = 'runc version 1.1.5+ds1\n';
+    const all = nodeArtifactProblems(pinned, runc, env);
+    assert.equal(all.map((p) => p.split(':')[0]), [...NODE_GROUPS]);
+    assert.match(all[0], /build it: bash lib\/controlplane\/build\/build.sh node/);
+    // A group is current when its outputs exist and its stamp names the pinned versions.
+    for (const g of NODE_GROUPS) {
+      const dir = groupDir(pinned, g, env);
+      mkdirSync(join(dir, 'bin'), { recursive: true });
+      for (const f of [...GROUPS[g].binaries.map((b) => join('bin', b)), ...GROUPS[g].images]) writeFileSync(join(dir, f), '');
+      writeFileSync(join(dir, 'complete'), ['RECIPE=1', ...stampLines(pinned, g)].join('\n') + '\n');
+    }
+    assert.equal(nodeArtifactProblems(pinned, runc, env), []);
+    assert.equal(missingGroups(pinned, NODE_GROUPS, env), []);
+    // pause.c comes with Kubernetes: another Kubernetes release makes the pause build stale.
+    assert.equal(missingGroups({ ...pinned, kubernetes: '1.34.5' }, ['pause'], env), ['pause']);
+    rmSync(join(groupDir(pinned, 'containerd', env), 'bin', 'ctr'));
+    assert.equal(nodeArtifactProblems(pinned, runc, env), [`containerd: bin/ctr missing in ${groupDir(pinned, 'containerd', env)} (build it: bash lib/controlplane/build/build.sh node)`]);
+    writeFileSync(join(groupDir(pinned, 'containerd', env), 'bin', 'ctr'), '');
+    assert.match(nodeArtifactProblems(pinned, undefined, env).join(), /runc is not on PATH; the node needs runc 1\.1\.5: apt-get install runc/);
+    assert.match(nodeArtifactProblems(pinned, 'runc version 1.2.0\n', env).join(), /runc on PATH is 1\.2\.0, but lib\/controlplane\/build\/versions\.env pins RUNC_VERSION=1\.1\.5/);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
 
 versions.run();

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Builds the test control plane's programs from the Go module proxy:
-#   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok.
-# Versions come from versions.env beside this file (the one place they are pinned).
-# Output goes to a cache folder outside the repo so fresh clones reuse it:
-#   ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<k8s>-<etcd>-<kwok>/bin
-# A build is skipped when that folder already holds a complete set.
+# Builds the sandbox's programs from the Go module proxy, in groups:
+#   kubernetes   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy,
+#                kubectl (one go build: they share most packages)
+#   etcd, kwok   the control plane's store and the kubelet stand-in
+#   containerd   containerd, containerd-shim-runc-v2, ctr
+#   cni-plugins  bridge, host-local, loopback, portmap
+#   coredns      coredns, and an OCI image archive of it
+#   pause        pause (gcc, from pause.c in k8s.io/kubernetes), and an OCI image archive of it
+# Versions come from versions.env beside this file (the one place they are pinned). Each group
+# goes to a cache folder named for its version, outside the repo so fresh clones reuse it:
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<group>-<version>/{bin,complete,build.log}
+# A group is skipped when its folder's stamp (`complete`) records the versions it needs.
 #
-# Usage: build.sh [--force] [--pin] [--print-bin-dir] [--help]
+# Usage: build.sh [--force] [--pin] [--check] [--print-bin-dir] [--print-layout] [--help] [GROUP...]
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,54 +22,157 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 main() {
 usage() {
   cat <<'EOF'
-Usage: lib/controlplane/build/build.sh [options]
+Usage: lib/controlplane/build/build.sh [options] [GROUP...]
 
-Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok at the
-versions pinned in lib/controlplane/build/versions.env, into
-${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<k8s>-<etcd>-<kwok>/bin.
-Does nothing when those binaries are already there.
+Builds the sandbox's programs at the versions pinned in lib/controlplane/build/versions.env
+into ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<group>-<version>/.
+A group already built for its pinned versions is skipped.
+
+Groups (default: all):
+  kubernetes    kube-apiserver, kube-controller-manager, kube-scheduler, kubelet,
+                kube-proxy, kubectl (one go build)
+  etcd          etcd
+  kwok          kwok (simulated pods)
+  containerd    containerd, containerd-shim-runc-v2, ctr
+  cni-plugins   bridge, host-local, loopback, portmap
+  coredns       coredns, and coredns.oci.tar (registry.k8s.io/coredns/coredns:v<version>)
+  pause         pause, and pause.oci.tar (registry.k8s.io/pause:<version>)
+  controlplane  = etcd kubernetes kwok
+  node          = kubernetes containerd cni-plugins coredns pause (and checks runc)
 
 Options:
-  --force           rebuild even when the binaries are already there
-  --pin             rewrite the go.mod/go.sum of kube/, etcd/ and kwok/ to match
-                    versions.env (run after editing it, then commit), then build
-  --print-bin-dir   print the binary folder for the pinned versions and exit
+  --force           rebuild the groups even when they are current
+  --pin             rewrite the go.mod/go.sum of the build modules to match versions.env
+                    (run after editing it, then commit), then rebuild the groups
+                    (with --check: rewrite, then report, building nothing)
+  --check           say which groups are missing or stale, and whether runc matches;
+                    exit 1 when something is missing, build nothing
+  --print-bin-dir   print the folders of the programs people run (kubernetes, etcd, kwok,
+                    containerd), PATH-style: export PATH="$(build.sh --print-bin-dir):$PATH"
+  --print-layout    print each group's folder and the stamp it needs (for the tests)
   -h, --help        show this help
-Environment: GOFLAGS, GOPROXY and the Go caches are honoured as usual.
+Environment: GOFLAGS, GOPROXY and the Go caches are honoured as usual; the full output of
+each build goes to build.log in its group's folder.
 EOF
 }
 
-force=0 pin=0 print_dir=0
+force=0 pin=0 check=0 print_dir=0 print_layout=0
+requested=()
 for arg in "$@"; do
   case "$arg" in
     --force) force=1 ;;
     --pin) pin=1 ;;
+    --check) check=1 ;;
     --print-bin-dir) print_dir=1 ;;
+    --print-layout) print_layout=1 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "build.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
+    controlplane) requested+=(etcd kubernetes kwok) ;;
+    node) requested+=(kubernetes containerd cni-plugins coredns pause runc) ;;
+    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause) requested+=("$arg") ;;
+    *) echo "build.sh: unknown option or group '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=versions.env
 source "$here/versions.env"
-: "${K8S_VERSION:?versions.env must set K8S_VERSION}"
-: "${ETCD_VERSION:?versions.env must set ETCD_VERSION}"
-: "${KWOK_VERSION:?versions.env must set KWOK_VERSION}"
+for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION; do
+  [[ -n ${!key:-} ]] || { echo "build.sh: lib/controlplane/build/versions.env must set $key (see the comments there)." >&2; exit 2; }
+done
 # k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y.
 STAGING_VERSION="0.${K8S_VERSION#1.}"
 
-cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
-out_dir="$cache_root/${K8S_VERSION}-${ETCD_VERSION}-${KWOK_VERSION}"
-bin_dir="$out_dir/bin"
-stamp="$out_dir/complete"
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# The groups, in build order (cheap and independent ones first, so a failure in a long build
+# does not hold back the rest). Keep in step with GROUPS in lib/controlplane/versions.ts.
+all_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes)
+declare -A group_version=(
+  [kubernetes]=$K8S_VERSION [etcd]=$ETCD_VERSION [kwok]=$KWOK_VERSION [containerd]=$CONTAINERD_VERSION
+  [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION
+)
+# The versions each group is built from: its stamp records them (pause.c ships in k8s.io/kubernetes).
+declare -A group_inputs=(
+  [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
+  [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION"
+)
+# Bumped when a group's build recipe changes (flags, version strings), so its stamp goes stale.
+declare -A group_recipe=([kubernetes]=1 [etcd]=1 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=1 [pause]=1)
+declare -A group_outputs=(
+  [kubernetes]="bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kubelet bin/kube-proxy bin/kubectl"
+  [etcd]="bin/etcd" [kwok]="bin/kwok"
+  [containerd]="bin/containerd bin/containerd-shim-runc-v2 bin/ctr"
+  [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
+  [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
+)
+# What a first build takes on 2 busy cores with empty Go caches (lib/controlplane/build/README.md),
+# shown until this machine has a time of its own.
+declare -A group_typical=([kubernetes]=1500 [etcd]=150 [kwok]=150 [containerd]=150 [cni-plugins]=30 [coredns]=240 [pause]=2)
+on_path=(kubernetes etcd kwok containerd)
 
-if [[ $print_dir == 1 ]]; then echo "$bin_dir"; exit 0; fi
+cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
+group_dir() { printf '%s/%s-%s' "$cache_root" "$1" "${group_version[$1]}"; }
+stamp_text() { # the stamp a current build of group $1 has
+  local key
+  printf 'RECIPE=%s\n' "${group_recipe[$1]}"
+  for key in ${group_inputs[$1]}; do printf '%s=%s\n' "$key" "${!key}"; done
+}
+
+if [[ $print_dir == 1 ]]; then
+  dirs=()
+  for g in "${on_path[@]}"; do dirs+=("$(group_dir "$g")/bin"); done
+  (IFS=:; echo "${dirs[*]}")
+  exit 0
+fi
+if [[ $print_layout == 1 ]]; then
+  for g in "${all_groups[@]}"; do
+    printf '%s\t%s\t%s\t%s\n' "$g" "$(group_dir "$g")" "$(stamp_text "$g" | grep -v '^RECIPE=' | tr '\n' ' ' | sed 's/ $//')" "${group_outputs[$g]}"
+  done
+  exit 0
+fi
+
+# Which groups this run is about (runc is a check, not a group).
+want_runc=0
+if [[ ${#requested[@]} == 0 ]]; then requested=("${all_groups[@]}" runc); fi
+groups=()
+for g in "${all_groups[@]}"; do
+  for r in "${requested[@]}"; do [[ $r == "$g" ]] && { groups+=("$g"); break; }; done
+done
+for r in "${requested[@]}"; do [[ $r == runc ]] && want_runc=1; done
 
 log() { printf '[controlplane build] %s\n' "$*"; }
+fmt() { local s=$1; if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi; }
 
-log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION"
-log "binary folder: $bin_dir"
+is_current() {
+  local g=$1 dir out
+  dir="$(group_dir "$g")"
+  [[ -f $dir/complete && "$(cat "$dir/complete")" == "$(stamp_text "$g")" ]] || return 1
+  for out in ${group_outputs[$g]}; do [[ -e $dir/$out ]] || return 1; done
+}
+
+# runc is Debian's (package runc, which docker.io pulls in), not built: say what is there.
+runc_problem() {
+  local out got
+  if ! out="$(runc --version 2>&1)"; then
+    echo "runc is not installed (the real node needs runc $RUNC_VERSION): apt-get install runc"
+    return
+  fi
+  got="$(sed -n 's/^runc version v\{0,1\}\([0-9]*\.[0-9]*\.[0-9]*\).*/\1/p' <<<"$out" | head -1)"
+  if [[ $got != "$RUNC_VERSION" ]]; then
+    echo "runc on PATH ($(command -v runc)) is ${got:-unrecognised}, but versions.env pins RUNC_VERSION=$RUNC_VERSION: install Debian 12's runc (apt-get install runc), or change RUNC_VERSION after checking the node works with this runc"
+  fi
+}
+
+# --check: what is built, what is missing or stale, and runc.
+report() {
+  local bad=0 g problem
+  for g in "${groups[@]}"; do
+    if is_current "$g"; then log "$g ${group_version[$g]}: built ($(group_dir "$g"))"; else log "$g ${group_version[$g]}: missing or stale ($(group_dir "$g"))"; bad=1; fi
+  done
+  if [[ $want_runc == 1 ]]; then
+    problem="$(runc_problem)"
+    if [[ -n $problem ]]; then log "$problem"; bad=1; else log "runc $RUNC_VERSION: found ($(command -v runc))"; fi
+  fi
+  return "$bad"
+}
+if [[ $check == 1 && $pin == 0 ]]; then if report; then exit 0; else exit 1; fi; fi
 
 command -v go >/dev/null || { echo "build.sh: the Go toolchain is not on PATH; install Go 1.26 or newer (Debian: golang from backports, or the machine's Go) and run again." >&2; exit 1; }
 
@@ -72,9 +181,18 @@ command -v go >/dev/null || { echo "build.sh: the Go toolchain is not on PATH; i
 export GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
-# The oldest Go the pinned etcd and kwok accept (their go.mod says go 1.26.0); go mod init
-# would otherwise write the local patch release and demand it of every machine.
+# The oldest Go the pinned modules accept; go mod init would otherwise write the local patch
+# release and demand it of every machine (go get raises it where a module needs more).
 GO_LINE=1.26.0
+
+# One build at a time per cache: a second run (another clone, a test run) waits, then finds
+# the groups built.
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.build.lock"
+if ! flock -n 9; then
+  log "another build.sh is building into $cache_root; waiting for it to finish"
+  flock 9
+fi
 
 # Starts the build module in the current folder afresh, at the pinned Go line.
 new_module() {
@@ -83,7 +201,20 @@ new_module() {
   go mod edit -go="$GO_LINE"
 }
 
-# --pin: regenerate the three modules from versions.env.
+# A build module holding one upstream module's programs as tools: pin_tools <dir> <tool@version...>
+pin_tools() {
+  local dir=$1; shift
+  log "pinning $dir/ to $*"
+  mkdir -p "$here/$dir"
+  (
+    cd "$here/$dir"
+    new_module "$dir"
+    go get -tool "$@"
+    go mod tidy
+  )
+}
+
+# --pin: regenerate the build modules from versions.env.
 pin_modules() {
   log "pinning kube/ to k8s.io/kubernetes v$K8S_VERSION"
   local kube_mod staging
@@ -95,35 +226,32 @@ pin_modules() {
   (
     cd "$here/kube"
     new_module kube
-    local m
+    local m c tools=()
     for m in $staging; do go mod edit -replace="$m=$m@v$STAGING_VERSION"; done
     go mod edit -require="k8s.io/kubernetes@v$K8S_VERSION"
-    go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" \
-      "k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION" \
-      "k8s.io/kubernetes/cmd/kube-scheduler@v$K8S_VERSION"
+    for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+      tools+=("k8s.io/kubernetes/cmd/$c@v$K8S_VERSION")
+    done
+    go get -tool "${tools[@]}"
     go mod tidy
   )
-  log "pinning etcd/ to go.etcd.io/etcd/server/v3 v$ETCD_VERSION"
-  (
-    cd "$here/etcd"
-    new_module etcd
-    go get -tool "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
-    go mod tidy
-  )
-  log "pinning kwok/ to sigs.k8s.io/kwok v$KWOK_VERSION"
-  (
-    cd "$here/kwok"
-    new_module kwok
-    go get -tool "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-    go mod tidy
-  )
+  pin_tools etcd "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+  pin_tools kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  pin_tools containerd "github.com/containerd/containerd/v2/cmd/containerd@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/ctr@v$CONTAINERD_VERSION"
+  pin_tools cni-plugins "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
+  pin_tools coredns "github.com/coredns/coredns@v$COREDNS_VERSION"
 }
 
 # The committed go.mod files must agree with versions.env, or the build would not be
 # the one that versions.env (and the helper that prints it) claims.
 check_pinned() {
   local dir=$1 module=$2 want=$3 got
-  got="$(cd "$here/$dir" && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$module" 2>/dev/null || true)"
+  got="$(cd "$here/$dir" 2>/dev/null && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$module" 2>/dev/null || true)"
   if [[ $got != "v$want" ]]; then
     echo "build.sh: lib/controlplane/build/$dir/go.mod pins $module at '${got:-nothing}', but versions.env says v$want. Run 'lib/controlplane/build/build.sh --pin' to rewrite the go.mod files from versions.env, and commit them." >&2
     exit 1
@@ -136,46 +264,201 @@ check_pinned kube k8s.io/kubernetes "$K8S_VERSION"
 check_pinned kube k8s.io/api "$STAGING_VERSION"
 check_pinned etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
 check_pinned kwok sigs.k8s.io/kwok "$KWOK_VERSION"
+check_pinned containerd github.com/containerd/containerd/v2 "$CONTAINERD_VERSION"
+check_pinned cni-plugins github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION"
+check_pinned coredns github.com/coredns/coredns "$COREDNS_VERSION"
+if [[ $check == 1 ]]; then if report; then exit 0; else exit 1; fi; fi
 
-if [[ $force == 0 && -f $stamp ]]; then
-  missing=0
-  for b in "${binaries[@]}"; do [[ -x $bin_dir/$b ]] || missing=1; done
-  if [[ $missing == 0 ]]; then
-    log "already built, nothing to do (use --force to rebuild)"
-    exit 0
-  fi
-fi
+build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+arch="$(go env GOARCH)"
+tick="${TODO_DEPLOY_BUILD_TICK:-20}"
 
-rm -f "$stamp"
-mkdir -p "$bin_dir"
-staging_dir="$(mktemp -d "$out_dir/build.XXXXXX")"
-trap 'rm -rf "$staging_dir"' EXIT
+# Things to undo however the run ends: a running build, staging folders.
+cleanup_pids=() cleanup_dirs=()
+cleanup() {
+  local p
+  for p in "${cleanup_pids[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
+  for p in "${cleanup_dirs[@]}"; do rm -rf "$p"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-build_flags=(-mod=readonly -trimpath -ldflags=-s\ -w)
-total_start=$SECONDS
-
-step() { # step <module dir> <label> <output file or folder/> <packages...>
-  local dir=$1 label=$2 out=$3; shift 3
-  local start=$SECONDS
-  log "building $label (module lib/controlplane/build/$dir) ..."
-  (cd "$here/$dir" && go build "${build_flags[@]}" -o "$out" "$@")
-  log "built $label in $((SECONDS - start))s"
+# go build in a build module, output to a folder (or a file for a root main package).
+gobuild() { # gobuild <module dir> <output> <go build args...>
+  local dir=$1 out=$2; shift 2
+  (cd "$here/$dir" && go build -mod=readonly -trimpath -o "$out" "$@")
 }
 
-# etcd's main package is the root of go.etcd.io/etcd/server/v3, so name its output.
-step etcd "etcd v$ETCD_VERSION" "$staging_dir/etcd" go.etcd.io/etcd/server/v3
-step kwok "kwok v$KWOK_VERSION" "$staging_dir/" sigs.k8s.io/kwok/cmd/kwok
-step kube "kube-apiserver, kube-controller-manager, kube-scheduler v$K8S_VERSION" "$staging_dir/" \
-  k8s.io/kubernetes/cmd/kube-apiserver \
-  k8s.io/kubernetes/cmd/kube-controller-manager \
-  k8s.io/kubernetes/cmd/kube-scheduler
+# The Kubernetes version strings (hack/lib/version.sh sets the same variables). The module
+# proxy carries no commit, so gitCommit stays empty; the tree is the released module, unmodified.
+kube_ldflags() {
+  local pkg minor=${K8S_VERSION#*.}
+  minor=${minor%%.*}
+  printf -- '-s -w'
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    printf -- ' -X %s.gitVersion=v%s -X %s.gitMajor=%s -X %s.gitMinor=%s -X %s.gitCommit= -X %s.gitTreeState=clean -X %s.buildDate=%s' \
+      "$pkg" "$K8S_VERSION" "$pkg" "${K8S_VERSION%%.*}" "$pkg" "$minor" "$pkg" "$pkg" "$pkg" "$build_date"
+  done
+}
 
-for b in "${binaries[@]}"; do
-  [[ -x $staging_dir/$b ]] || { echo "build.sh: the build did not produce $b" >&2; exit 1; }
-  mv -f "$staging_dir/$b" "$bin_dir/$b"
+# A one-layer OCI image archive (an OCI image layout in a tar), importable with
+# `ctr -n k8s.io images import`: oci_image <archive> <ref> <binary> <user or ''>.
+# The binary goes to /<its name>, which is the entrypoint. Reproducible: fixed times and owners.
+oci_image() {
+  local archive=$1 ref=$2 binary=$3 user=$4 work name config manifest
+  local layer_digest layer_size config_digest config_size manifest_digest manifest_size
+  work="$(mktemp -d)"
+  cleanup_dirs+=("$work")
+  name="$(basename "$binary")"
+  mkdir -p "$work/rootfs" "$work/oci/blobs/sha256"
+  install -m 0755 "$binary" "$work/rootfs/$name"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$work/rootfs" -cf "$work/layer.tar" "$name"
+  blob() { # blob <file> -> prints "sha256:<hex> <size>", stores the file as a blob
+    local hex size
+    hex="$(sha256sum "$1" | cut -d' ' -f1)"
+    size="$(stat -c %s "$1")"
+    mv "$1" "$work/oci/blobs/sha256/$hex"
+    printf 'sha256:%s %s' "$hex" "$size"
+  }
+  read -r layer_digest layer_size < <(blob "$work/layer.tar")
+  config="{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/$name\"],${user:+\"User\":\"$user\",}\"WorkingDir\":\"/\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$layer_digest\"]},\"history\":[{\"created_by\":\"todo-deploy lib/controlplane/build/build.sh\"}]}"
+  printf '%s' "$config" >"$work/config.json"
+  read -r config_digest config_size < <(blob "$work/config.json")
+  manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$config_digest\",\"size\":$config_size},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$layer_digest\",\"size\":$layer_size}]}"
+  printf '%s' "$manifest" >"$work/manifest.json"
+  read -r manifest_digest manifest_size < <(blob "$work/manifest.json")
+  # containerd names the image from io.containerd.image.name; other tools read the OCI tag.
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest_digest" "$manifest_size" "$arch" "$ref" "${ref##*:}" >"$work/oci/index.json"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$work/oci" -cf "$archive" oci-layout index.json blobs
+}
+
+# Each group's build: build_<group> <staging folder>, producing the group's outputs there.
+build_etcd() {
+  # etcd's main package is the root of go.etcd.io/etcd/server/v3, so name its output. Its
+  # version is compiled in; the module carries no commit for GitSHA.
+  gobuild etcd "$1/bin/etcd" -ldflags="-s -w" go.etcd.io/etcd/server/v3
+}
+build_kwok() {
+  gobuild kwok "$1/bin/" -ldflags="-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+}
+build_kubernetes() {
+  local c pkgs=()
+  for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
+  gobuild kube "$1/bin/" -ldflags="$(kube_ldflags)" "${pkgs[@]}"
+}
+build_containerd() {
+  # Static (no cgo: leaves out only the btrfs snapshotter), one build for the three programs.
+  local pkg=github.com/containerd/containerd/v2
+  CGO_ENABLED=0 gobuild containerd "$1/bin/" -tags urfave_cli_no_docs \
+    -ldflags="-s -w -X $pkg/version.Version=v$CONTAINERD_VERSION -X $pkg/version.Package=$pkg" \
+    "$pkg/cmd/containerd" "$pkg/cmd/containerd-shim-runc-v2" "$pkg/cmd/ctr"
+}
+build_cni-plugins() {
+  local m=github.com/containernetworking/plugins
+  CGO_ENABLED=0 gobuild cni-plugins "$1/bin/" -ldflags="-s -w -X $m/pkg/utils/buildversion.BuildVersion=v$CNI_PLUGINS_VERSION" \
+    "$m/plugins/main/bridge" "$m/plugins/ipam/host-local" "$m/plugins/main/loopback" "$m/plugins/meta/portmap"
+}
+build_coredns() {
+  local m=github.com/coredns/coredns/coremain
+  CGO_ENABLED=0 gobuild coredns "$1/bin/coredns" -ldflags="-s -w -X $m.gitTag=v$COREDNS_VERSION -X $m.buildDate=$build_date" github.com/coredns/coredns
+  # Runs as root (no USER): it binds port 53 without file capabilities.
+  oci_image "$1/coredns.oci.tar" "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" "$1/bin/coredns" ""
+}
+build_pause() {
+  local src tag
+  command -v gcc >/dev/null || { echo "build.sh: the pause image needs gcc and a static C library: apt-get install gcc libc6-dev" >&2; return 1; }
+  (cd "$here/kube" && go mod download k8s.io/kubernetes)
+  src="$(cd "$here/kube" && go list -mod=readonly -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause"
+  tag="$(sed -n 's/^TAG ?= *//p' "$src/Makefile")"
+  if [[ $tag != "$PAUSE_VERSION" ]]; then
+    echo "build.sh: k8s.io/kubernetes v$K8S_VERSION ships pause $tag (build/pause/Makefile), but versions.env says PAUSE_VERSION=$PAUSE_VERSION. Set PAUSE_VERSION=$tag." >&2
+    return 1
+  fi
+  # The flags of build/pause/Makefile.
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-k8s$K8S_VERSION" -o "$1/bin/pause" "$src/linux/pause.c"
+  strip "$1/bin/pause"
+  # The user of the upstream image (build/pause/Dockerfile).
+  oci_image "$1/pause.oci.tar" "registry.k8s.io/pause:$PAUSE_VERSION" "$1/bin/pause" "65535:65535"
+}
+
+# Runs one group's build with its output in build.log, printing which group it is, a line
+# every $tick seconds with the elapsed time, and what it took last time (or typically).
+build_group() {
+  local g=$1 dir staging label last hint started pid next status out
+  dir="$(group_dir "$g")"
+  label="$g ${group_version[$g]} ($(for out in ${group_outputs[$g]}; do basename "$out"; done | tr '\n' ' ' | sed 's/ $//' | sed 's/ /, /g'))"
+  last="$(cat "$cache_root/build-times/$g" 2>/dev/null || true)"
+  if [[ -n $last ]]; then hint="last time $(fmt "$last"); a first build with empty Go caches: about $(fmt "${group_typical[$g]}")"
+  else hint="a first build with empty Go caches takes about $(fmt "${group_typical[$g]}") on 2 cores"; fi
+  mkdir -p "$dir"
+  rm -f "$dir/complete"
+  staging="$(mktemp -d "$dir/build.XXXXXX")"
+  cleanup_dirs+=("$staging")
+  mkdir -p "$staging/bin"
+  log "building $label ($hint); output in $dir/build.log"
+  printf '# build.sh: %s, %s\n' "$label" "$(date -u +%FT%TZ)" >"$dir/build.log"
+  # In the background so that set -e holds inside the build (it is off in a `|| status=` list)
+  # and this shell can print the elapsed time while it runs.
+  started=$SECONDS
+  ("build_$g" "$staging") >>"$dir/build.log" 2>&1 &
+  pid=$!
+  cleanup_pids+=("$pid")
+  next=$((started + tick))
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if ((SECONDS >= next)); then
+      log "  still building $g: $(fmt $((SECONDS - started))) so far ($hint)"
+      next=$((next + tick))
+    fi
+  done
+  status=0
+  wait "$pid" || status=$?
+  cleanup_pids=()
+  local took=$((SECONDS - started))
+  if [[ $status != 0 ]]; then
+    {
+      echo "build.sh: building $label failed after $(fmt "$took") (exit $status). The last lines of $dir/build.log:"
+      tail -n 25 "$dir/build.log" | sed 's/^/    /'
+      echo "build.sh: the full output is in $dir/build.log"
+    } >&2
+    exit 1
+  fi
+  for out in ${group_outputs[$g]}; do
+    [[ -e $staging/$out ]] || { echo "build.sh: building $label produced no $out (see $dir/build.log)" >&2; exit 1; }
+    mkdir -p "$(dirname "$dir/$out")"
+    mv -f "$staging/$out" "$dir/$out"
+  done
+  stamp_text "$g" >"$dir/complete"
+  mkdir -p "$cache_root/build-times"
+  echo "$took" >"$cache_root/build-times/$g"
+  log "built $g ${group_version[$g]} in $(fmt "$took")"
+}
+
+log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION"
+total_start=$SECONDS
+built=() current=()
+for g in "${groups[@]}"; do
+  if [[ $force == 0 ]] && is_current "$g"; then current+=("$g"); continue; fi
+  build_group "$g"
+  built+=("$g")
 done
-printf 'K8S_VERSION=%s\nETCD_VERSION=%s\nKWOK_VERSION=%s\n' "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" >"$stamp"
-log "done in $((SECONDS - total_start))s: ${binaries[*]} in $bin_dir"
+if [[ ${#built[@]} == 0 ]]; then
+  log "already built, nothing to do: ${current[*]:-no group asked for} (use --force to rebuild)"
+else
+  log "done in $(fmt $((SECONDS - total_start))): built ${built[*]}${current:+; already current: ${current[*]}} (in $cache_root)"
+fi
+if [[ $want_runc == 1 ]]; then
+  problem="$(runc_problem)"
+  if [[ -n $problem ]]; then log "warning: $problem"; else log "runc $RUNC_VERSION found ($(command -v runc))"; fi
+fi
 }
 
 main "$@"
