@@ -311,9 +311,9 @@ kube_ldflags() {
 oci_image() {
   local archive=$1 ref=$2 binary=$3 user=$4 work name config manifest
   local layer_digest layer_size config_digest config_size manifest_digest manifest_size
-  work="$(mktemp -d)"
-  cleanup_dirs+=("$work")
   name="$(basename "$binary")"
+  # Inside the staging folder (next to the archive), which the main shell removes.
+  work="$(dirname "$archive")/oci-work-$name"
   mkdir -p "$work/rootfs" "$work/oci/blobs/sha256"
   install -m 0755 "$binary" "$work/rootfs/$name"
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
@@ -323,7 +323,7 @@ oci_image() {
     hex="$(sha256sum "$1" | cut -d' ' -f1)"
     size="$(stat -c %s "$1")"
     mv "$1" "$work/oci/blobs/sha256/$hex"
-    printf 'sha256:%s %s' "$hex" "$size"
+    printf 'sha256:%s %s\n' "$hex" "$size"
   }
   read -r layer_digest layer_size < <(blob "$work/layer.tar")
   config="{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/$name\"],${user:+\"User\":\"$user\",}\"WorkingDir\":\"/\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$layer_digest\"]},\"history\":[{\"created_by\":\"todo-deploy lib/controlplane/build/build.sh\"}]}"
@@ -338,6 +338,7 @@ oci_image() {
   printf '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
     --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$work/oci" -cf "$archive" oci-layout index.json blobs
+  rm -rf "$work"
 }
 
 # Each group's build: build_<group> <staging folder>, producing the group's outputs there.
