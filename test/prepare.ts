@@ -1,7 +1,7 @@
 // What the suites need before they run, done by the test command itself so that
 // `npm ci && npm test` works on a fresh clone: each app's packages and build, and the control
-// plane's binaries. Every step is skipped when its result is already current, so a second run
-// costs a few file reads.
+// plane's and the real node's programs. Every step is skipped when its result is already
+// current, so a second run costs a few file reads.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -59,8 +59,9 @@ export function prepare(root: string, needs: { apps: boolean; controlPlane: bool
       buildApp(root, app);
     }
   }
-  // build.sh skips itself when the pinned binaries are already in the cache.
-  if (needs.controlPlane) run(root, 'control-plane binaries (lib/controlplane/build/build.sh)', 'bash', ['lib/controlplane/build/build.sh'], '.');
+  // build.sh builds every group (control plane and real node) and skips each one already built
+  // for its pinned versions; it prints progress while a group builds.
+  if (needs.controlPlane) run(root, 'control-plane and node programs (lib/controlplane/build/build.sh)', 'bash', ['lib/controlplane/build/build.sh'], '.');
   // The real helm reads the release records and lints the chart; built once from the Go module proxy.
   if (needs.helm) run(root, 'helm (npx tsx bench/tools.ts --only helm)', process.execPath, ['--import', 'tsx', 'bench/tools.ts', '--only', 'helm'], '.');
 }

@@ -13,6 +13,8 @@ export const SUITES_NEEDING: Record<string, readonly string[]> = {
   postgres: ['backend', 'mcp-server', 'frontend', 'browser'],
   browser: ['browser'],
   docker: ['images'],
+  // The suites whose preparation runs the sandbox build (test/run.ts, controlPlane).
+  sandbox: ['unit', 'integration'],
 };
 
 /** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */

@@ -17,6 +17,9 @@ export const DEBIAN_PACKAGES: Record<string, readonly string[]> = {
   docker: ['docker.io', 'debootstrap', 'ca-certificates'],
   // browser suite: headless Debian Chromium.
   browser: ['chromium'],
+  // the sandbox build (lib/controlplane/build/build.sh): gcc and a static C library for the
+  // pause image; Debian's runc for the real node (pinned as RUNC_VERSION in versions.env).
+  sandbox: ['gcc', 'libc6-dev', 'runc'],
 };
 
 /** The packages of `groups` that dpkg does not report as installed. */
