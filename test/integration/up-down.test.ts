@@ -10,7 +10,7 @@
 import { freePort } from '../../lib/free-port.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
@@ -275,6 +275,43 @@ test('6. an unreachable API server: exit 1 naming the server, no stack trace', a
   assert.not.match(result.output, STACK_LINE);
   // "Fails fast": seconds, against a gate deadline of minutes.
   assert.ok(result.ms < 60_000, `it gives up quickly (${result.ms} ms)`);
+});
+
+/** Every Namespace in the cluster now, with its resourceVersion. */
+async function namespaces(ctx: Ctx): Promise<Map<string, string>> {
+  const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
+  return new Map((await core.listNamespace()).items.map((n) => [n.metadata!.name!, n.metadata!.resourceVersion!]));
+}
+
+/** Runs up, which must refuse with exit 2 naming `expected`; then the cluster is as it was. */
+async function refusedWithNothingApplied(ctx: Ctx, args: string[], expected: string[]): Promise<void> {
+  const before = await snapshot(ctx);
+  const nsBefore = await namespaces(ctx);
+  const mark = ctx.recorder!.events.length;
+  const result = await runScript('up', args, ctx.env!);
+  assert.is(result.code, 2, show(result));
+  for (const text of expected) assert.ok(result.output.includes(text), `the output names "${text}":\n${result.output}`);
+  assert.not.match(result.output, STACK_LINE);
+  assert.equal([...(await snapshot(ctx))], [...before], 'no object of the stack was created, changed or deleted');
+  assert.equal([...(await namespaces(ctx))], [...nsBefore], 'no namespace was created, changed or deleted');
+  assert.equal(ctx.recorder!.events.slice(mark).map((e) => `${e.type} ${e.kind} ${e.id}`), [], 'no change was recorded');
+}
+
+test('7. --namespace kube-system exits 2 naming the flag and the fix; nothing is applied', async (ctx) => {
+  await refusedWithNothingApplied(ctx, ['--cluster', 'current', '--skip-images', '--env', 'dev', '--namespace', 'kube-system'], ['--namespace NAMESPACE: "kube-system" is a system namespace', 'Fix: give the stack a namespace of its own']);
+  const api = KubernetesObjectApi.makeApiClient(ctx.plane!.kc);
+  for (const ref of STACK_KINDS.filter((k) => k.kind !== 'Namespace')) {
+    const managed = await api.list(ref.apiVersion, ref.kind, 'kube-system', undefined, undefined, undefined, undefined, MANAGED);
+    assert.equal(managed.items.map((o) => o.metadata?.name), [], `no managed ${ref.kind} in kube-system`);
+  }
+});
+
+test('8. an extra Namespace in the manifests exits 2 naming its file and line; nothing is applied', async (ctx) => {
+  const dir = join(ctx.tmp!, 'extra-namespace');
+  cpSync(join(repoRoot, 'manifests'), dir, { recursive: true, filter: (src) => !src.includes('crds') });
+  const file = join(dir, '01-scratch.yaml');
+  writeFileSync(file, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n  labels: {app.kubernetes.io/name: scratch, app.kubernetes.io/part-of: todo, app.kubernetes.io/managed-by: todo-deploy}\n');
+  await refusedWithNothingApplied(ctx, upArgs('--manifests', dir), ['The policy gate refused the manifests; nothing was sent to a cluster', `config/single-namespace  Namespace/scratch  `, `extra-namespace/01-scratch.yaml:4`]);
 });
 
 test.run();

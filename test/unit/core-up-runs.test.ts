@@ -2,28 +2,20 @@
 // failing runs: bad flags, a bad env/dev.env, a bad .env, an unreachable API server, and an API
 // server (the recording fake-apiserver) that rejects the Secret and echoes it back. Every run
 // is checked for the known secret values in all their forms; the bad-input runs must also exit 2
-// without a single request to the cluster.
-//
-// The scripts find the repository root from their own location, so each run uses a throwaway
-// copy of lib/ and scripts/ (node_modules linked) whose env/dev.env and .env the test writes:
-// the real repository's .env, if a developer has one, is never read.
+// without a single request to the cluster. Each run uses a throwaway copy of the scripts
+// (test/support/script-sandbox.ts), so a developer's own .env is never read.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { parseAllDocuments } from 'yaml';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeApiServer, writeKubeconfig, type FakeApiServer } from '../fixtures/core/fake-apiserver.ts';
+import { writeKubeconfig } from '../fixtures/core/fake-apiserver.ts';
 import { freePort } from '../../lib/free-port.ts';
 import { embeddedPostgresPassword } from '../../lib/secrets.ts';
+import { DEV_ENV, createScriptSandbox, type ScriptSandbox } from '../support/script-sandbox.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const MAIN = path.resolve(here, '../..');
 const MINIMAL = path.resolve(here, '../fixtures/core/minimal');
-const TSX = path.join(MAIN, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-const RUN_DEADLINE_MS = 60_000;
 
 // Distinctive values: each form (raw, base64, URL-encoded, the URL's password) is easy to spot.
 const DATABASE_URL = 'postgresql://todo_app:Zq9%40Kx%2Fpw-77ab-redact@db.example.internal:5432/todo';
@@ -33,19 +25,6 @@ const OPENAI_API_KEY = 'sk-test-0p3nA1-key-must-not-leak-4f3e2d1c';
 // A quote and a backslash: JSON escapes them, once in a Status body and again when client-node
 // puts that body into its error message (the --debug trace).
 const BETTER_AUTH_SECRET = 'auth+secret/that="must"\\never-leak-0123456789';
-
-const DEV_ENV = [
-  'NAMESPACE=todo',
-  'DOMAIN=todo.local',
-  'REPLICAS=1',
-  'IMAGE_PULL_POLICY=Never',
-  'FRONTEND_IMAGE=todo-frontend',
-  'BACKEND_IMAGE=todo-backend',
-  'MCP_SERVER_IMAGE=todo-mcp-server',
-  'IMAGE_TAG=0.1.0',
-  'READY_TIMEOUT=30',
-  '',
-].join('\n');
 
 const SECRET_ENV = { DATABASE_URL, OPENAI_API_KEY, BETTER_AUTH_SECRET };
 
@@ -106,67 +85,11 @@ function assertNoSecretsInFiles(values: string[]): void {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  output: string;
-}
-
+let box: ScriptSandbox | undefined;
 let sandbox = '';
-const cleanups: Array<() => Promise<void> | void> = [];
-
-function writeSandboxFiles(files: { devEnv?: string; dotenv?: string }): void {
-  writeFileSync(path.join(sandbox, 'env', 'dev.env'), files.devEnv ?? DEV_ENV);
-  rmSync(path.join(sandbox, '.env'), { force: true });
-  if (files.dotenv !== undefined) writeFileSync(path.join(sandbox, '.env'), files.dotenv);
-}
-
-/**
- * Runs scripts/<script> of the sandbox with Node and tsx, as `npm run` does, and collects its
- * output. With `tty` it runs on a pseudo-terminal (util-linux `script`, 60 columns) so listr2
- * uses its default renderer, as for a person at a terminal; stdout then carries both streams.
- */
-function run(script: string, args: string[], env: Record<string, string>, options: { tty?: boolean } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const argv = [process.execPath, TSX, path.join(sandbox, 'scripts', script), ...args];
-    // A clean environment: no secrets or kubeconfig of the person running the tests leak in.
-    const base = options.tty ? { TERM: 'xterm-256color' } : { CI: 'true', NO_COLOR: '1' };
-    const childEnv = { PATH: process.env.PATH ?? '', HOME: sandbox, TMPDIR: path.join(sandbox, 'tmp'), ...base, ...env };
-    const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    const child = options.tty
-      ? spawn('script', ['-qefc', `stty cols 60 rows 50; exec ${quoted}`, '/dev/null'], { cwd: sandbox, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(argv[0], argv.slice(1), { cwd: sandbox, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${script} ${args.join(' ')} did not finish within ${RUN_DEADLINE_MS / 1000}s:\n${stdout}\n${stderr}`));
-    }, RUN_DEADLINE_MS);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
-    });
-  });
-}
-
-// What a cluster ready for the stack holds before `up` (an ingress class, a Dapr control plane),
-// so a run gets past the cluster checks to the stages.
-const READY_CLUSTER = parseAllDocuments(readFileSync(path.resolve(here, '../fixtures/core/ready-cluster.yaml'), 'utf8')).map((d) => d.toJS());
-
-async function fakeServer(options: { rejectPlurals?: string[] } = {}): Promise<{ server: FakeApiServer; kubeconfig: string }> {
-  const server = await startFakeApiServer({ ...options, seed: READY_CLUSTER });
-  cleanups.push(() => server.close());
-  const kubeconfig = path.join(sandbox, `kubeconfig-${path.basename(server.url.replace(/[:/]/g, '-'))}`);
-  server.writeKubeconfig(kubeconfig);
-  return { server, kubeconfig };
-}
+const writeSandboxFiles: ScriptSandbox['writeEnv'] = (files) => box!.writeEnv(files);
+const run: ScriptSandbox['run'] = (script, args, env, options) => box!.run(script, args, env, options);
+const fakeServer: ScriptSandbox['fakeServer'] = (options) => box!.fakeServer(options);
 
 // --cluster current: the kubeconfig's context (KUBECONFIG), whatever the environment's default provider.
 const UP_ARGS = ['--cluster', 'current', '--manifests', MINIMAL, '--skip-images'];
@@ -180,14 +103,8 @@ let setupFailure: unknown;
 
 runs.before(() => {
   try {
-    sandbox = mkdtempSync(path.join(tmpdir(), 'todo-deploy-runs-'));
-    cpSync(path.join(MAIN, 'lib'), path.join(sandbox, 'lib'), { recursive: true });
-    cpSync(path.join(MAIN, 'scripts'), path.join(sandbox, 'scripts'), { recursive: true });
-    for (const file of ['package.json', 'tsconfig.json']) copyFileSync(path.join(MAIN, file), path.join(sandbox, file));
-    symlinkSync(path.join(MAIN, 'node_modules'), path.join(sandbox, 'node_modules'), 'dir');
-    mkdirSync(path.join(sandbox, 'env'));
-    copyFileSync(path.join(MAIN, 'env', '.env.example'), path.join(sandbox, 'env', '.env.example'));
-    mkdirSync(path.join(sandbox, 'tmp'));
+    box = createScriptSandbox('todo-deploy-runs-');
+    sandbox = box.dir;
   } catch (err) {
     setupFailure = err;
   }
@@ -198,11 +115,11 @@ runs.before.each(() => {
 });
 
 runs.after.each(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await box?.stopServers();
 });
 
 runs.after(() => {
-  if (sandbox) rmSync(sandbox, { recursive: true, force: true });
+  box?.remove();
 });
 
 runs('--help prints the usage and exits 0 without touching a cluster', async () => {
