@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { describeVersions, readVersions } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
-import { isRunning as running, readState as readStateFile, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
+import { isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
 
 const HELP = `Usage: npm run controlplane -- <command> [options]
 
@@ -27,6 +27,10 @@ Commands:
   stop      stop every process it started and remove its folder
   status    say whether it runs and answers (exit 0 when healthy, 1 otherwise)
   env       print 'export KUBECONFIG=...' for eval (exit 1 when not running)
+  restart COMPONENT [--down SECONDS]
+            stop one of etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+            kwok; keep it down SECONDS (default 0); start it with the same arguments
+            and wait until it is healthy
 
 Options for start:
   --nodes N        number of kwok nodes (default 1)
@@ -37,7 +41,8 @@ Options for start:
 
 Pods on kwok nodes turn Running, then Ready after their longest readinessProbe
 initialDelaySeconds. A pod annotated todo-deploy.test/never-ready: "true" never
-turns Ready.`;
+turns Ready; one annotated todo-deploy.test/fail-as: ImagePullBackOff, CrashLoopBackOff
+or OOMKilled shows that failure as a kubelet reports it, with a warning event.`;
 
 const stateFile = stateFilePath();
 
@@ -126,6 +131,29 @@ async function status(): Promise<number> {
   return healthy ? 0 : 1;
 }
 
+async function restart(args: string[]): Promise<number> {
+  const [component, ...rest] = args;
+  let downSeconds = 0;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--down') {
+      downSeconds = Number(rest[++i]);
+      if (!Number.isFinite(downSeconds) || downSeconds < 0 || downSeconds > 600) throw new Error('--down takes seconds from 0 to 600, e.g. --down 5.');
+    } else if (rest[i] !== '--debug') throw new Error(`Unknown option ${rest[i]} for restart. See --help.`);
+  }
+  if (!component) {
+    console.error('restart needs a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler or kwok.');
+    return 2;
+  }
+  const state = readState();
+  if (!state || !running(state)) {
+    console.error('The control plane is not running: npm run controlplane -- start');
+    return 1;
+  }
+  const pid = await restartRecorded(state, component, downSeconds * 1000, stateFile);
+  console.log(`Restarted ${component} (pid ${pid}) after ${downSeconds} s down; it is healthy.`);
+  return 0;
+}
+
 function env(): number {
   const state = readState();
   if (!state || !running(state)) {
@@ -151,8 +179,10 @@ async function main(argv: string[]): Promise<number> {
       return status();
     case 'env':
       return env();
+    case 'restart':
+      return restart(rest);
     default:
-      console.error(`Unknown command '${command}'. Commands: start, stop, status, env (see --help).`);
+      console.error(`Unknown command '${command}'. Commands: start, stop, status, env, restart (see --help).`);
       return 2;
   }
 }

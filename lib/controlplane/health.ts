@@ -70,3 +70,29 @@ export async function waitForHealthy(check: HealthCheck, deadlineMs: number, com
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
+
+/**
+ * The health check of a component, read from the arguments it was started with (the same for a
+ * plane this process started and for one a CLI finds by its pids). Pure.
+ */
+export function healthFromArgs(name: string, args: readonly string[], adminToken?: string): HealthCheck {
+  const flag = (key: string) => args.find((a) => a.startsWith(`--${key}=`))?.slice(key.length + 3);
+  const need = (key: string) => {
+    const value = flag(key);
+    if (!value) throw new Error(`${name} was started without --${key}, so its health endpoint is unknown.`);
+    return value;
+  };
+  switch (name) {
+    case 'etcd':
+      return { name, url: `${need('listen-client-urls').split(',')[0]}/health`, accept: (b) => b.includes('"health":"true"') };
+    case 'kube-apiserver':
+      return { name, url: `https://127.0.0.1:${need('secure-port')}/readyz`, insecure: true, token: adminToken };
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
+      return { name, url: `https://127.0.0.1:${need('secure-port')}/healthz`, insecure: true };
+    case 'kwok':
+      return { name, url: `http://${need('server-address')}/healthz` };
+    default:
+      throw new Error(`${name} has no known health endpoint.`);
+  }
+}

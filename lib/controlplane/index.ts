@@ -36,7 +36,7 @@ import {
   type Ports,
 } from './config.ts';
 import { installCrds, readCrds } from './crds.ts';
-import { get, waitForHealthy } from './health.ts';
+import { get, healthFromArgs, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
 import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
@@ -46,7 +46,7 @@ import { watchUntil } from '../kube/watch.ts';
 import { KINDS } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
 
-export { NEVER_READY_ANNOTATION, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
+export { NEVER_READY_ANNOTATION, FAIL_AS_ANNOTATION, FAILURES, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
 export { readVersions, describeVersions, binDirFor, cacheRoot, checkBinaries } from './versions.ts';
 
 export interface ControlPlaneOptions {
@@ -86,8 +86,17 @@ export interface ControlPlane {
   processes: { name: string; pid: number }[];
   /** The in-process ingress stand-in (undefined when disabled or detached). */
   ingress?: IngressStandIn;
+  /**
+   * Stops one component (SIGTERM, then SIGKILL), leaves it down for downMs, starts it again with
+   * the same arguments and waits until it is healthy: how tests make an API server go away.
+   */
+  restart(component: RestartableComponent, options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The programs restart() can stop and start again (the ingress stand-in is not one of them). */
+export const RESTARTABLE = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
+export type RestartableComponent = (typeof RESTARTABLE)[number];
 
 async function freePorts(): Promise<Ports> {
   const taken = new Set<number>();
@@ -179,9 +188,11 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   live.add(entry);
   installHooks();
 
+  const argsOf = new Map<string, string[]>();
   const start = (name: Binary, args: string[]) => {
     const c = startComponent(name, bin(name), args, layout.logDir);
     components.push(c);
+    argsOf.set(name, args);
     reaper?.track(c.pid);
     if (options.detached) c.proc.unref();
     log(`control plane: started ${name} (pid ${c.pid})`);
@@ -242,6 +253,23 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     }
 
     if (options.detached) live.delete(entry);
+    const processes = components.map((c) => ({ name: c.name, pid: c.pid }));
+    const restart = async (name: RestartableComponent, restartOptions: { downMs?: number } = {}) => {
+      const index = components.findIndex((c) => c.name === name);
+      const args = argsOf.get(name);
+      if (index === -1 || !args) throw new Error(`The control plane has no component ${name}; it has ${components.map((c) => c.name).join(', ')}.`);
+      await stopComponent(components[index]!);
+      log(`control plane: stopped ${name} for a restart`);
+      if (restartOptions.downMs) await new Promise((r) => setTimeout(r, restartOptions.downMs));
+      const c = startComponent(name, bin(name), args, layout.logDir);
+      components[index] = c;
+      reaper?.track(c.pid);
+      if (options.detached) c.proc.unref();
+      const listed = processes.find((p) => p.name === name);
+      if (listed) listed.pid = c.pid;
+      log(`control plane: started ${name} again (pid ${c.pid})`);
+      await waitForHealthy(healthFromArgs(name, args, tokens.admin), deadline, c);
+    };
     return {
       kubeconfig: layout.kubeconfigs.admin,
       server: layout.server,
@@ -249,8 +277,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       versions,
       kc,
       nodes: nodes.map((n) => n.name),
-      processes: components.map((c) => ({ name: c.name, pid: c.pid })),
+      processes,
       ingress,
+      restart,
       stop: () => entry.stop(),
     };
   } catch (err) {

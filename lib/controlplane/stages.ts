@@ -9,6 +9,13 @@
 //   deletionTimestamp set --pod-delete--> gone (as a kubelet does once containers stop)
 //   a Job's pod, Ready    --pod-complete--> Succeeded
 //
+// Failure convention: a pod annotated `todo-deploy.test/fail-as: <state>` shows the state a
+// kubelet would report for a container that cannot run, with its warning event:
+//   ImagePullBackOff  stays Pending, each container waiting ImagePullBackOff (image not found)
+//   CrashLoopBackOff  turns Running, each container waiting CrashLoopBackOff after exiting 1
+//   OOMKilled         turns Running, each container waiting CrashLoopBackOff, last terminated
+//                     OOMKilled (exit 137), restarted twice
+//
 // Readiness convention: a pod annotated `todo-deploy.test/never-ready: "true"` stays
 // Running with Ready=False (reason ContainersNotReady) for ever, like a container whose
 // readiness probe never passes. The other way to get a never-ready deployment is an
@@ -21,6 +28,9 @@ export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const KWOK_NODE_ANNOTATION_VALUE = 'fake';
 /** Pod annotation that keeps every container of the pod unready. */
 export const NEVER_READY_ANNOTATION = 'todo-deploy.test/never-ready';
+/** Pod annotation naming a failure its containers show (see FAILURES). */
+export const FAIL_AS_ANNOTATION = 'todo-deploy.test/fail-as';
+export const FAILURES = ['ImagePullBackOff', 'CrashLoopBackOff', 'OOMKilled'] as const;
 
 export interface NodeSpec {
   name: string;
@@ -232,6 +242,73 @@ nodeInfo:
   bootID: ""
 `;
 
+const failAs = `.metadata.annotations["${FAIL_AS_ANNOTATION}"]`;
+const waitingReason = '.status.containerStatuses.[].state.waiting.reason';
+
+const unreadyConditions = `
+- type: ContainersReady
+  status: "False"
+  reason: ContainersNotReady
+  message: {{ $unready | Quote }}
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: "False"
+  reason: ContainersNotReady
+  message: {{ $unready | Quote }}
+  lastTransitionTime: {{ $now | Quote }}`;
+
+const namesAndNow = `
+{{ $now := Now }}
+{{ $names := list }}
+{{ range .spec.containers }}{{ $names = append $names .name }}{{ end }}
+{{ $unready := printf "containers with unready status: [%s]" ( join " " $names ) }}`;
+
+// What a kubelet reports when an image cannot be pulled: the pod stays Pending.
+const podImagePullBackOffTemplate = `${namesAndNow}
+phase: Pending
+conditions:
+${unreadyConditions}
+containerStatuses:
+{{ range .spec.containers }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    waiting:
+      reason: ImagePullBackOff
+      message: {{ printf "Back-off pulling image %q: ErrImagePull: %s: not found" .image .image | Quote }}
+{{ end }}
+`;
+
+// What a kubelet reports for a container that keeps exiting: waiting in CrashLoopBackOff, last
+// terminated with its exit code (OOMKilled: 137 after the memory limit).
+const podCrashLoopTemplate = (reason: 'Error' | 'OOMKilled', exitCode: number, restarts: number) => `${namesAndNow}
+{{ $started := or .status.startTime $now }}
+phase: Running
+conditions:
+${unreadyConditions}
+containerStatuses:
+{{ range .spec.containers }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  ready: false
+  started: false
+  restartCount: ${restarts}
+  state:
+    waiting:
+      reason: CrashLoopBackOff
+      message: {{ printf "back-off 20s restarting failed container=%s" .name | Quote }}
+  lastState:
+    terminated:
+      exitCode: ${exitCode}
+      reason: ${reason}
+      startedAt: {{ $started | Quote }}
+      finishedAt: {{ $now | Quote }}
+{{ end }}
+`;
+
 function stage(name: string, kind: 'Pod' | 'Node', spec: Record<string, unknown>): KubeObject {
   return {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
@@ -266,9 +343,44 @@ export function kwokStages(): KubeObject[] {
           notDeleted,
           { key: '.spec.nodeName', operator: 'Exists' },
           { key: '.status.phase', operator: 'In', values: ['Pending'] },
+          { key: failAs, operator: 'NotIn', values: ['ImagePullBackOff'] },
         ],
       },
       next: { statusTemplate: podRunningTemplate },
+    }),
+    stage('pod-image-pull-backoff', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleted,
+          { key: '.spec.nodeName', operator: 'Exists' },
+          { key: '.status.phase', operator: 'In', values: ['Pending'] },
+          { key: failAs, operator: 'In', values: ['ImagePullBackOff'] },
+          { key: waitingReason, operator: 'NotIn', values: ['ImagePullBackOff'] },
+        ],
+      },
+      next: { statusTemplate: podImagePullBackOffTemplate, event: { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff (simulated by kwok: the image is not there)' } },
+    }),
+    stage('pod-crash-loop', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleted,
+          { key: '.status.phase', operator: 'In', values: ['Running'] },
+          { key: failAs, operator: 'In', values: ['CrashLoopBackOff'] },
+          { key: waitingReason, operator: 'NotIn', values: ['CrashLoopBackOff'] },
+        ],
+      },
+      next: { statusTemplate: podCrashLoopTemplate('Error', 1, 3), event: { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container (simulated by kwok: it exits with 1)' } },
+    }),
+    stage('pod-oom-killed', 'Pod', {
+      selector: {
+        matchExpressions: [
+          notDeleted,
+          { key: '.status.phase', operator: 'In', values: ['Running'] },
+          { key: failAs, operator: 'In', values: ['OOMKilled'] },
+          { key: waitingReason, operator: 'NotIn', values: ['CrashLoopBackOff'] },
+        ],
+      },
+      next: { statusTemplate: podCrashLoopTemplate('OOMKilled', 137, 2), event: { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container (simulated by kwok: OOMKilled)' } },
     }),
     stage('pod-ready', 'Pod', {
       selector: {
@@ -277,6 +389,7 @@ export function kwokStages(): KubeObject[] {
           { key: '.status.phase', operator: 'In', values: ['Running'] },
           { key: readyCondition, operator: 'NotIn', values: ['True'] },
           { key: `.metadata.annotations["${NEVER_READY_ANNOTATION}"]`, operator: 'NotIn', values: ['true'] },
+          { key: failAs, operator: 'NotIn', values: [...FAILURES] },
         ],
       },
       // A kubelet runs the first readiness probe after initialDelaySeconds; kwok cannot

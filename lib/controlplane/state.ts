@@ -7,8 +7,10 @@
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { startControlPlane, type ControlPlaneOptions } from './index.ts';
-import { isAlive, stopPids } from './processes.ts';
+import { parse } from 'yaml';
+import { healthFromArgs, waitForHealthy } from './health.ts';
+import { RESTARTABLE, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
+import { isAlive, startComponent, stopPids } from './processes.ts';
 import { cacheRoot, describeVersions } from './versions.ts';
 
 export interface ControlPlaneState {
@@ -70,4 +72,25 @@ export async function stopRecorded(state: ControlPlaneState, file = stateFilePat
   rmSync(state.dir, { recursive: true, force: true });
   rmSync(file, { force: true });
   return left;
+}
+
+/**
+ * Restarts one component of a recorded (detached) plane: the same program with the same
+ * arguments, read from /proc/<pid>/cmdline, down for downMs, then waited on until healthy.
+ * The state file gets the new pid.
+ */
+export async function restartRecorded(state: ControlPlaneState, name: string, downMs = 0, file = stateFilePath(), deadlineMs = 60_000): Promise<number> {
+  if (!(RESTARTABLE as readonly string[]).includes(name)) throw new Error(`Cannot restart '${name}': restartable components are ${RESTARTABLE.join(', ')}.`);
+  const entry = state.processes.find((p) => p.name === name);
+  if (!entry || !isAlive(entry.pid)) throw new Error(`${name} is not running, so its arguments cannot be read. Fix: npm run controlplane -- stop, then start.`);
+  const argv = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+  await stopPids([entry.pid]);
+  if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+  const c = startComponent(name, argv[0]!, argv.slice(1), join(state.dir, 'logs'));
+  c.proc.unref();
+  entry.pid = c.pid;
+  writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+  const token = (parse(readFileSync(state.kubeconfig, 'utf8')) as { users?: { user?: { token?: string } }[] }).users?.[0]?.user?.token;
+  await waitForHealthy(healthFromArgs(name as RestartableComponent, argv.slice(1), token), deadlineMs, c);
+  return c.pid;
 }

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Deployment } from '@kubernetes/client-node';
-import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
+import { FAIL_AS_ANNOTATION, NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { isAlive } from '../../lib/controlplane/processes.ts';
 import { repoRoot } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
@@ -171,6 +171,38 @@ test('a pod annotated never-ready runs but never turns Ready, while an ordinary 
   assert.not.ok(dep.status?.availableReplicas, 'the stuck deployment has no available replica');
 });
 
+test('pods annotated fail-as show ImagePullBackOff (Pending), CrashLoopBackOff and OOMKilled (Running), each with a warning event', async ({ plane }) => {
+  const { kc } = plane!;
+  const apps = kc.makeApiClient(AppsV1Api);
+  const cases = [
+    { name: 'no-image', failAs: 'ImagePullBackOff', phase: 'Pending', waiting: 'ImagePullBackOff', last: undefined },
+    { name: 'crasher', failAs: 'CrashLoopBackOff', phase: 'Running', waiting: 'CrashLoopBackOff', last: 'Error' },
+    { name: 'oom', failAs: 'OOMKilled', phase: 'Running', waiting: 'CrashLoopBackOff', last: 'OOMKilled' },
+  ];
+  for (const c of cases) await apps.createNamespacedDeployment({ namespace: NS, body: deployment(c.name, 1, { [FAIL_AS_ANNOTATION]: c.failAs }) });
+  for (const c of cases) {
+    const [pod] = await waitUntil(
+      plane!,
+      { kind: KINDS.Pod, namespace: NS, labelSelector: `app=${c.name}` },
+      (pods) => pods.some((p) => p.status?.containerStatuses?.[0]?.state?.waiting?.reason === c.waiting),
+      `the ${c.name} pod to show ${c.waiting}`,
+    );
+    const status = pod!.status!;
+    assert.is(status.phase, c.phase, c.name);
+    assert.is(status.containerStatuses[0].ready, false);
+    assert.is(status.containerStatuses[0].lastState?.terminated?.reason, c.last, c.name);
+    assert.is(status.conditions.find((x: { type: string }) => x.type === 'Ready')?.status, 'False');
+  }
+  const events = await waitUntil(
+    plane!,
+    { kind: { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true }, namespace: NS },
+    (items) => cases.every((c) => items.some((e) => e.type === 'Warning' && String(e.involvedObject?.name).startsWith(`${c.name}-`))),
+    'a warning event for each failing pod',
+  );
+  assert.ok(events.some((e) => e.reason === 'Failed' && /ImagePullBackOff/.test(e.message)));
+  for (const c of cases) await apps.deleteNamespacedDeployment({ name: c.name, namespace: NS });
+});
+
 test('the ingress stand-in publishes 127.0.0.1 for an nginx Ingress and records it', async ({ plane }) => {
   const { kc } = plane!;
   const net = kc.makeApiClient(NetworkingV1Api);
@@ -247,6 +279,25 @@ test('deleting the namespace removes it with its pods (namespace controller + kw
   const gone = waitUntil(plane!, { kind: KINDS.Namespace, name: NS }, (ns) => ns.length === 0, `namespace ${NS} to be gone`);
   await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: NS });
   await gone;
+});
+
+test('restart(kube-apiserver) takes the API away for the down time and brings it back with the stored objects', async ({ plane }) => {
+  const core = plane!.kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: 'cp-restart' } } });
+  const before = plane!.processes.find((p) => p.name === 'kube-apiserver')!.pid;
+  let refusedWhileDown = false;
+  const restarting = plane!.restart('kube-apiserver', { downMs: 1500 });
+  // Asked while it is down (the stop takes the first part of the restart), the API refuses.
+  await new Promise((r) => setTimeout(r, 1000));
+  await core.readNamespace({ name: 'cp-restart' }).catch(() => (refusedWhileDown = true));
+  await restarting;
+  assert.ok(refusedWhileDown, 'the API server did not answer while it was down');
+  const after = plane!.processes.find((p) => p.name === 'kube-apiserver')!.pid;
+  assert.is.not(after, before, 'a new process');
+  assert.ok(isAlive(after));
+  assert.is((await core.readNamespace({ name: 'cp-restart' })).metadata?.name, 'cp-restart', 'etcd kept the object');
+  const unknown = await plane!.restart('ingress' as never).then(() => undefined, (err: Error) => err.message);
+  assert.match(String(unknown), /has no component ingress/);
 });
 
 test('stop() ends every process and removes the folder', async (ctx) => {

@@ -86,6 +86,20 @@ test('a second up reuses the running sandbox and changes nothing that fails', as
   assert.is(readState(ctx.stateFile!)!.server, ctx.state!.server);
 });
 
+test('controlplane restart kube-apiserver --down 1: the recorded plane comes back healthy with a new pid', async (ctx) => {
+  const before = readState(ctx.stateFile!)!.processes.find((p) => p.name === 'kube-apiserver')!.pid;
+  const r = await runScript('controlplane', ['restart', 'kube-apiserver', '--down', '1'], ctx.env!, 120_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /Restarted kube-apiserver \(pid \d+\) after 1 s down; it is healthy\./);
+  const after = readState(ctx.stateFile!)!.processes.find((p) => p.name === 'kube-apiserver')!.pid;
+  assert.is.not(after, before);
+  const status = await runScript('controlplane', ['status'], ctx.env!, 60_000);
+  assert.is(status.code, 0, show(status));
+  const bad = await runScript('controlplane', ['restart', 'ingress-stand-in'], ctx.env!, 60_000);
+  assert.is(bad.code, 1, show(bad));
+  assert.match(bad.output, /Cannot restart 'ingress-stand-in': restartable components are etcd, kube-apiserver/);
+});
+
 test('doctor --cluster sandbox: nothing blocks; Docker and the cluster tools are not needed', async (ctx) => {
   const r = await runScript('doctor', ['--cluster', 'sandbox'], ctx.env!, 60_000);
   assert.is(r.code, 0, show(r));

@@ -40,7 +40,7 @@ import {
   stampLines,
   type Group,
 } from '../../lib/controlplane/versions.ts';
-import { KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokNode, kwokStages, NEVER_READY_ANNOTATION } from '../../lib/controlplane/stages.ts';
+import { FAIL_AS_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokNode, kwokStages, NEVER_READY_ANNOTATION } from '../../lib/controlplane/stages.ts';
 import { childEnv } from '../../lib/controlplane/processes.ts';
 import { hasAddress, isOurs } from '../../lib/controlplane/ingress-stand-in.ts';
 import { readCrds } from '../../lib/controlplane/crds.ts';
@@ -250,7 +250,7 @@ const byName = new Map(kwokStages().map((s) => [s.metadata.name, s]));
 const exprs = (name: string) => byName.get(name)!.spec.selector.matchExpressions as { key: string; operator: string; values?: string[] }[];
 
 stages('there is a stage for each step of a node and a pod', () => {
-  assert.equal([...byName.keys()].sort(), ['node-heartbeat', 'node-initialize', 'pod-complete', 'pod-delete', 'pod-ready', 'pod-running']);
+  assert.equal([...byName.keys()].sort(), ['node-heartbeat', 'node-initialize', 'pod-complete', 'pod-crash-loop', 'pod-delete', 'pod-image-pull-backoff', 'pod-oom-killed', 'pod-ready', 'pod-running']);
   for (const s of byName.values()) {
     assert.is(s.apiVersion, 'kwok.x-k8s.io/v1alpha1');
     assert.is(s.kind, 'Stage');
@@ -266,6 +266,19 @@ stages('a pod starts only once scheduled and pending, and not while terminating'
   const tpl = byName.get('pod-running')!.spec.next.statusTemplate as string;
   assert.match(tpl, /phase: Running/);
   assert.match(tpl, /type: Ready\n\s+status: "False"\n\s+reason: ContainersNotReady/);
+});
+
+stages('a pod annotated fail-as shows the failure a kubelet reports, with a warning event, and never turns ready', () => {
+  const onAnnotation = (name: string) => exprs(name).find((x) => x.key.includes(FAIL_AS_ANNOTATION));
+  assert.equal(onAnnotation('pod-image-pull-backoff'), { key: `.metadata.annotations["${FAIL_AS_ANNOTATION}"]`, operator: 'In', values: ['ImagePullBackOff'] });
+  assert.equal(onAnnotation('pod-running')?.operator, 'NotIn', 'an image that is not there never starts');
+  assert.equal(onAnnotation('pod-ready')?.values, ['ImagePullBackOff', 'CrashLoopBackOff', 'OOMKilled']);
+  assert.match(byName.get('pod-image-pull-backoff')!.spec.next.statusTemplate, /phase: Pending[\s\S]*reason: ImagePullBackOff/);
+  assert.match(byName.get('pod-crash-loop')!.spec.next.statusTemplate, /reason: CrashLoopBackOff[\s\S]*lastState:\n\s+terminated:\n\s+exitCode: 1\n\s+reason: Error/);
+  assert.match(byName.get('pod-oom-killed')!.spec.next.statusTemplate, /restartCount: 2[\s\S]*exitCode: 137\n\s+reason: OOMKilled/);
+  for (const name of ['pod-image-pull-backoff', 'pod-crash-loop', 'pod-oom-killed']) assert.is(byName.get(name)!.spec.next.event.type, 'Warning');
+  // Applied once: the stage stops matching as soon as its status is there.
+  assert.ok(exprs('pod-crash-loop').some((x) => x.key.endsWith('.state.waiting.reason') && x.operator === 'NotIn'));
 });
 
 stages('a running pod turns ready unless annotated never-ready, after its readiness delay', () => {
