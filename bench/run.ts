@@ -10,10 +10,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { startControlPlane, describeVersions, type ControlPlane } from '../lib/controlplane/index.ts';
-import { repoRoot } from '../lib/controlplane/versions.ts';
-import type { Cluster } from '../lib/kube/client.ts';
+import { UsageError, exitCodeOf } from '../lib/errors.ts';
+import { REPO_ROOT } from '../lib/repo-root.ts';
+import { clusterFromKubeConfig, type Cluster } from '../lib/kube/client.ts';
 import { diffSnapshots, kindSequence, namespaceExists, settleGarbageCollector, objectsWith, orderInversions, recordStack, recordsSnapshot, stackSnapshot, waitNamespaceGone } from './cluster-state.ts';
 import { installDaprStandIn } from './dapr-stand-in.ts';
 import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
@@ -91,12 +91,10 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 /** Set on Ctrl-C/SIGTERM: nothing new starts (no clean-up runs either; the plane is stopped whole). */
 let interrupted = false;
 class Interrupted extends Error {}
-/** Bad options: exit 2, as the project's other commands do. */
-class UsageError extends Error {}
 
 function gitDescribe(): string {
   try {
-    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return 'unknown commit';
   }
@@ -133,7 +131,7 @@ async function runStep(ctx: Ctx, step: Step): Promise<{ record: StepRecord; last
     attempt++;
     last = await runCommand(step.program, attempt > 1 && step.retryArgs ? step.retryArgs : step.args, {
       env: ctx.env,
-      cwd: repoRoot,
+      cwd: REPO_ROOT,
       name: step.name,
       secrets: ctx.secrets,
       replace: [[ctx.tmp, '<tmp>']],
@@ -284,7 +282,7 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...BENCH_SECRETS, FORCE_COLOR: '0', NO_COLOR: '1' };
   delete env.DATABASE_URL;
   delete env.KUBECONFIG;
-  const rendered = renderStack(repoRoot, options.env, env);
+  const rendered = renderStack(REPO_ROOT, options.env, env);
   const secrets = Object.values(rendered.secrets.values).filter((v) => v !== '');
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'todo-deploy-bench-'));
@@ -315,17 +313,17 @@ async function main(): Promise<number> {
 
     plane = await startControlPlane({ log: (l) => log(l) });
     env.KUBECONFIG = plane.kubeconfig;
-    const cluster: Cluster = { kc: plane.kc, objects: KubernetesObjectApi.makeApiClient(plane.kc), context: plane.kc.getCurrentContext(), server: plane.server };
+    const cluster = clusterFromKubeConfig(plane.kc);
     await installDaprStandIn(cluster);
     log('Dapr control-plane stand-in ready in dapr-system');
     const custom = ['Configuration', 'Component'].map((k) => rendered.objects.find((o) => o.kind === k)).filter((o) => o !== undefined);
     const settle = await settleGarbageCollector(cluster, custom);
     log(`settled: the garbage collector finished a foreground delete of a Dapr Configuration and Component in ${seconds(settle.foregroundMs)}`);
 
-    const plans = toolPlans({ repoRoot, env: options.env, namespace: rendered.config.namespace, bin: { kubectl: box.tools.kubectl.path, helm: box.tools.helm.path, kapp: box.tools.kapp.path }, renderedDir, chartDir, timeoutSeconds: options.timeout });
+    const plans = toolPlans({ repoRoot: REPO_ROOT, env: options.env, namespace: rendered.config.namespace, bin: { kubectl: box.tools.kubectl.path, helm: box.tools.helm.path, kapp: box.tools.kapp.path }, renderedDir, chartDir, timeoutSeconds: options.timeout });
     const ctx: Ctx = { plans, env, cluster, namespace: rendered.config.namespace, secrets, tmp, timeoutSeconds: options.timeout };
     const versionOf: Record<ToolId, string> = {
-      'todo-deploy': `${JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version} (${gitDescribe()})`,
+      'todo-deploy': `${JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version} (${gitDescribe()})`,
       kubectl: box.tools.kubectl.version.replace(/^Client Version:\s*/, ''),
       helm: box.tools.helm.version,
       kapp: box.tools.kapp.version.replace(/^kapp version\s*/, ''),
@@ -416,6 +414,7 @@ main().then(
   (err: Error) => {
     if (err instanceof Interrupted) return; // the signal handler exits once the plane is stopped
     console.error(`bench: ${err.message}`);
-    process.exit(err instanceof UsageError ? 2 : 1);
+    // Bad options are a UsageError: exit 2, as the project's other commands do.
+    process.exit(exitCodeOf(err));
   },
 );

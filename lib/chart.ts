@@ -6,7 +6,7 @@
 // Pure: texts in, texts out.
 import { parse, stringify } from 'yaml';
 import type { Config } from './config.ts';
-import type { ImageRefs } from './plan.ts';
+import type { ImageRefs } from './types.ts';
 import type { HelmChart, HelmChartMetadata } from './release/helm-codec.ts';
 
 export const CHART_NAME = 'todo-app';

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { UsageError, exitCodeOf } from './errors.ts';
 import { parseEnvFile } from './env-file.ts';
 import { installRedaction, registerSecretValues } from './output.ts';
-import { SECRET_SOURCES } from './secrets.ts';
 import { REPO_ROOT } from './repo-root.ts';
+import { SECRET_SOURCES } from './secrets.ts';
 
+// Scripts take the repository root from here, with main().
 export { REPO_ROOT };
 
 export type Options = NonNullable<ParseArgsConfig['options']>;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, formatProblems, type Problem } from './errors.ts';
 import { parseEnvFile } from './env-file.ts';
+import type { ComponentKey } from './types.ts';
 
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -36,11 +37,8 @@ export const SETTING_FLAGS: Record<SettingKey, string> = {
   READY_TIMEOUT: '--timeout',
 };
 
-export interface ImageNames {
-  frontend: string;
-  backend: string;
-  mcpServer: string;
-}
+/** Image repositories (no tag) of the three workloads. */
+export type ImageNames = Record<ComponentKey, string>;
 
 export interface Config {
   environment: Environment;

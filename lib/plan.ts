@@ -2,14 +2,11 @@
 // use, the rendered manifests, the generated Secret, the managed labels and the stage plan.
 // No cluster is involved, so `validate` and tests use it as is.
 import path from 'node:path';
-import type { Config, ImageNames } from './config.ts';
+import type { Config } from './config.ts';
 import { renderManifests, prepareForApply, type Vars } from './manifests.ts';
 import { planStages, kindRefOf, type PlannedStage } from './order.ts';
 import { secretObject, type Secrets } from './secrets.ts';
-import type { SourcedObject } from './types.ts';
-
-/** Full image references (repository:tag) of the three components. */
-export type ImageRefs = ImageNames;
+import type { ImageRefs, SourcedObject } from './types.ts';
 
 export function defaultImageRefs(config: Pick<Config, 'images' | 'imageTag'>): ImageRefs {
   return {

@@ -1,7 +1,7 @@
 // The Secret todo-secrets (data model §9) built from DATABASE_URL, OPENAI_API_KEY and
-// BETTER_AUTH_SECRET, and the redaction that keeps their values out of everything the tool
-// prints or writes. Values come from the process environment first (how CI passes secrets),
-// then from .env at the repository root.
+// BETTER_AUTH_SECRET. Values come from the process environment first (how CI passes secrets),
+// then from .env at the repository root. The redaction that keeps them out of everything the
+// tool prints lives in lib/output.ts, next to the state it keeps.
 import { createHmac } from 'node:crypto';
 import { UsageError, formatProblems, type Problem } from './errors.ts';
 import type { Config } from './config.ts';
@@ -118,49 +118,5 @@ export function secretObject(namespace: string, secrets: Secrets): KubeObject {
     },
     type: 'Opaque',
     data,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Redaction
-
-export const REDACTED = '[redacted]';
-// Values shorter than this would turn ordinary words into "[redacted]" and hide nothing of worth.
-const MIN_REDACTABLE = 4;
-
-/** Every form a secret value can take on its way out: as is, base64 (Secret data), URL-encoded, JSON-escaped. */
-export function secretForms(value: string): string[] {
-  const once = JSON.stringify(value).slice(1, -1);
-  const forms = new Set<string>([
-    value,
-    Buffer.from(value, 'utf8').toString('base64'),
-    encodeURIComponent(value),
-    once,
-    // Escaped twice: client-node quotes a JSON Status body inside its error message (--debug).
-    JSON.stringify(once).slice(1, -1),
-  ]);
-  // The password inside a connection string is printed on its own by some clients.
-  try {
-    const url = new URL(value);
-    if (url.password) {
-      forms.add(url.password);
-      forms.add(decodeURIComponent(url.password));
-    }
-  } catch {
-    // not a URL: nothing more to add
-  }
-  return [...forms].filter((f) => f.length >= MIN_REDACTABLE);
-}
-
-export type Redactor = (text: string) => string;
-
-/** A function replacing every form of every given value; longest first so no fragment survives. */
-export function createRedactor(values: Iterable<string>): Redactor {
-  const forms = [...new Set([...values].flatMap((v) => secretForms(v)))].sort((a, b) => b.length - a.length);
-  if (forms.length === 0) return (text) => text;
-  return (text) => {
-    let out = text;
-    for (const form of forms) out = out.split(form).join(REDACTED);
-    return out;
   };
 }

@@ -28,3 +28,9 @@ export interface SourcedObject {
   /** 1-based line of the document's first line in that file. */
   line: number;
 }
+
+/** The three workloads, by the key Config.images, image refs and lib/images' COMPONENTS use. */
+export type ComponentKey = 'frontend' | 'backend' | 'mcpServer';
+
+/** Full image references (repository:tag) of the three workloads: what the manifests are rendered with. */
+export type ImageRefs = Record<ComponentKey, string>;

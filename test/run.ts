@@ -4,13 +4,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT as root } from '../lib/repo-root.ts';
 import { prepare } from './prepare.ts';
 import { SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
 import { ensureDockerEngine, ensurePackages, type DockerEngine } from './system.ts';
 import { cacheRoot } from '../lib/controlplane/versions.ts';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 
 export interface Counts {

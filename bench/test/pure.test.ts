@@ -10,7 +10,7 @@ import { parseToolList, toolPlans } from '../peers.ts';
 import { escapeForHelm, filesOf, renderStack, SECRET_FILE, yamlOf, BENCH_SECRETS } from '../render.ts';
 import { cell, median, selfTimings, summarize, warmCell, type Sample } from '../report.ts';
 import { buildCommand, parseToolVersions, toolsDirFor, versionLine } from '../tools.ts';
-import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 
 const test = suite('bench: pure parts');
 
@@ -67,7 +67,7 @@ test('kind sequence collapses runs and ignores a second event of the same object
 });
 
 test('rendering: one file per manifest file plus the Secret, in YAML the Go tools read the same way', () => {
-  const stack = renderStack(repoRoot, 'dev', { ...BENCH_SECRETS });
+  const stack = renderStack(REPO_ROOT, 'dev', { ...BENCH_SECRETS });
   const files = filesOf(stack.plan);
   const names = [...files.keys()];
   assert.is(names[0], '00-namespace.yaml');

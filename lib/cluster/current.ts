@@ -2,7 +2,7 @@
 // --context honoured), used as it is: nothing is started or installed for ingress. A missing
 // ingress controller is reported with the fix; images are pushed to REGISTRY in prod.
 import { docker } from '../images/docker.ts';
-import type { ComponentKey, ImageRefs } from '../images/build.ts';
+import type { ComponentKey, ImageRefs } from '../types.ts';
 import { DeployError } from '../errors.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';

@@ -3,7 +3,7 @@
 // with `minikube image load`, and the address from `minikube ip`. The kubeconfig context
 // minikube writes is named after the profile.
 import { UsageError } from '../errors.ts';
-import type { ImageRefs } from '../images/build.ts';
+import type { ImageRefs } from '../types.ts';
 import type { Cluster } from '../kube/client.ts';
 import { getIngressController, ingressControllerReady, waitForIngressController } from './ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider, ClusterTarget } from './provider.ts';

@@ -5,8 +5,8 @@
 // idempotent: against a cluster already in the wanted state it changes nothing.
 import type { Environment } from '../config.ts';
 import { UsageError } from '../errors.ts';
-import type { ImageRefs } from '../images/build.ts';
-import type { Redact } from '../images/docker.ts';
+import type { ImageRefs } from '../types.ts';
+import type { Redactor } from '../output.ts';
 import type { Cluster } from '../kube/client.ts';
 import type { ToolName } from './tools.ts';
 
@@ -36,8 +36,8 @@ export interface ClusterContext {
   kubeContext?: string;
   /** One line of progress for the user (a listr2 task's output, or the console). */
   log: (line: string) => void;
-  /** lib/secrets' redaction, applied to every tool output a provider shows. */
-  redact: Redact;
+  /** lib/output's redaction, applied to every tool output a provider shows. */
+  redact: Redactor;
   signal?: AbortSignal;
   /** How long a wait (ingress controller, Dapr) may take, in seconds (default 300). */
   timeoutSeconds?: number;

@@ -4,7 +4,7 @@
 // the run's redaction, so a secret a tool echoes never reaches the output.
 import { $, which } from 'zx';
 import { DeployError, UsageError } from '../errors.ts';
-import type { Redact } from '../images/docker.ts';
+import type { Redactor } from '../output.ts';
 
 export type ToolName = 'minikube' | 'kind' | 'helm' | 'dapr' | 'docker' | 'go';
 
@@ -30,7 +30,7 @@ export interface ToolResult {
 }
 
 export interface ToolOptions {
-  redact: Redact;
+  redact: Redactor;
   /** Extra environment (KUBECONFIG and the like) over the process environment. */
   env?: Record<string, string>;
   /** What the call is for: the first words of the error ("Starting minikube profile todo"). */

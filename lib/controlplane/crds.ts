@@ -5,13 +5,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from './versions.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
 import { KINDS } from '../kinds.ts';
 
-export const crdDir = join(repoRoot, 'manifests', 'crds');
+export const crdDir = join(REPO_ROOT, 'manifests', 'crds');
 
 /** Every CRD document in the folder's .yaml files, aliases resolved. Throws naming the file on bad YAML. */
 export function readCrds(dir = crdDir): KubeObject[] {

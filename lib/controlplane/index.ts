@@ -40,7 +40,8 @@ import { get, healthFromArgs, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
 import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
-import { binaryPath, cacheRoot, checkBinaries, describeVersions, readVersions, repoRoot, type Binary, type ControlPlaneVersions } from './versions.ts';
+import { binaryPath, cacheRoot, checkBinaries, describeVersions, readVersions, type Binary, type ControlPlaneVersions } from './versions.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
 import { KINDS } from '../kinds.ts';
@@ -321,12 +322,12 @@ async function registerNodes(kc: KubeConfig, nodes: NodeSpec[], deadlineMs: numb
 }
 
 function startIngressProcess(layout: Layout, address?: string): Component {
-  const script = join(repoRoot, 'lib', 'controlplane', 'ingress-stand-in.ts');
+  const script = join(REPO_ROOT, 'lib', 'controlplane', 'ingress-stand-in.ts');
   const logFile = join(layout.logDir, 'ingress-stand-in.log');
   const fd = openSync(logFile, 'a');
   const args = ['--import', 'tsx', script, '--kubeconfig', layout.kubeconfigs.admin];
   if (address) args.push('--address', address);
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', fd, fd], detached: true, env: childEnv() });
+  const proc = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], detached: true, env: childEnv() });
   closeSync(fd);
   proc.unref();
   const exited = new Promise<string>((resolve) => proc.once('exit', (code, signal) => resolve(`ingress-stand-in ended (${signal ?? code})`)));

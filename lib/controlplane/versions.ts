@@ -29,9 +29,8 @@ export interface ControlPlaneVersions {
   pause: string;
 }
 
-export const repoRoot = REPO_ROOT;
-export const versionsFile = join(repoRoot, 'lib', 'controlplane', 'build', 'versions.env');
-export const buildScript = join(repoRoot, 'lib', 'controlplane', 'build', 'build.sh');
+export const versionsFile = join(REPO_ROOT, 'lib', 'controlplane', 'build', 'versions.env');
+export const buildScript = join(REPO_ROOT, 'lib', 'controlplane', 'build', 'build.sh');
 
 const KEYS = {
   K8S_VERSION: 'kubernetes',

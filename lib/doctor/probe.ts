@@ -6,8 +6,9 @@
 import { loadConfig, ENVIRONMENTS, type Environment, type SettingKey } from '../config.ts';
 import { buildSecrets } from '../secrets.ts';
 import { redact } from '../output.ts';
-import { type ClusterContext, type ProviderName } from '../cluster/provider.ts';
+import type { ProviderName } from '../cluster/provider.ts';
 import { devDefault } from '../cluster/default.ts';
+import { providerContext } from '../cluster/context.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
 import { daprVersion } from '../cluster/versions.ts';
 import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
@@ -54,7 +55,8 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   } catch (err) {
     configError = message(err);
   }
-  const ctx: ClusterContext = { environment, settings: { ...chosen?.settings, ...fileSettings, ...process.env }, kubeContext: options.context, log: () => {}, redact, timeoutSeconds: 10 };
+  // doctor only asks: every wait it may start is short.
+  const ctx = providerContext({ environment, fileSettings, readyTimeoutSeconds: 10 }, { context: options.context, defaults: chosen?.settings }, () => {});
 
   const [minikube, kind, helm, dapr] = await Promise.all([
     version('minikube', ['version', '--short'], firstLine),

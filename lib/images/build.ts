@@ -5,22 +5,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageNames } from '../config.ts';
 import { DeployError } from '../errors.ts';
+import type { ComponentKey, ImageRefs } from '../types.ts';
 import { DEFAULT_NODE_IMAGE } from './base.ts';
 import { contextDigest, contextTag, dotenvFilesIn, listContext } from './context.ts';
-import { docker, dockerRaw, imageExists, noRedact, requireDockerEngine, type Redact } from './docker.ts';
+import { noRedact, type Redactor } from '../output.ts';
+import { docker, dockerRaw, imageExists, requireDockerEngine } from './docker.ts';
 
 /** The three workloads: the key used in refs and config, and the folder under apps/. */
 export const COMPONENTS = [
   { key: 'frontend', dir: 'apps/frontend' },
   { key: 'backend', dir: 'apps/backend' },
   { key: 'mcpServer', dir: 'apps/mcp-server' },
-] as const;
-export type ComponentKey = (typeof COMPONENTS)[number]['key'];
-
-/** Image repositories per component: Config.images (FRONTEND_IMAGE & co.). */
-export type { ImageNames };
-/** Full image references (repository:tag) per component. */
-export type ImageRefs = Record<ComponentKey, string>;
+] as const satisfies readonly { key: ComponentKey; dir: string }[];
 
 export interface ImagePlan {
   key: ComponentKey;
@@ -47,8 +43,8 @@ export interface BuildOptions {
   names: ImageNames;
   /** Base image for the Dockerfiles' NODE_IMAGE arg; the official node:22-bookworm-slim by default. */
   nodeImage?: string;
-  /** Applied to every piece of docker output before it is shown (lib/secrets' redact). */
-  redact?: Redact;
+  /** Applied to every piece of docker output before it is shown (lib/output's redact). */
+  redact?: Redactor;
   log?: (line: string) => void;
 }
 
@@ -68,7 +64,7 @@ async function localImageId(ref: string): Promise<string | undefined> {
  * The base image's local id, pulling it first when it is not here, so the tags always include
  * the id of the base the images are built on (a newer node:22-bookworm-slim gives new tags).
  */
-async function ensureBaseImage(nodeImage: string, redact: Redact, log: (line: string) => void): Promise<string> {
+async function ensureBaseImage(nodeImage: string, redact: Redactor, log: (line: string) => void): Promise<string> {
   const present = await localImageId(nodeImage);
   if (present) return present;
   log(`pulling base image ${nodeImage}`);
@@ -108,7 +104,7 @@ export function planImage(repoRoot: string, key: ComponentKey, repository: strin
 }
 
 /** Builds one planned image unless its tag already exists. */
-export async function buildPlanned(plan: ImagePlan, redact: Redact = noRedact, log: (line: string) => void = () => {}): Promise<BuildResult> {
+export async function buildPlanned(plan: ImagePlan, redact: Redactor = noRedact, log: (line: string) => void = () => {}): Promise<BuildResult> {
   const started = Date.now();
   const seconds = () => (Date.now() - started) / 1000;
   if (await imageExists(plan.ref)) {

@@ -4,9 +4,7 @@
 // secret that docker echoes (a build arg, a registry URL with credentials) never reaches output.
 import { $ } from 'zx';
 import { DeployError } from '../errors.ts';
-
-export type Redact = (text: string) => string;
-export const noRedact: Redact = (s) => s;
+import { noRedact, type Redactor } from '../output.ts';
 
 export interface DockerResult {
   stdout: string;
@@ -15,7 +13,7 @@ export interface DockerResult {
 }
 
 export interface DockerOptions {
-  redact?: Redact;
+  redact?: Redactor;
   cwd?: string;
   /** Data for docker's stdin (docker import -, docker build -f -). */
   input?: string | Buffer;
@@ -91,7 +89,7 @@ export async function imageLabel(ref: string, label: string): Promise<string | u
 }
 
 /** Fails with a clear message when no Docker engine answers. */
-export async function requireDockerEngine(redact: Redact = noRedact): Promise<void> {
+export async function requireDockerEngine(redact: Redactor = noRedact): Promise<void> {
   const args = ['info', '--format', '{{.ServerVersion}}'];
   const result = await dockerRaw(args);
   if (result.exitCode !== 0 || result.stdout.trim() === '') {

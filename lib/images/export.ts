@@ -8,11 +8,12 @@ import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { $ } from 'zx';
 import { DeployError } from '../errors.ts';
-import { docker, imageExists, noRedact, requireDockerEngine, type Redact } from './docker.ts';
+import { noRedact, type Redactor } from '../output.ts';
+import { docker, imageExists, requireDockerEngine } from './docker.ts';
 
 export interface ExportOptions {
   /** Applied to docker's output before it reaches an error message. */
-  redact?: Redact;
+  redact?: Redactor;
   log?: (line: string) => void;
   /**
    * false (the default): a ref the engine does not have fails the export, naming it. true: it is

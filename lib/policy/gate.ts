@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourcedObject } from '../types.ts';
 import { checkPolicy } from './index.ts';
-import type { Environment, PolicyResult } from './types.ts';
+import type { Environment } from '../config.ts';
+import type { PolicyResult } from './types.ts';
 import { SECRET_KEYS, SECRET_NAME } from '../secrets.ts';
 
 export interface GateInput {

@@ -13,7 +13,7 @@ export { formatSarif } from './format/sarif.ts';
 export { rulesMarkdown, rulesTable, readmeRulesSection, withReadmeRules } from './rules-doc.ts';
 export { exceptionAnnotation, EXCEPTION_PREFIX } from './exceptions.ts';
 export { DEFAULT_SECRET_NAME } from './rules/secret.ts';
-export type { PolicyContext, PolicyResult, Violation, ExceptedViolation, Rule, Environment } from './types.ts';
+export type { PolicyContext, PolicyResult, Violation, ExceptedViolation, Rule } from './types.ts';
 
 /**
  * What `up` and `validate` call: every rule, exceptions applied, and each violation's line moved

@@ -1,8 +1,7 @@
 // The policy gate's vocabulary. Rules are pure functions over the rendered objects plus a small
 // context; the engine turns their findings into violations, applies exceptions and formats.
+import type { Environment } from '../config.ts';
 import type { SourcedObject } from '../types.ts';
-
-export type Environment = 'dev' | 'prod';
 
 /** The data-model entities a rule belongs to (Helm Release is out of scope: there is no Helm). */
 export const ENTITIES = [

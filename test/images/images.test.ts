@@ -13,13 +13,13 @@ import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
-import { buildImages, COMPONENTS, type BuildResult, type ComponentKey, type ImageRefs } from '../../lib/images/build.ts';
+import { buildImages, COMPONENTS, type BuildResult } from '../../lib/images/build.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
+import type { ComponentKey, ImageRefs } from '../../lib/types.ts';
 import { ensureOfflineBaseImage } from '../../lib/images/offline-base.ts';
 import { docker, dockerRaw } from '../../lib/images/docker.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sh = $({ quiet: true, verbose: false });
 
 /** Repositories of their own, so the test never touches the images `up` builds. */
@@ -96,13 +96,13 @@ images.before.each((state) => {
 
 async function setup(state: State): Promise<void> {
   const started = Date.now();
-  const base = await ensureOfflineBaseImage({ repoRoot, log });
+  const base = await ensureOfflineBaseImage({ repoRoot: REPO_ROOT, log });
   state.nodeImage = base.ref;
   log(`offline base ${base.ref}: ${base.action} in ${base.seconds.toFixed(1)}s (${((Date.now() - started) / 1000).toFixed(1)}s)`);
   // Left over from an interrupted run: without this the first build below could be skipped.
   await removeTestImages();
   for (const c of COMPONENTS) {
-    const file = path.join(repoRoot, c.dir, '.env');
+    const file = path.join(REPO_ROOT, c.dir, '.env');
     const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     state.planted.push({ file, before });
     writeFileSync(file, `BETTER_AUTH_SECRET=${FAKE_SECRET}\nOPENAI_API_KEY=sk-${FAKE_SECRET}\nDATABASE_URL=postgresql://todo:${FAKE_SECRET}@db:5432/todo\n`);
@@ -116,7 +116,7 @@ images.after(async (state) => {
 
 images('the build step builds the three images from the offline base, with content tags', async (state) => {
   const started = Date.now();
-  state.first = await buildImages({ repoRoot, names: NAMES, nodeImage: state.nodeImage, log });
+  state.first = await buildImages({ repoRoot: REPO_ROOT, names: NAMES, nodeImage: state.nodeImage, log });
   log(`first build: ${((Date.now() - started) / 1000).toFixed(1)}s`);
   for (const c of COMPONENTS) {
     const result = state.first.results.find((r) => r.key === c.key);
@@ -241,7 +241,7 @@ images('no layer, history line or file holds a .env or the secret value', async 
 images('a second build with nothing changed builds nothing', async (state) => {
   assert.ok(state.first, 'the build ran');
   const started = Date.now();
-  const second = await buildImages({ repoRoot, names: NAMES, nodeImage: state.nodeImage, log });
+  const second = await buildImages({ repoRoot: REPO_ROOT, names: NAMES, nodeImage: state.nodeImage, log });
   log(`second build: ${((Date.now() - started) / 1000).toFixed(1)}s`);
   assert.equal(second.refs, state.first!.refs);
   assert.equal(second.results.map((r) => [r.key, r.action]), COMPONENTS.map((c) => [c.key, 'skipped']));
@@ -250,7 +250,7 @@ images('a second build with nothing changed builds nothing', async (state) => {
 images('a planted .env was next to each Dockerfile during the builds', async (state) => {
   // Guards the test itself: the checks above mean something only if the secret was there.
   for (const c of COMPONENTS) {
-    const file = path.join(repoRoot, DIRS[c.key], '.env');
+    const file = path.join(REPO_ROOT, DIRS[c.key], '.env');
     assert.ok(readFileSync(file, 'utf8').includes(FAKE_SECRET), `${file} holds the fake secret`);
   }
   assert.is(state.planted.length, COMPONENTS.length);

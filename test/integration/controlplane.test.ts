@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { FAIL_AS_ANNOTATION, NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { isAlive } from '../../lib/controlplane/processes.ts';
-import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil, type Verdict, type WatchTarget } from '../../lib/kube/watch.ts';
 import type { KubeObject } from '../../lib/types.ts';
@@ -321,7 +321,7 @@ owner('a SIGKILLed owner leaves no process and no folder behind', async () => {
     console.log(JSON.stringify({ dir: plane.dir, pids: plane.processes.map((p) => p.pid) }));
     setInterval(() => {}, 1 << 30);
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const info = await new Promise<{ dir: string; pids: number[] }>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

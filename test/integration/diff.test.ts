@@ -10,7 +10,7 @@ import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { getJson, requestJson } from '../../lib/kube/raw.ts';
-import { secretForms } from '../../lib/secrets.ts';
+import { secretForms } from '../../lib/output.ts';
 import { runScript, show } from '../support/run-script.ts';
 
 const NS = 'todo-diff';

@@ -37,7 +37,7 @@ import {
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
-import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 import { buildPlan, defaultImageRefs, DEFAULT_MANIFESTS_DIR } from '../../lib/plan.ts';
 import { buildSecrets, SECRET_NAME } from '../../lib/secrets.ts';
 import type { KubeObject } from '../../lib/types.ts';
@@ -110,8 +110,8 @@ const normalRules = (rules: V1PolicyRule[] | PolicyRule[] | undefined): PolicyRu
 function runUp(ctx: Ctx, args: string[]): Promise<UpRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join('scripts', 'up.ts'), ...args], {
-      cwd: repoRoot,
+    const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join('scripts', 'up.ts'), ...args], {
+      cwd: REPO_ROOT,
       env: ctx.env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -151,10 +151,10 @@ const showUp = (r: UpRun) => `up exited ${r.code}${r.signal ? ` (${r.signal})` :
 function plannedObjects(tmp: string, env: NodeJS.ProcessEnv): KubeObject[] {
   const settingsRoot = join(tmp, 'settings');
   mkdirSync(join(settingsRoot, 'env'), { recursive: true });
-  copyFileSync(join(repoRoot, 'env', 'dev.env'), join(settingsRoot, 'env', 'dev.env'));
+  copyFileSync(join(REPO_ROOT, 'env', 'dev.env'), join(settingsRoot, 'env', 'dev.env'));
   const config = loadConfig({ env: 'dev', repoRoot: settingsRoot, flags: { NAMESPACE: NS } });
   const secrets = buildSecrets(config, env);
-  const plan = buildPlan(config, secrets, defaultImageRefs(config), DEFAULT_MANIFESTS_DIR, repoRoot);
+  const plan = buildPlan(config, secrets, defaultImageRefs(config), DEFAULT_MANIFESTS_DIR, REPO_ROOT);
   return plan.stages.flatMap((s) => s.objects.map((o) => o.object));
 }
 

@@ -17,7 +17,7 @@ import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
-import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { MANAGED, outOfOrder, recordStackEvents, STACK_KINDS, type EventRecorder, type RecordedEvent } from './support/event-recorder.ts';
@@ -208,7 +208,7 @@ function neverReadyManifests(dir: string): string {
   const out = join(dir, 'manifests-never-ready');
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out);
-  const src = join(repoRoot, 'manifests');
+  const src = join(REPO_ROOT, 'manifests');
   let annotated = 0;
   for (const f of readdirSync(src).filter((name) => /\.ya?ml$/.test(name))) {
     const text = readFileSync(join(src, f), 'utf8');
@@ -308,7 +308,7 @@ test('7. --namespace kube-system exits 2 naming the flag and the fix; nothing is
 
 test('8. an extra Namespace in the manifests exits 2 naming its file and line; nothing is applied', async (ctx) => {
   const dir = join(ctx.tmp!, 'extra-namespace');
-  cpSync(join(repoRoot, 'manifests'), dir, { recursive: true, filter: (src) => !src.includes('crds') });
+  cpSync(join(REPO_ROOT, 'manifests'), dir, { recursive: true, filter: (src) => !src.includes('crds') });
   const file = join(dir, '01-scratch.yaml');
   writeFileSync(file, 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: scratch\n  labels: {app.kubernetes.io/name: scratch, app.kubernetes.io/part-of: todo, app.kubernetes.io/managed-by: todo-deploy}\n');
   await refusedWithNothingApplied(ctx, upArgs('--manifests', dir), ['The policy gate refused the manifests; nothing was sent to a cluster', `config/single-namespace  Namespace/scratch  `, `extra-namespace/01-scratch.yaml:4`]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { KubernetesObjectApi } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from '../../lib/controlplane/index.ts';
 import type { ClusterContext } from '../../lib/cluster/provider.ts';
-import type { ImageRefs } from '../../lib/images/build.ts';
+import type { ImageRefs } from '../../lib/types.ts';
 import { loadKubeConfig, type Cluster } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { goneVerdict } from '../../lib/kinds.ts';

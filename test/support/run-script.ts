@@ -3,7 +3,7 @@
 // outlives its deadline is killed, group and all, and reported as such.
 
 import { spawn } from 'node:child_process';
-import { repoRoot } from '../../lib/controlplane/versions.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 
 export interface ScriptResult {
   code: number | null;
@@ -18,7 +18,7 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '-s', script, '--', ...args], {
-      cwd: repoRoot,
+      cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

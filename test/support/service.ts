@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../lib/free-port.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 
 export interface Exit {
   code: number | null;
@@ -49,7 +50,6 @@ export interface ServiceOptions {
   timeoutMs?: number;
 }
 
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const proc of running) proc.kill('SIGKILL');
@@ -67,7 +67,7 @@ function newestMtime(dir: string): number {
 
 /** Refuses to test a missing or stale build: the tests must run what ships. */
 export function assertBuilt(appDir: string): string {
-  const dir = resolve(repoRoot, appDir);
+  const dir = resolve(REPO_ROOT, appDir);
   const entry = join(dir, 'dist', 'server.js');
   const src = join(dir, 'src');
   if (!existsSync(entry)) {
@@ -81,7 +81,7 @@ export function assertBuilt(appDir: string): string {
 
 export async function startService(options: ServiceOptions): Promise<Service> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const dir = resolve(repoRoot, options.appDir);
+  const dir = resolve(REPO_ROOT, options.appDir);
   const entry = assertBuilt(options.appDir);
   const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
   const env: Record<string, string> = {

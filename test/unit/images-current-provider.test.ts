@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { currentProvider, hasRegistryHost, planCurrentImages, registryRef } from '../../lib/cluster/current.ts';
 import type { ClusterContext } from '../../lib/cluster/provider.ts';
-import type { ImageRefs } from '../../lib/images/build.ts';
+import type { ImageRefs } from '../../lib/types.ts';
 import { DeployError } from '../../lib/errors.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

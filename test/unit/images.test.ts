@@ -6,7 +6,6 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   contextTag,
   dockerignorePatterns,
@@ -29,8 +28,8 @@ import {
 } from '../../lib/images/base.ts';
 import { dockerError } from '../../lib/images/docker.ts';
 import { DeployError } from '../../lib/errors.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A throwaway app folder with the given files; returns its path. */
 function makeApp(files: Record<string, string>): string {
@@ -42,7 +41,7 @@ function makeApp(files: Record<string, string>): string {
   return dir;
 }
 
-const APP_IGNORE = readFileSync(path.join(repoRoot, 'apps/backend/.dockerignore'), 'utf8');
+const APP_IGNORE = readFileSync(path.join(REPO_ROOT, 'apps/backend/.dockerignore'), 'utf8');
 
 // ---------------------------------------------------------------------------------------------
 const context = suite('images: build context');
@@ -78,7 +77,7 @@ context('the apps\' .dockerignore keeps dotenv files, node_modules, dist, tests,
 
 context('every app ships the same safe .dockerignore', () => {
   for (const c of COMPONENTS) {
-    const text = readFileSync(path.join(repoRoot, c.dir, '.dockerignore'), 'utf8');
+    const text = readFileSync(path.join(REPO_ROOT, c.dir, '.dockerignore'), 'utf8');
     const kept = filterContext(['.env', 'sub/.env.secret', 'node_modules/a.js', 'src/a.ts'], text);
     assert.equal(kept, ['src/a.ts'], `${c.dir}/.dockerignore`);
   }
@@ -239,8 +238,8 @@ offline('the base ref is fixed per Node version and never "latest"', () => {
 });
 
 offline('the Node version is the root package.json\'s node@22 pin', () => {
-  const version = rootNodeVersion(repoRoot);
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
+  const version = rootNodeVersion(REPO_ROOT);
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
   assert.is(version, pkg.devDependencies.node);
   assert.match(version, /^22\.\d+\.\d+$/);
 });
@@ -302,7 +301,7 @@ const PORTS: Record<string, number> = { 'apps/frontend': 3000, 'apps/backend': 8
 
 dockerfiles('are multi-stage on ARG NODE_IMAGE (official default), run as 1000:1000 in production mode', () => {
   for (const c of COMPONENTS) {
-    const text = readFileSync(path.join(repoRoot, c.dir, 'Dockerfile'), 'utf8');
+    const text = readFileSync(path.join(REPO_ROOT, c.dir, 'Dockerfile'), 'utf8');
     const instructions = text.split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
     const from = instructions.filter((l) => /^FROM\s/i.test(l));
     assert.ok(from.length >= 2, `${c.dir}: multi-stage`);

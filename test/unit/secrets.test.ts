@@ -1,20 +1,18 @@
 // todo-secrets: which values are required where, the embedded dev PostgreSQL, the Secret object,
 // and the redactor that keeps every form of a value out of output. The expected forms are
-// computed here independently of lib/secrets so a gap in secretForms shows up as a failure.
+// computed here independently of lib/output so a gap in secretForms shows up as a failure.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { usageError } from '../support/assert-errors.ts';
 import {
   buildSecrets,
   secretObject,
-  createRedactor,
-  secretForms,
   embeddedPostgresPassword,
-  REDACTED,
   SECRET_KEYS,
   SECRET_NAME,
   type Secrets,
 } from '../../lib/secrets.ts';
+import { createRedactor, secretForms, REDACTED } from '../../lib/output.ts';
 
 const DATABASE_URL = 'postgresql://todo_app:Zq9%40Kx%2Fpw-77ab@db.example.internal:5432/todo';
 const OPENAI_API_KEY = 'sk-test-d1st1nct1ve-openai-9f8e7d6c';

@@ -1,5 +1,6 @@
 // Machine-readable report with the same content as the text one.
-import type { Environment, PolicyResult, Violation } from '../types.ts';
+import type { Environment } from '../../config.ts';
+import type { PolicyResult, Violation } from '../types.ts';
 
 export function pathText(path: readonly (string | number)[] | undefined): string | undefined {
   if (!path || path.length === 0) return undefined;

@@ -2,7 +2,8 @@
 // metadata, every violation as an error at file:line, excepted ones as suppressed results.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Environment, PolicyResult, Rule, Violation } from '../types.ts';
+import type { Environment } from '../../config.ts';
+import type { PolicyResult, Rule, Violation } from '../types.ts';
 import { RULES } from '../registry.ts';
 import { pathText } from './json.ts';
 

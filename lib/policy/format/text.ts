@@ -1,6 +1,7 @@
 // Human-readable report: one block per violation (object, file:line, rule, what, fix), the
 // excepted ones with their reasons, and a one-line summary.
-import type { PolicyResult, Environment } from '../types.ts';
+import type { Environment } from '../../config.ts';
+import type { PolicyResult } from '../types.ts';
 
 export function formatText(result: PolicyResult, environment: Environment): string {
   const lines: string[] = [];
