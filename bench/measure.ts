@@ -2,6 +2,12 @@
 // ends everything it started), timed by the monotonic clock, its output kept for the report of
 // a failure. Known secret values are masked in that output before anyone sees it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** GNU time: reports the peak resident set size of a command and its waited-for children. */
+const GNU_TIME = '/usr/bin/time';
 
 export interface CommandResult {
   /** The command as shown in reports (tool name, not its cache path). */
@@ -12,6 +18,8 @@ export interface CommandResult {
   /** stdout and stderr interleaved, secret values masked. */
   output: string;
   timedOut: boolean;
+  /** Peak resident set size of the command (the largest of its processes), KiB; undefined without GNU time. */
+  maxRssKiB?: number;
 }
 
 export interface RunOptions {
@@ -24,6 +32,8 @@ export interface RunOptions {
   replace?: readonly (readonly [string, string])[];
   /** Shown instead of the program's path, e.g. "kubectl". */
   name?: string;
+  /** Measure the peak RSS with GNU time (/usr/bin/time, Debian's `time` package), when it is there. */
+  maxRss?: boolean;
 }
 
 const running = new Set<ChildProcess>();
@@ -55,8 +65,10 @@ export function displayCommand(name: string, args: readonly string[]): string {
 export function runCommand(program: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
   const display = mask(displayCommand(options.name ?? program, args), options.secrets, options.replace);
   return new Promise((resolve, reject) => {
+    const rssFile = options.maxRss && existsSync(GNU_TIME) ? path.join(os.tmpdir(), `bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
+    const [command, argv] = rssFile ? [GNU_TIME, ['-f', '%M', '-o', rssFile, program, ...args]] : [program, [...args]];
     const started = process.hrtime.bigint();
-    const child = spawn(program, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child);
     let output = '';
     let timedOut = false;
@@ -81,7 +93,18 @@ export function runCommand(program: string, args: readonly string[], options: Ru
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       clearTimeout(timer);
       running.delete(child);
-      resolve({ display, code, signal, ms, output: mask(output, options.secrets, options.replace), timedOut });
+      let maxRssKiB: number | undefined;
+      if (rssFile) {
+        try {
+          // GNU time writes "Command exited with non-zero status N" before the number on a failure.
+          const kib = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+          if (Number.isFinite(kib) && kib > 0) maxRssKiB = kib;
+        } catch {
+          // killed before GNU time wrote it
+        }
+        rmSync(rssFile, { force: true });
+      }
+      resolve({ display, code, signal, ms, output: mask(output, options.secrets, options.replace), timedOut, ...(maxRssKiB ? { maxRssKiB } : {}) });
     });
   });
 }

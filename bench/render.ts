@@ -33,10 +33,10 @@ export interface RenderedStack {
  * Renders as `up` does when given `processEnv` (the environment the benchmark hands every
  * tool): the same configuration layers and the same secret sources, so the objects agree.
  */
-export function renderStack(repoRoot: string, env: string, processEnv: Record<string, string | undefined>): RenderedStack {
+export function renderStack(repoRoot: string, env: string, processEnv: Record<string, string | undefined>, manifestsDir = DEFAULT_MANIFESTS_DIR): RenderedStack {
   const config = loadConfig({ env, repoRoot });
   const secrets = buildSecrets(config, processEnv);
-  const plan = buildPlan(config, secrets, defaultImageRefs(config), DEFAULT_MANIFESTS_DIR, repoRoot);
+  const plan = buildPlan(config, secrets, defaultImageRefs(config), manifestsDir, repoRoot);
   return { config, secrets, plan, objects: plan.stages.flatMap((s) => s.objects.map((o) => o.object)) };
 }
 

@@ -1,6 +1,7 @@
 // The benchmark's results as data (for --json) and as Markdown (printed, --markdown, and
 // bench/RESULTS.md). Pure functions only.
 import type { SnapshotDiff } from './cluster-state.ts';
+import { describeCount, type RequestCount } from './audit.ts';
 import { PHASES, type PhaseId, type ToolId } from './peers.ts';
 
 export interface StepRecord {
@@ -14,6 +15,8 @@ export interface StepRecord {
   firstFailure?: string;
   /** The command of the later attempts, when it differs from the first (e.g. with --ignore-not-found). */
   retriedWith?: string;
+  /** Peak RSS of the command (GNU time), KiB. */
+  maxRssKiB?: number;
 }
 
 export interface Sample {
@@ -38,6 +41,33 @@ export interface Sample {
   recordChanges?: SnapshotDiff;
   /** down: the namespace still existed when the tool returned; ms until it was gone after that. */
   namespaceGoneAfterMs?: number;
+  /** API requests the tool made in this phase (from the API server's audit log). */
+  requests?: RequestCount;
+  /** Peak RSS over the phase's commands, KiB. */
+  maxRssKiB?: number;
+}
+
+/** A short command timed many times (start-up, validate), interleaved with the others. */
+export interface QuickCommand {
+  tool: string;
+  what: string;
+  display: string;
+  ms: number[];
+  codes: number[];
+  maxRssKiB: number[];
+}
+
+/** The scale scenario: the stack plus n generated components, cold deploy and down per tool. */
+export interface ScalePoint {
+  n: number;
+  objects: number;
+  deployments: number;
+  tools: Array<{ id: ToolId; cold: Sample[]; down: Sample[] }>;
+}
+
+export interface SkippedScenario {
+  scenario: string;
+  reason: string;
 }
 
 export interface ToolResult {
@@ -81,6 +111,9 @@ export interface BenchResult {
   /** Set-up: how long a foreground delete of the Dapr kinds took before timing began. */
   settleSeconds: number;
   notMeasured: string[];
+  quick: QuickCommand[];
+  scale: ScalePoint[];
+  skipped: SkippedScenario[];
   /** Wall time of the whole benchmark, set-up included. */
   totalSeconds: number;
   failed: boolean;
@@ -135,12 +168,95 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** "1.2×" style ratio of two medians; – when either is missing. Pure. */
+export function ratio(peer: number, ours: number): string {
+  if (!Number.isFinite(peer) || !Number.isFinite(ours) || ours <= 0) return '–';
+  return `${(peer / ours).toFixed(2)}×`;
+}
+
+const mib = (kib: number) => `${Math.round(kib / 1024)} MB`;
+
+/** Median of the phases' peak RSS, over the successful runs. Pure. */
+export function rssCell(samples: Sample[]): string {
+  const v = samples.filter((s) => s.ok && s.maxRssKiB).map((s) => s.maxRssKiB!);
+  return v.length ? mib(median(v)) : '–';
+}
+
+/** Median request count over the successful runs, with the verbs of the last run. Pure. */
+export function requestsCell(samples: Sample[]): string {
+  const ok = samples.filter((s) => s.ok && s.requests);
+  if (ok.length === 0) return '–';
+  const last = ok[ok.length - 1]!.requests!;
+  const m = median(ok.map((s) => s.requests!.total));
+  return m === last.total ? describeCount(last) : `${m} (last run: ${describeCount(last)})`;
+}
+
 export function resultsTable(result: BenchResult): string {
-  const head = `| Tool | cold deploy (namespace absent) | warm re-run (no change) | warm run wrote | remove (down) |\n|---|---|---|---|---|`;
+  const head =
+    '| Tool | (1) cold deploy | (2) no change | (2) wrote | (3) one image tag changed | (3) wrote | (4) remove (down) |\n|---|---|---|---|---|---|---|';
   const rows = result.tools.map(
-    (t) => `| ${t.id} ${escapeCell(t.version)} | ${cell(t.phases.cold)} | ${cell(t.phases.warm)} | ${warmCell(t.phases.warm, result.objects)} | ${cell(t.phases.down)} |`,
+    (t) =>
+      `| ${t.id} ${escapeCell(t.version)} | ${cell(t.phases.cold)} | ${cell(t.phases.warm)} | ${warmCell(t.phases.warm, result.objects)} | ${cell(t.phases.change)} | ${warmCell(t.phases.change, result.objects)} | ${cell(t.phases.down)} |`,
   );
   return [head, ...rows].join('\n');
+}
+
+/** Each peer's median divided by todo-deploy's, per phase: above 1 means todo-deploy is faster. Pure. */
+export function ratioTable(result: BenchResult): string {
+  const ours = result.tools.find((t) => t.id === 'todo-deploy');
+  const peers = result.tools.filter((t) => t.id !== 'todo-deploy');
+  if (!ours || peers.length === 0) return '';
+  const names: Record<string, string> = { cold: '(1) cold deploy', warm: '(2) no change', change: '(3) one image tag changed', down: '(4) remove' };
+  const lines = [`| scenario | todo-deploy | ${peers.map((p) => `${p.id} / todo-deploy`).join(' | ')} |`, `|---|---|${peers.map(() => '---').join('|')}|`];
+  for (const phase of PHASES) {
+    const m = summarize(ours.phases[phase]).median;
+    lines.push(`| ${names[phase]} | ${seconds(m)} | ${peers.map((p) => `${seconds(summarize(p.phases[phase]).median)} (${ratio(summarize(p.phases[phase]).median, m)})`).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Peak RSS and API requests per phase and tool. Pure. */
+export function resourcesTable(result: BenchResult): string {
+  const lines = ['| Tool | peak RSS cold / no change / change / down | API requests: cold | no change | one tag changed | down |', '|---|---|---|---|---|---|'];
+  for (const t of result.tools) {
+    lines.push(`| ${t.id} | ${PHASES.map((p) => rssCell(t.phases[p])).join(' / ')} | ${requestsCell(t.phases.cold)} | ${requestsCell(t.phases.warm)} | ${requestsCell(t.phases.change)} | ${requestsCell(t.phases.down)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Least-squares slope of y over x (seconds per extra Deployment). Pure. */
+export function slope(points: Array<[number, number]>): number {
+  const ok = points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  if (ok.length < 2) return NaN;
+  const mx = ok.reduce((a, [x]) => a + x, 0) / ok.length;
+  const my = ok.reduce((a, [, y]) => a + y, 0) / ok.length;
+  const num = ok.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const den = ok.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return den === 0 ? NaN : num / den;
+}
+
+export function scaleTable(result: BenchResult): string {
+  if (result.scale.length === 0) return '';
+  const ids = [...new Set(result.scale.flatMap((p) => p.tools.map((t) => t.id)))];
+  const lines = [`| generated components (objects) | ${ids.map((id) => `${id} up / down`).join(' | ')} |`, `|---|${ids.map(() => '---').join('|')}|`];
+  for (const p of result.scale) {
+    lines.push(`| +${p.n} (${p.objects}) | ${ids.map((id) => { const t = p.tools.find((x) => x.id === id); return t ? `${cell(t.cold)} / ${cell(t.down)}` : '–'; }).join(' | ')} |`);
+  }
+  const per = (id: ToolId, phase: 'cold' | 'down') => slope(result.scale.map((p) => [p.deployments, summarize(p.tools.find((t) => t.id === id)?.[phase] ?? []).median / 1000]));
+  const ms = (v: number) => (Number.isFinite(v) ? `${(v * 1000).toFixed(0)} ms` : '–');
+  lines.push(`| slope per extra Deployment (least squares) | ${ids.map((id) => `${ms(per(id, 'cold'))} / ${ms(per(id, 'down'))}`).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function quickTable(result: BenchResult): string {
+  if (result.quick.length === 0) return '';
+  const lines = ['| Tool | what | command | median (min – max) | peak RSS |', '|---|---|---|---|---|'];
+  for (const q of result.quick) {
+    const ms = q.ms;
+    const range = ms.length > 1 ? ` (${seconds(Math.min(...ms))} – ${seconds(Math.max(...ms))})` : '';
+    lines.push(`| ${q.tool} | ${q.what} | \`${escapeCell(q.display)}\` | **${seconds(median(ms))}**${range} | ${q.maxRssKiB.length ? mib(median(q.maxRssKiB)) : '–'} |`);
+  }
+  return lines.join('\n');
 }
 
 /** The "Durations:" block todo-deploy prints at the end, as one line; undefined without one. Pure. */
@@ -225,7 +341,7 @@ export function markdownReport(result: BenchResult): string {
   const m = result.machine;
   const lines: string[] = [];
   lines.push('# Deploy benchmark: todo-deploy and its peers', '');
-  lines.push(`Measured ${result.date} with \`${result.command}\` (${result.runs} run${result.runs === 1 ? '' : 's'} per tool and phase; in each run every tool does cold, warm, down in turn, and each run starts with the next tool).`, '');
+  lines.push(`Measured ${result.date} with \`${result.command}\` (${result.runs} run${result.runs === 1 ? '' : 's'} per tool and phase; in each run every tool does (1) cold, (2) no change, (3) one image tag changed, (4) down in turn, and each run starts with the next tool).`, '');
   lines.push(
     `Machine: ${m.cpus} cores (${m.model}), ${m.memGiB} GiB, ${m.os}, Node ${result.node}. Load average (1/5/15 min) at start ${m.loadAtStart.map((l) => l.toFixed(2)).join(' / ')}, at end ${m.loadAtEnd.map((l) => l.toFixed(2)).join(' / ')}` +
       ' — other work shared the machine, so compare tools within this table rather than with other machines.',
@@ -240,7 +356,20 @@ export function markdownReport(result: BenchResult): string {
     '',
   );
   lines.push('## Wall time: median (min – max)', '', resultsTable(result), '');
-  lines.push('"warm run wrote" compares the resourceVersion of every stack object (label app.kubernetes.io/part-of=todo) before and after the warm run; record writes are the tool\'s own bookkeeping objects in `default` (Helm release Secrets, kapp app/change ConfigMaps).', '');
+  lines.push('"wrote" compares the resourceVersion of every stack object (label app.kubernetes.io/part-of=todo) before and after the run; record writes are the tool\'s own bookkeeping objects in `default` (Helm release Secrets, kapp app/change ConfigMaps). (3) deploys the stack with the backend Deployment\'s image tag moved on by one patch release (todo-deploy: `--manifests` with that one line changed; the peers: the same objects re-rendered).', '');
+  lines.push('## Each peer against todo-deploy', '', 'Each peer\'s median divided by todo-deploy\'s (above 1×: todo-deploy is faster).', '', ratioTable(result), '');
+  lines.push('## Peak memory and API requests', '', 'Peak RSS: the largest process of the command (GNU time; for todo-deploy that is its node process under npm), median over the runs. API requests: the lines the API server\'s audit log wrote for the identity the tools run as (a ServiceAccount only they use), between the phase\'s start and end; a watch counts when it ends.', '', resourcesTable(result), '');
+  if (result.scale.length) {
+    lines.push('## (6) Scale: the stack plus generated components', '', 'Each generated component is a copy of the frontend\'s ServiceAccount, Role, RoleBinding, Service and Deployment (named gen-<i>), so every tool deploys and removes the same objects and todo-deploy\'s policy gate passes them. Cold deploy, then down; median (min – max). The slope is the least-squares fit of the medians over the number of Deployments (the stack\'s 5 included).', '', scaleTable(result), '');
+  }
+  if (result.quick.length) {
+    lines.push('## Start-up and (7) validate', '', 'Short commands, each run many times, interleaved. For todo-deploy both through npm (as a person types it) and the script alone (`node bin/todo-deploy.mjs`, what npm runs); `validate` renders the manifests and checks every policy rule. kube-score scores the same rendered files (its exit code says it found problems; only the time is compared).', '', quickTable(result), '');
+  }
+  if (result.skipped.length) {
+    lines.push('## Scenarios not run', '');
+    for (const sk of result.skipped) lines.push(`- ${sk.scenario}: ${sk.reason}`);
+    lines.push('');
+  }
   lines.push('## What each tool ran and waited for', '');
   for (const t of result.tools) {
     lines.push(`### ${t.id} (${t.version})`, '');
@@ -258,11 +387,6 @@ export function markdownReport(result: BenchResult): string {
     for (const st of p.steps) lines.push(`- \`${st.display}\`: ${st.attempts} attempt(s), ${seconds(st.ms)}${st.code === 0 ? '' : `, exit ${st.code}`}`);
     lines.push('', `Outcome: ${p.outcome}`, '');
   }
-  lines.push('## Start-up cost alone', '');
-  lines.push('One command that only starts each program, median over the runs: part of every command above (todo-deploy runs through npm and tsx; the kubectl runbook starts kubectl three times per deploy).', '');
-  lines.push('| Tool | command | median |', '|---|---|---|');
-  for (const t of result.tools) lines.push(`| ${t.id} | \`${t.startupCommand}\` | ${seconds(median(t.startup))} |`);
-  lines.push('');
   lines.push('## Tool versions and builds', '');
   lines.push('Built from the Go module proxy by `npx tsx bench/tools.ts` (bench/tools/versions.env; kubectl follows K8S_VERSION of lib/controlplane/build/versions.env) into `${XDG_CACHE_HOME:-~/.cache}/todo-deploy/bench-tools/<versions>/bin`.', '');
   lines.push('| Tool | version | build time |', '|---|---|---|');

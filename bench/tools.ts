@@ -295,3 +295,34 @@ if (resolve(process.argv[1] ?? '') === resolve(import.meta.filename)) {
     process.exit(1);
   });
 }
+
+/** kube-score's pinned release (bench/tools/versions.env KUBE_SCORE_VERSION). */
+export function kubeScoreVersion(text = readFileSync(toolVersionsFile, 'utf8')): string {
+  const value = /^KUBE_SCORE_VERSION=(\S+)$/m.exec(text)?.[1]?.replace(/^v/, '') ?? '';
+  if (!RELEASE.test(value)) throw new Error(`${toolVersionsFile}: KUBE_SCORE_VERSION must be a release like 1.20.0, not '${value}'.`);
+  return value;
+}
+
+/**
+ * kube-score, the validate scenario's peer, built on first use with `go install` (its module
+ * lists its versions, unlike kapp's) into a cache folder of its own, so the other tools'
+ * folder keeps its name.
+ */
+export async function ensureKubeScore(log: (line: string) => void = () => {}, env: NodeJS.ProcessEnv = process.env): Promise<{ path: string; version: string; buildSeconds: number; fromCache: boolean }> {
+  const version = kubeScoreVersion();
+  const base = env.XDG_CACHE_HOME ? env.XDG_CACHE_HOME : join(env.HOME || homedir(), '.cache');
+  const dir = join(base, 'todo-deploy', 'bench-tools', `kube-score-${version}`);
+  const path = join(dir, 'bin', 'kube-score');
+  const stamp = join(dir, 'kube-score.built.json');
+  if (existsSync(path) && existsSync(stamp)) {
+    return { path, version: `kube-score ${version}`, buildSeconds: JSON.parse(readFileSync(stamp, 'utf8')).seconds, fromCache: true };
+  }
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  log(`building kube-score: go install github.com/zegl/kube-score/cmd/kube-score@v${version}`);
+  const started = Date.now();
+  const r = await run('go', ['install', '-trimpath', '-ldflags=-s -w', `github.com/zegl/kube-score/cmd/kube-score@v${version}`], { cwd: dir, env: goEnv({ GOBIN: join(dir, 'bin') }) });
+  if (r.code !== 0) throw new Error(`building kube-score failed (go exited ${r.code}):\n${r.output.trim().split('\n').slice(-30).join('\n')}`);
+  const buildSeconds = Math.round((Date.now() - started) / 100) / 10;
+  writeFileSync(stamp, JSON.stringify({ seconds: buildSeconds, builtAt: new Date().toISOString(), version }, null, 2) + '\n');
+  return { path, version: `kube-score ${version}`, buildSeconds, fromCache: false };
+}

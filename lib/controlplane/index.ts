@@ -65,6 +65,8 @@ export interface ControlPlaneOptions {
   stepDeadlineMs?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** More kube-apiserver flags (the benchmark's audit log, which counts each tool's requests). */
+  apiserverExtraArgs?: string[];
   /**
    * For the CLI: the programs outlive this process (no exit hooks, no reaper) and the
    * ingress stand-in runs as a process of its own. stop() still works from this process;
@@ -207,7 +209,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     const etcd = start('etcd', etcdArgs(layout));
     await waitForHealthy({ name: 'etcd', url: `${layout.etcdUrl}/health`, accept: (b) => b.includes('"health":"true"') }, deadline, etcd);
 
-    const apiserver = start('kube-apiserver', apiserverArgs(layout));
+    const apiserver = start('kube-apiserver', [...apiserverArgs(layout), ...(options.apiserverExtraArgs ?? [])]);
     // Until it is up, its self-signed certificate does not exist to be trusted.
     await waitForHealthy({ name: 'kube-apiserver', url: `${layout.server}/readyz`, insecure: true, token: tokens.admin }, deadline, apiserver);
     const caPem = readFileSync(layout.caFile, 'utf8');

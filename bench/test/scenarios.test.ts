@@ -1,0 +1,52 @@
+// Unit tests for the scenario parts of the benchmark: the manifest variants (one image tag
+// changed, generated components), counting the tools' requests in the audit log, and the
+// report's ratios and slopes.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { countRequests, describeCount, TOOL_USER } from '../audit.ts';
+import { ratio, slope } from '../report.ts';
+import { documents, frontendDocuments, generatedComponents, nextTag, withBackendImage } from '../variants.ts';
+import { REPO_ROOT as repoRoot } from '../../lib/repo-root.ts';
+
+const test = suite('bench: scenarios');
+
+const manifests = (...names: string[]) => new Map(names.map((n) => [n, readFileSync(path.join(repoRoot, 'manifests', n), 'utf8')]));
+
+test("generated components copy the frontend's five objects under new names", () => {
+  const docs = frontendDocuments(manifests('10-serviceaccounts.yaml', '20-rbac.yaml', '70-services.yaml', '80-deployments.yaml'));
+  assert.equal(docs.map((d) => /^kind: (\w+)$/m.exec(d)![1]).sort(), ['Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+  const text = generatedComponents(docs, 2);
+  assert.is(documents(text).length, 10);
+  assert.not.match(text, /\bfrontend\b/);
+  assert.match(text, 'name: gen-2-sa');
+  assert.match(text, 'image: ${FRONTEND_IMAGE}', 'placeholders stay for the renderer');
+});
+
+test("the changed variant moves the backend's image only; tags move on by a patch release", () => {
+  const text = readFileSync(path.join(repoRoot, 'manifests', '80-deployments.yaml'), 'utf8');
+  const changed = withBackendImage(text, 'todo-backend:0.1.1');
+  assert.match(changed, 'image: todo-backend:0.1.1');
+  assert.match(changed, 'image: ${FRONTEND_IMAGE}');
+  assert.is(changed.split('\n').filter((l, i) => l !== text.split('\n')[i]).length, 1);
+  assert.is(nextTag('0.1.0'), '0.1.1');
+  assert.is(nextTag('abc1234'), 'abc1234-next');
+});
+
+test("the audit log counts the tools' finished requests only, by verb", () => {
+  const line = (user: string, verb: string, stage = 'ResponseComplete') => JSON.stringify({ kind: 'Event', stage, verb, user: { username: user } });
+  const log = [line(TOOL_USER, 'list'), line(TOOL_USER, 'patch'), line(TOOL_USER, 'patch'), line('todo-deploy-admin', 'list'), line(TOOL_USER, 'watch', 'ResponseStarted'), '{"cut in the mid'].join('\n');
+  const count = countRequests(log);
+  assert.equal(count, { total: 3, byVerb: { list: 1, patch: 2 } });
+  assert.is(describeCount(count), '3 (patch 2, list 1)');
+});
+
+test('ratios and slopes for the report', () => {
+  assert.is(ratio(2000, 1000), '2.00×');
+  assert.is(ratio(NaN, 1000), '–');
+  assert.is(slope([[15, 4], [55, 12], [105, 22]]).toFixed(3), '0.200');
+  assert.ok(Number.isNaN(slope([[1, 1]])));
+});
+
+test.run();
