@@ -24,6 +24,11 @@ import { policyGate } from '../policy/gate.ts';
 import { formatText } from '../policy/format/text.ts';
 import path from 'node:path';
 import { formatDuration, runWithTimings, timed, type Timing } from './render.ts';
+import { answeredByLists, changesOf, isUnchanged, type Changes } from '../changes.ts';
+import { summarize } from '../diff.ts';
+import { FIELD_MANAGER } from '../kube/apply.ts';
+import { listKind, readLive } from '../kube/live.ts';
+import { KINDS } from '../kinds.ts';
 import { providerContext } from '../cluster/context.ts';
 
 export interface UpOptions {
@@ -48,13 +53,15 @@ export interface UpContext {
   target?: ClusterTarget;
   /** Where the app is reachable, from the provider, once the stages are done. */
   address?: ClusterAddress;
+  /** The plan against the live objects: what needs no apply, and the lists that answer gates. */
+  changes?: Changes;
   timings: Timing[];
 }
 
-/** Applies the objects of one stage together; the first rejection names its object and line. */
-async function applyStage(cluster: Cluster, planned: PlannedStage): Promise<void> {
+/** Applies the given objects of one stage together; the first rejection names its object and line. */
+async function applyStage(cluster: Cluster, objects: PlannedStage['objects']): Promise<void> {
   await Promise.all(
-    planned.objects.map(async (s) => {
+    objects.map(async (s) => {
       try {
         await applyObject(cluster, s.object);
       } catch (err) {
@@ -115,7 +122,20 @@ function stageTask(ctx: UpContext, stage: Stage, signal?: AbortSignal): ListrTas
         return;
       }
       const start = Date.now();
-      const gates = stageGates(ctx, planned);
+      // Only what changed is applied; a gate the lists already answer (its object unchanged and
+      // ready when listed) needs no watch. Every other gate is waited for as always.
+      const changes = ctx.changes;
+      const toApply = changes ? objects.filter((o) => !isUnchanged(changes, o.object)) : objects;
+      const deploymentsChanged = !changes || ctx.plan!.stages.some((p) => p.objects.some((o) => o.object.kind === 'Deployment' && !isUnchanged(changes, o.object)));
+      if (changes && planned.stage.id === 'deployments' && !deploymentsChanged) {
+        // The endpoint gates from one list of the namespace's EndpointSlices instead of a watch each.
+        changes.lists.push(await listKind(ctx.cluster!, KINDS.EndpointSlice.ref, ctx.config!.namespace, { selector: false }));
+      }
+      // An endpoint gate also needs every Deployment unchanged: a new rollout changes the endpoints.
+      const answered = (g: Gate) => !!changes && isUnchanged(changes, g.subject) && (g.subject.kind !== 'Service' || !deploymentsChanged) && answeredByLists(g, changes.lists);
+      const allGates = stageGates(ctx, planned);
+      const gates = allGates.filter((g) => !answered(g));
+      const fromLists = allGates.length - gates.length;
       const rollouts = gates.filter((g) => g.subject.kind !== 'Service');
       const endpoints = gates.filter((g) => g.subject.kind === 'Service');
       try {
@@ -123,11 +143,16 @@ function stageTask(ctx: UpContext, stage: Stage, signal?: AbortSignal): ListrTas
           .newListr<UpContext>(
             [
               {
-                title: `apply ${objects.map((o) => objectRef(o.object)).join(', ')}`,
-                task: () => applyStage(ctx.cluster!, planned),
+                title: toApply.length ? `apply ${toApply.map((o) => objectRef(o.object)).join(', ')}` : `unchanged: ${objects.length} object(s) already as planned`,
+                task: () => applyStage(ctx.cluster!, toApply),
               },
               {
-                title: gates.length ? 'wait until ready' : 'present: the API server stored every object',
+                title: fromLists > 0 && gates.length === 0 ? `ready: ${fromLists} gate(s) answered by the listed objects` : 'present: the API server stored every object',
+                enabled: fromLists > 0 && gates.length === 0,
+                task: () => {},
+              },
+              {
+                title: gates.length ? `wait until ready${fromLists ? ` (${fromLists} more answered by the listed objects)` : ''}` : 'present: the API server stored every object',
                 enabled: gates.length > 0,
                 task: (_c2, t) => {
                   const deadline = Date.now() + ctx.config!.readyTimeoutSeconds * 1000;
@@ -230,6 +255,17 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
           const counts = built.results.map((r) => `${r.ref} ${r.action}`).join(', ');
           task.title = `Images: ${counts}, loaded (${ctx.provider!.name})`;
         });
+      },
+    },
+    {
+      title: 'Compare with the cluster',
+      task: async (_c, task) => {
+        // One list per kind (only the Namespace when it does not exist yet), before any stage.
+        const live = await readLive(ctx.cluster!, ctx.config!.namespace, { namespaceFirst: true });
+        const planned = ctx.plan!.stages.flatMap((p) => p.objects.map((o) => o.object));
+        ctx.changes = changesOf(planned, live.lists, FIELD_MANAGER);
+        const s = summarize(ctx.changes.entries);
+        task.title = s.unchanged === 0 ? `Compared with the cluster: all ${s.create + s.update} object(s) to apply` : `Compared with the cluster: ${s.create} to create, ${s.update} to update, ${s.unchanged} unchanged (not applied again)`;
       },
     },
     ...STAGES.map((stage) => stageTask(ctx, stage, options.signal)),
