@@ -12,16 +12,16 @@ export interface BuildResult {
 }
 
 /** Builds the groups that are not current (build.sh skips the rest), calling progress with each line. */
-export function buildGroups(groups: readonly Group[], progress: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<BuildResult> {
+export function buildGroups(groups: readonly Group[], progress: (line: string) => void, env: NodeJS.ProcessEnv = process.env, script = buildScript): Promise<BuildResult> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [buildScript, ...groups], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...groups], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const errors: string[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => progress(line.replace(/^\[controlplane build\] /, '')));
     createInterface({ input: child.stderr }).on('line', (line) => errors.push(line));
-    child.on('error', (err) => resolve({ ok: false, error: `could not run bash ${buildScript}: ${err.message}` }));
+    child.on('error', (err) => resolve({ ok: false, error: `could not run bash ${script}: ${err.message}` }));
     child.on('close', (code, signal) => {
       if (code === 0) resolve({ ok: true });
-      else resolve({ ok: false, error: errors.join('\n') || `bash ${buildScript} ${groups.join(' ')} ended with ${code ?? signal}` });
+      else resolve({ ok: false, error: errors.join('\n') || `bash ${script} ${groups.join(' ')} ended with ${code ?? signal}` });
     });
   });
 }

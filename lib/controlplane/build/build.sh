@@ -375,7 +375,6 @@ build_coredns() {
 }
 build_pause() {
   local src tag
-  command -v gcc >/dev/null || { echo "build.sh: the pause image needs gcc and a static C library: apt-get install gcc libc6-dev" >&2; return 1; }
   (cd "$here/kube" && go mod download k8s.io/kubernetes)
   src="$(cd "$here/kube" && go list -mod=readonly -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause"
   tag="$(sed -n 's/^TAG ?= *//p' "$src/Makefile")"
@@ -383,6 +382,7 @@ build_pause() {
     echo "build.sh: k8s.io/kubernetes v$K8S_VERSION ships pause $tag (build/pause/Makefile), but versions.env says PAUSE_VERSION=$PAUSE_VERSION. Set PAUSE_VERSION=$tag." >&2
     return 1
   fi
+  command -v gcc >/dev/null || { echo "build.sh: the pause image needs gcc and a static C library: apt-get install gcc libc6-dev" >&2; return 1; }
   # The flags of build/pause/Makefile.
   gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-k8s$K8S_VERSION" -o "$1/bin/pause" "$src/linux/pause.c"
   strip "$1/bin/pause"
