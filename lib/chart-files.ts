@@ -7,9 +7,10 @@ import { CHART_DIR, generateChart, type ChartSources } from './chart.ts';
 import { envFilePath } from './config.ts';
 import { manifestFiles } from './manifests.ts';
 
-export function readChartSources(repoRoot: string): ChartSources {
+/** The manifests (of the repository, or of the folder given) and the env files the chart is generated from. */
+export function readChartSources(repoRoot: string, manifestsDir = path.join(repoRoot, 'manifests')): ChartSources {
   const manifests: Record<string, string> = {};
-  for (const abs of manifestFiles(path.join(repoRoot, 'manifests'))) manifests[path.basename(abs)] = readFileSync(abs, 'utf8');
+  for (const abs of manifestFiles(manifestsDir)) manifests[path.basename(abs)] = readFileSync(abs, 'utf8');
   const settings = (env: string) => parseDotenv(readFileSync(path.join(repoRoot, envFilePath(env))));
   const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   return { manifests, devSettings: settings('dev'), prodSettings: settings('prod'), appVersion: pkg.version };
