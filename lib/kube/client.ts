@@ -70,6 +70,8 @@ export function unreachableError(cluster: Pick<Cluster, 'server' | 'context'>, c
     `Cannot reach the Kubernetes API server at ${cluster.server} (context "${cluster.context}"): ${why}. ` +
       'Nothing was applied. Fix: start the cluster (for example `minikube start -p todo` or `npm run controlplane -- start`), ' +
       'or select a reachable one with --context or KUBECONFIG.',
+    // The socket error stays readable (lib/kube/retry.ts tells a restarting server from a refusal).
+    { cause: Object.assign(new Error(cause), { code: cause }) },
   );
 }
 

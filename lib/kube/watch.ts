@@ -5,6 +5,7 @@ import { Watch } from '@kubernetes/client-node';
 import { DeployError } from '../errors.ts';
 import type { KubeObject } from '../types.ts';
 import { listObjects } from './apply.ts';
+import { withRetry } from './retry.ts';
 import type { Cluster } from './client.ts';
 import type { Verdict, WatchTarget } from '../kinds.ts';
 
@@ -115,7 +116,12 @@ export async function watchUntil(
     options.signal?.addEventListener('abort', onAbort);
 
     const relist = async () => {
-      const list = await listObjects(cluster, target.kind.apiVersion, target.kind.kind, target.namespace, target.labelSelector, fieldSelector);
+      // An API server that restarts (or throttles) is waited for, up to the gate's deadline.
+      const list = await withRetry(`to list ${target.kind.kind} objects`, () => listObjects(cluster, target.kind.apiVersion, target.kind.kind, target.namespace, target.labelSelector, fieldSelector), {
+        deadline: options.deadline,
+        signal: options.signal,
+        server: cluster.server,
+      });
       items.clear();
       for (const item of list?.items ?? []) items.set(item.metadata.name, item);
       return list?.resourceVersion;

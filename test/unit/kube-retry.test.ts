@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiUnavailable, classifyFault, retryPause, withRetry } from '../../lib/kube/retry.ts';
+import { unreachableError } from '../../lib/kube/client.ts';
 
 const test = suite('kube: retry of transient API faults');
 
@@ -19,6 +20,8 @@ test('connection refused/reset, 429 and 5xx are transient; 4xx and unknown error
     assert.not.ok(classifyFault(err).transient, classifyFault(err).what);
   }
   assert.is(classifyFault(socket('ECONNREFUSED')).what, 'connection refused');
+  // What lib/kube turns a socket error into keeps it readable.
+  assert.ok(classifyFault(unreachableError({ server: 'https://x', context: 'c' }, 'ECONNRESET')).transient);
   assert.is(classifyFault(http(429, { 'retry-after': '3' })).retryAfterSeconds, 3);
 });
 
