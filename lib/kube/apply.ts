@@ -127,6 +127,33 @@ export function propagationFor(kind: string): 'Foreground' | 'Background' {
   return OWNER_KINDS.has(kind) ? 'Foreground' : 'Background';
 }
 
+/**
+ * Deletes an object (background propagation) and says whether it is gone: an object without
+ * finalizers and without a grace period is removed by the DELETE itself, so only one that is
+ * still there ('pending': finalizers, such as a Namespace's, or a Pod's grace period) needs a
+ * wait. 'absent': it was gone already.
+ */
+export async function deleteNow(cluster: Cluster, object: KubeObject, propagationPolicy: 'Background' | 'Foreground' | 'Orphan' = 'Background'): Promise<'gone' | 'pending' | 'absent'> {
+  try {
+    const answer = await requestJson<KubeObject>(cluster, 'DELETE', await objectPath(cluster, object), { body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy } });
+    if (answer?.kind === 'Status') return 'gone';
+    const meta = answer?.metadata ?? ({} as KubeObject['metadata']);
+    // Still there: marked for deletion (finalizers, a Namespace's spec.finalizers, a grace period).
+    const finalizers = [...((meta.finalizers as string[] | undefined) ?? []), ...((answer?.spec?.finalizers as string[] | undefined) ?? [])];
+    return meta.deletionTimestamp || finalizers.length > 0 || Number(meta.deletionGracePeriodSeconds ?? 0) > 0 ? 'pending' : 'gone';
+  } catch (err) {
+    if (err instanceof ApiStatusError && err.code === 404) return 'absent';
+    if (err instanceof ApiStatusError) throw new DeployError(`Deleting ${objectRef(object)} failed: ${apiMessage(err)}`, { cause: err });
+    throw err;
+  }
+}
+
+/** Deletes every object of a kind in a namespace that a label selector matches (one request). */
+export async function deleteMatching(cluster: Cluster, kind: { apiVersion: string; plural: string }, namespace: string, labelSelector: string): Promise<void> {
+  const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
+  await requestJson(cluster, 'DELETE', `${base}/namespaces/${namespace}/${kind.plural}`, { query: { labelSelector }, body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' } });
+}
+
 /** Deletes an object (see propagationFor). Returns false when it was already gone. */
 export async function deleteObject(cluster: Cluster, object: KubeObject): Promise<boolean> {
   try {

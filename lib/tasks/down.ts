@@ -4,9 +4,10 @@
 import type { ListrTask } from 'listr2';
 import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { DELETION_STAGES, STAGES, objectRef, type Stage } from '../order.ts';
-import { MANAGED_LABELS, MANAGED_SELECTOR } from '../manifests.ts';
+import { MANAGED_LABELS } from '../manifests.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
-import { deleteObject, listObjects } from '../kube/apply.ts';
+import { deleteMatching, deleteNow } from '../kube/apply.ts';
+import { readLive } from '../kube/live.ts';
 import { watchUntil } from '../kube/watch.ts';
 import { goneVerdict } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
@@ -46,32 +47,44 @@ export function isManaged(object: KubeObject): boolean {
   return Object.entries(MANAGED_LABELS).every(([k, v]) => object.metadata.labels?.[k] === v);
 }
 
-/** What `down` may delete in a stage: only our labelled objects. */
-async function discover(cluster: Cluster, namespace: string, stage: Stage): Promise<KubeObject[]> {
-  const found: KubeObject[] = [];
-  for (const ref of stage.kinds) {
-    if (!ref.namespaced) {
-      const list = await listObjects(cluster, ref.apiVersion, ref.kind, undefined, undefined, `metadata.name=${namespace}`);
-      found.push(...(list?.items ?? []).filter(isManaged));
-    } else {
-      // Undefined list: the cluster does not serve the kind (no Dapr CRDs), so nothing of it exists.
-      const list = await listObjects(cluster, ref.apiVersion, ref.kind, namespace, MANAGED_SELECTOR);
-      found.push(...(list?.items ?? []));
-    }
-  }
-  return found;
+/** The kinds down waits on besides the stack's own: a Deployment's ReplicaSets and Pods. */
+const REPLICASET = { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true };
+const POD = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+
+/** "a=b,c=d" from a Deployment's spec.selector.matchLabels; undefined without one. Pure. */
+export function selectorOf(deployment: KubeObject): string | undefined {
+  const labels = deployment.spec?.selector?.matchLabels as Record<string, string> | undefined;
+  const terms = Object.entries(labels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return terms.length ? terms.join(',') : undefined;
 }
 
+/**
+ * Deletes a stage's objects, all at once, and returns when they are gone. An object without
+ * finalizers is gone when its DELETE returns, so only the others are watched (the Namespace,
+ * until the namespace controller has finished). Deployments are deleted in the background and
+ * their ReplicaSets and Pods (matched by each Deployment's selector) right after, by us: the
+ * stage ends once those Pods are gone, which is what "Deployments (stops Pods)" asks, without
+ * waiting for the garbage collector to walk each Deployment in turn at its own request rate.
+ */
 async function deleteAndWait(cluster: Cluster, stage: Stage, objects: KubeObject[], deadline: number, signal?: AbortSignal): Promise<void> {
+  const wait = (kind: { apiVersion: string; kind: string; plural: string; namespaced: boolean }, namespace: string | undefined, select: { name?: string; labelSelector?: string }, goal: string) =>
+    watchUntil(cluster, { kind, namespace, ...select }, (items) => (select.name ? goneVerdict(select.name)(items) : { done: items.length === 0, progress: `${items.length} left` }), { deadline, signal, goal });
   await Promise.all(
     objects.map(async (object) => {
-      await deleteObject(cluster, object);
+      const result = await deleteNow(cluster, object);
+      if (result !== 'pending') return;
       const ref = stage.kinds.find((k) => k.kind === object.kind)!;
-      await watchUntil(cluster, { kind: ref, namespace: object.metadata.namespace, name: object.metadata.name }, goneVerdict(object.metadata.name), {
-        deadline,
-        signal,
-        goal: `${objectRef(object)} to be deleted`,
-      });
+      await wait(ref, object.metadata.namespace, { name: object.metadata.name }, `${objectRef(object)} to be deleted`);
+    }),
+  );
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  await Promise.all(
+    deployments.map(async (d) => {
+      const selector = selectorOf(d);
+      const namespace = d.metadata.namespace!;
+      if (!selector) return;
+      await Promise.all([deleteMatching(cluster, REPLICASET, namespace, selector), deleteMatching(cluster, POD, namespace, selector)]);
+      await wait(POD, namespace, { labelSelector: selector }, `the pods of ${objectRef(d)} to stop`);
     }),
   );
 }
@@ -108,11 +121,14 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
       skip: () => (ctx.absent ? 'Nothing to find: no cluster runs' : false),
       task: async (_c, task) => {
         const ns = ctx.config!.namespace;
-        const namespaces = await listObjects(ctx.cluster!, 'v1', 'Namespace', undefined, undefined, `metadata.name=${ns}`);
-        const namespace = namespaces?.items[0];
+        // One list per kind, all at once (only the Namespace's when it does not exist).
+        const live = await readLive(ctx.cluster!, ns, { namespaceFirst: true });
+        const namespace = live.lists.find((l) => !l.kind.namespaced)?.items[0];
         if (namespace && !isManaged(namespace)) ctx.foreignNamespace = true;
         if (namespace) {
-          for (const stage of DELETION_STAGES) ctx.found.set(stage.id, await discover(ctx.cluster!, ns, stage));
+          for (const stage of DELETION_STAGES) {
+            ctx.found.set(stage.id, live.lists.filter((l) => stage.kinds.some((k) => k.kind === l.kind.kind)).flatMap((l) => l.items).filter(isManaged));
+          }
         }
         const total = [...ctx.found.values()].reduce((n, l) => n + l.length, 0);
         task.title = total === 0
