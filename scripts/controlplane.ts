@@ -11,6 +11,8 @@ import '../lib/require-node.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { main } from '../lib/cli.ts';
+import { UsageError } from '../lib/errors.ts';
 import { describeVersions, readVersions } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
@@ -65,19 +67,11 @@ async function stop(): Promise<number> {
   return 0;
 }
 
-async function start(args: string[]): Promise<number> {
-  let nodes = 1;
-  let crds = true;
-  let ingress = true;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--nodes') {
-      nodes = Number(args[++i]);
-      if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new Error('--nodes takes a whole number from 1 to 50, e.g. --nodes 2.');
-    } else if (a === '--no-crds') crds = false;
-    else if (a === '--no-ingress') ingress = false;
-    else if (a !== '--debug') throw new Error(`Unknown option ${a} for start. See --help.`);
-  }
+async function start(values: Values): Promise<number> {
+  const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError('--nodes takes a whole number from 1 to 50, e.g. --nodes 2.');
+  const crds = !values['no-crds'];
+  const ingress = !values['no-ingress'];
   const previous = readState();
   if (previous && running(previous)) {
     console.error(`The control plane already runs (server ${previous.server}). Use it with:\nexport KUBECONFIG=${previous.kubeconfig}\nor stop it first: npm run controlplane -- stop`);
@@ -131,19 +125,10 @@ async function status(): Promise<number> {
   return healthy ? 0 : 1;
 }
 
-async function restart(args: string[]): Promise<number> {
-  const [component, ...rest] = args;
-  let downSeconds = 0;
-  for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--down') {
-      downSeconds = Number(rest[++i]);
-      if (!Number.isFinite(downSeconds) || downSeconds < 0 || downSeconds > 600) throw new Error('--down takes seconds from 0 to 600, e.g. --down 5.');
-    } else if (rest[i] !== '--debug') throw new Error(`Unknown option ${rest[i]} for restart. See --help.`);
-  }
-  if (!component) {
-    console.error('restart needs a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler or kwok.');
-    return 2;
-  }
+async function restart(component: string | undefined, values: Values): Promise<number> {
+  const downSeconds = values.down === undefined ? 0 : Number(values.down);
+  if (!Number.isFinite(downSeconds) || downSeconds < 0 || downSeconds > 600) throw new UsageError('--down takes seconds from 0 to 600, e.g. --down 5.');
+  if (!component) throw new UsageError('restart needs a component: etcd, kube-apiserver, kube-controller-manager, kube-scheduler or kwok.');
   const state = readState();
   if (!state || !running(state)) {
     console.error('The control plane is not running: npm run controlplane -- start');
@@ -164,34 +149,46 @@ function env(): number {
   return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help' || rest.includes('--help') || rest.includes('-h')) {
-    console.log(HELP);
-    return command ? 0 : 2;
-  }
-  switch (command) {
-    case 'start':
-      return start(rest);
-    case 'stop':
-      return stop();
-    case 'status':
-      return status();
-    case 'env':
-      return env();
-    case 'restart':
-      return restart(rest);
-    default:
-      console.error(`Unknown command '${command}'. Commands: start, stop, status, env, restart (see --help).`);
-      return 2;
-  }
+const OPTIONS = {
+  nodes: { type: 'string' },
+  'no-crds': { type: 'boolean' },
+  'no-ingress': { type: 'boolean' },
+  down: { type: 'string' },
+  debug: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+interface Values {
+  nodes?: string;
+  'no-crds'?: boolean;
+  'no-ingress'?: boolean;
+  down?: string;
 }
 
-const debug = process.argv.includes('--debug');
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    console.error(debug ? err.stack : `controlplane: ${err.message}`);
-    process.exit(1);
+/** Each command: the options it takes (besides --debug and --help) and how many arguments. */
+const COMMANDS: Record<string, { options: (keyof Values)[]; args: number; run: (values: Values, args: string[]) => Promise<number> | number }> = {
+  start: { options: ['nodes', 'no-crds', 'no-ingress'], args: 0, run: (values) => start(values) },
+  stop: { options: [], args: 0, run: () => stop() },
+  status: { options: [], args: 0, run: () => status() },
+  env: { options: [], args: 0, run: () => env() },
+  restart: { options: ['down'], args: 1, run: (values, args) => restart(args[0], values) },
+};
+
+await main<Values>({
+  name: 'controlplane',
+  usage: HELP,
+  options: OPTIONS,
+  run: async (values, positionals) => {
+    const [name, ...args] = positionals;
+    if (!name) {
+      console.log(HELP);
+      return 2;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`Unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')} (see --help).`);
+    const misplaced = (Object.keys(values) as (keyof Values | 'debug' | 'help')[]).filter((o) => o !== 'debug' && o !== 'help' && values[o] !== undefined && !command.options.includes(o));
+    if (misplaced.length > 0) throw new UsageError(`${misplaced.map((o) => `--${o}`).join(', ')} does not go with ${name}. Fix: see \`npm run controlplane -- --help\` for which command takes it.`);
+    if (args.length > command.args) throw new UsageError(`Unexpected argument(s) after ${name}: ${args.slice(command.args).join(' ')}. Fix: see \`npm run controlplane -- --help\`.`);
+    return command.run(values, args);
   },
-);
+});

@@ -3,28 +3,38 @@
 // when its tag exists) and prints the refs. NODE_IMAGE picks the base (default
 // node:22-bookworm-slim; offline: the ref printed by `npm run images:base`).
 import '../lib/require-node.ts';
-import { REPO_ROOT } from '../lib/repo-root.ts';
-import { parseArgs } from 'node:util';
+import { COMMON_OPTIONS, main, REPO_ROOT } from '../lib/cli.ts';
 import { loadConfig } from '../lib/config.ts';
-import { exitCodeOf } from '../lib/errors.ts';
+import { UsageError } from '../lib/errors.ts';
 import { buildImages, nodeImageFrom } from '../lib/images/build.ts';
-import { installRedaction, redact, registerSecretValues } from '../lib/output.ts';
-import { SECRET_SOURCES } from '../lib/secrets.ts';
+import { redact } from '../lib/output.ts';
 
-const repoRoot = REPO_ROOT;
-const { values: args } = parseArgs({ options: { env: { type: 'string', default: 'dev' }, debug: { type: 'boolean', default: false } } });
+const usage = `Usage: npm run images -- [options]
 
-installRedaction();
-try {
-  const config = loadConfig({ env: args.env, repoRoot });
-  // Builds need no secret, but docker's output passes through the same redaction as `up`.
-  registerSecretValues(Object.values(SECRET_SOURCES).map((v) => process.env[v] ?? config.dotenv[v] ?? ''));
-  const nodeImage = nodeImageFrom(process.env);
-  console.log(`Building with NODE_IMAGE=${nodeImage}`);
-  const { refs, results } = await buildImages({ repoRoot, names: config.images, nodeImage, redact, log: (l) => console.log(`  ${l}`) });
-  for (const r of results) console.log(`${r.action === 'built' ? '✓ built  ' : '✓ skipped'} ${r.ref} (${r.seconds.toFixed(1)}s)`);
-  console.log(`FRONTEND_IMAGE=${refs.frontend}\nBACKEND_IMAGE=${refs.backend}\nMCP_SERVER_IMAGE=${refs.mcpServer}`);
-} catch (err) {
-  console.error(args.debug && err instanceof Error ? err.stack : err instanceof Error ? err.message : String(err));
-  process.exit(exitCodeOf(err));
-}
+Builds the frontend, backend and mcp-server images the way \`up\` does: each tagged with a
+digest of its build context (never "latest"), a build skipped when its tag already exists,
+and prints the refs as FRONTEND_IMAGE=... lines. NODE_IMAGE picks the base image (default
+node:22-bookworm-slim; on a machine that cannot pull it, the ref \`npm run images:base\` prints).
+
+Options:
+  --env dev|prod    environment whose image repositories are used (default dev)
+  --debug           print stack traces on failure
+  -h, --help        show this help
+
+Exit codes: 0 built (or already there), 1 a build failed, 2 bad usage or configuration.`;
+
+await main<{ env: string }>({
+  name: 'images',
+  usage,
+  options: COMMON_OPTIONS,
+  run: async (values, positionals) => {
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}. Fix: see \`npm run images -- --help\` for the options.`);
+    // Builds need no secret; docker's output passes through the redaction main() set up, as in `up`.
+    const config = loadConfig({ env: values.env, repoRoot: REPO_ROOT });
+    const nodeImage = nodeImageFrom(process.env);
+    console.log(`Building with NODE_IMAGE=${nodeImage}`);
+    const { refs, results } = await buildImages({ repoRoot: REPO_ROOT, names: config.images, nodeImage, redact, log: (l) => console.log(`  ${l}`) });
+    for (const r of results) console.log(`${r.action === 'built' ? '✓ built  ' : '✓ skipped'} ${r.ref} (${r.seconds.toFixed(1)}s)`);
+    console.log(`FRONTEND_IMAGE=${refs.frontend}\nBACKEND_IMAGE=${refs.backend}\nMCP_SERVER_IMAGE=${refs.mcpServer}`);
+  },
+});
