@@ -16,7 +16,7 @@ import { UsageError } from '../lib/errors.ts';
 import { describeVersions, readVersions } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
-import { isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
+import { describeLeft, isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
 
 const HELP = `Usage: npm run controlplane -- <command> [options]
 
@@ -58,9 +58,9 @@ async function stop(): Promise<number> {
     console.log('The control plane is not running (no state file).');
     return 0;
   }
-  const left = await stopRecorded(state, stateFile);
-  if (left.length > 0) {
-    console.error(`Could not stop: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}.`);
+  const left = describeLeft(await stopRecorded(state, stateFile));
+  if (left) {
+    console.error(`Could not stop cleanly: ${left}.`);
     return 1;
   }
   console.log(`Stopped the control plane (${state.processes.map((p) => p.name).join(', ')}); removed ${state.dir}.`);

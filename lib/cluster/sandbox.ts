@@ -8,7 +8,7 @@
 import { buildGroups } from '../controlplane/build-binaries.ts';
 import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
-import { runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
+import { describeLeft, runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
@@ -91,8 +91,8 @@ export const sandboxProvider: ClusterProvider = {
     const file = stateFile(ctx);
     const running = runningState(file);
     if (!running) return 'the sandbox control plane was not running';
-    const left = await stopRecorded(running, file);
-    if (left.length) throw new DeployError(`Could not stop the sandbox control plane: ${left.map((p) => `${p.name} (pid ${p.pid})`).join(', ')} still run. Fix: end them with \`kill ${left.map((p) => p.pid).join(' ')}\`.`);
+    const left = describeLeft(await stopRecorded(running, file));
+    if (left) throw new DeployError(`Could not stop the sandbox control plane cleanly: ${left}.`);
     return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})`;
   },
 };

@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { HOST_ADDRESS, NODE_NAME, nodeLayoutFor, type NodeLayout } from './node/layout.ts';
 
 export interface Ports {
   etcdClient: number;
@@ -15,9 +16,20 @@ export interface Ports {
 
 export const PORT_NAMES: (keyof Ports)[] = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler', 'kwok'];
 
+/** Who runs the pods: kwok pretends (simulated), or a real kubelet and containerd (lib/controlplane/node). */
+export type PodMode = 'simulated' | 'real';
+export const POD_MODES: readonly PodMode[] = ['simulated', 'real'];
+
 /** Who talks to the API server, each with its own static token. */
-export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok';
+export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'kubelet' | 'kubeProxy';
 export const IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kwok'];
+/** With a real node, the kubelet and kube-proxy take kwok's place. */
+export const REAL_NODE_IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kubelet', 'kubeProxy'];
+
+/** The identities a plane of this mode gives tokens to. Pure. */
+export function identitiesFor(pods: PodMode): Identity[] {
+  return pods === 'real' ? REAL_NODE_IDENTITIES : IDENTITIES;
+}
 
 /** User and groups of each identity. The kube-* users are the ones RBAC's bootstrap roles are bound to. */
 export const USERS: Record<Identity, { user: string; groups: string[] }> = {
@@ -26,6 +38,10 @@ export const USERS: Record<Identity, { user: string; groups: string[] }> = {
   scheduler: { user: 'system:kube-scheduler', groups: [] },
   // kwok acts for every node it manages (pod and node status, leases, deletes).
   kwok: { user: 'kwok-controller', groups: ['system:masters'] },
+  // The Node authorizer and NodeRestriction recognise a node by this name and group.
+  kubelet: { user: `system:node:${NODE_NAME}`, groups: ['system:nodes'] },
+  // Bound to system:node-proxier by RBAC's bootstrap policy.
+  kubeProxy: { user: 'system:kube-proxy', groups: [] },
 };
 
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -38,6 +54,11 @@ export const CLUSTER_NAME = 'todo-deploy-test';
 export interface Layout {
   dir: string;
   ports: Ports;
+  pods: PodMode;
+  /** The API server's bind and advertise address: loopback, or the host end of the real node's veth. */
+  address: string;
+  /** The real node's files (pods real only). */
+  node?: NodeLayout;
   server: string;
   etcdUrl: string;
   etcdDataDir: string;
@@ -53,12 +74,18 @@ export interface Layout {
   kubeconfigs: Record<Identity, string>;
 }
 
-export function layoutFor(dir: string, ports: Ports): Layout {
+export function layoutFor(dir: string, ports: Ports, pods: PodMode = 'simulated'): Layout {
   const certDir = join(dir, 'pki');
+  // A real node reaches the API server from its own network namespace, and pods reach it
+  // through the `kubernetes` Service: it cannot be loopback.
+  const address = pods === 'real' ? HOST_ADDRESS : '127.0.0.1';
   return {
     dir,
     ports,
-    server: `https://127.0.0.1:${ports.apiserver}`,
+    pods,
+    address,
+    node: pods === 'real' ? nodeLayoutFor(dir) : undefined,
+    server: `https://${address}:${ports.apiserver}`,
     etcdUrl: `http://127.0.0.1:${ports.etcdClient}`,
     etcdDataDir: join(dir, 'etcd'),
     certDir,
@@ -73,6 +100,8 @@ export function layoutFor(dir: string, ports: Ports): Layout {
       controllerManager: join(dir, 'kube-controller-manager.kubeconfig'),
       scheduler: join(dir, 'kube-scheduler.kubeconfig'),
       kwok: join(dir, 'kwok.kubeconfig'),
+      kubelet: join(dir, 'node', 'kubelet.kubeconfig'),
+      kubeProxy: join(dir, 'node', 'kube-proxy.kubeconfig'),
     },
   };
 }
@@ -97,8 +126,8 @@ export function etcdArgs(l: Layout): string[] {
 export function apiserverArgs(l: Layout): string[] {
   return [
     `--etcd-servers=${l.etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
+    `--bind-address=${l.address}`,
+    `--advertise-address=${l.address}`,
     `--secure-port=${l.ports.apiserver}`,
     `--cert-dir=${l.certDir}`,
     `--service-cluster-ip-range=${SERVICE_CIDR}`,
@@ -109,11 +138,19 @@ export function apiserverArgs(l: Layout): string[] {
     `--service-account-key-file=${l.saPublicKey}`,
     `--service-account-signing-key-file=${l.saPrivateKey}`,
     '--allow-privileged=true',
-    // Kubelet traffic (logs, exec) goes to the node's InternalIP, which is loopback here.
+    // Kubelet traffic (logs, exec) goes to the node's InternalIP.
     '--kubelet-preferred-address-types=InternalIP',
-    // The `kubernetes` Service cannot have a loopback endpoint; nothing here needs one.
-    '--endpoint-reconciler-type=none',
     '--profiling=false',
+    ...(l.node
+      ? [
+          // The kubelet trusts this CA for the API server's own client certificate (logs, exec).
+          `--client-ca-file=${l.node.clientCaCert}`,
+          `--kubelet-client-certificate=${l.node.apiserverKubeletClientCert}`,
+          `--kubelet-client-key=${l.node.apiserverKubeletClientKey}`,
+          // The endpoint reconciler stays on: pods reach the API server through the `kubernetes` Service.
+        ]
+      : // The `kubernetes` Service cannot have a loopback endpoint; simulated pods need none.
+        ['--endpoint-reconciler-type=none']),
   ];
 }
 
@@ -140,6 +177,8 @@ export function controllerManagerArgs(l: Layout): string[] {
     `--service-account-private-key-file=${l.saPrivateKey}`,
     `--root-ca-file=${l.caFile}`,
     `--cluster-name=${CLUSTER_NAME}`,
+    // The real node's bridge network takes its range from the Node's podCIDR.
+    ...(l.node ? ['--allocate-node-cidrs=true', `--cluster-cidr=${POD_CIDR}`, '--node-cidr-mask-size=24', `--service-cluster-ip-range=${SERVICE_CIDR}`] : []),
   ];
 }
 
@@ -164,9 +203,9 @@ export function kwokArgs(l: Layout): string[] {
 }
 
 /** kube-apiserver's --token-auth-file: token,user,uid,"group,group". */
-export function tokenFileCsv(tokens: Record<Identity, string>): string {
+export function tokenFileCsv(tokens: Partial<Record<Identity, string>>): string {
   return (
-    IDENTITIES.map((id) => {
+    (Object.keys(tokens) as Identity[]).map((id) => {
       const { user, groups } = USERS[id];
       const base = `${tokens[id]},${user},${user}`;
       return groups.length > 0 ? `${base},"${groups.join(',')}"` : base;

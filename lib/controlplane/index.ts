@@ -23,7 +23,7 @@ import {
   apiserverArgs,
   controllerManagerArgs,
   etcdArgs,
-  IDENTITIES,
+  identitiesFor,
   kwokArgs,
   layoutFor,
   PORT_NAMES,
@@ -33,8 +33,15 @@ import {
   USERS,
   type Identity,
   type Layout,
+  type PodMode,
   type Ports,
 } from './config.ts';
+import { nodeBinaries, nodeBinaryProblems } from './node/binaries.ts';
+import { hostMountPoints, mountsUnder } from './node/host.ts';
+import { NODE_NAME } from './node/layout.ts';
+import { prepareRealNode, startRealNode, sweepRealNode, type RealNodeRecord } from './node/index.ts';
+import { sweepCommand } from './node/sweep.ts';
+import { realNodeSupport } from './node/support.ts';
 import { installCrds, readCrds } from './crds.ts';
 import { get, healthFromArgs, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
@@ -48,10 +55,17 @@ import { KINDS } from '../kinds.ts';
 import type { KubeObject } from '../types.ts';
 
 export { NEVER_READY_ANNOTATION, FAIL_AS_ANNOTATION, FAILURES, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
+export type { PodMode } from './config.ts';
 export { readVersions, describeVersions, binDirFor, cacheRoot, checkBinaries } from './versions.ts';
 
 export interface ControlPlaneOptions {
-  /** kwok-managed nodes to register (default: one node with 8 cpu, 32Gi, 110 pods). */
+  /**
+   * Who runs the pods: 'simulated' (default) registers kwok-managed nodes; 'real' starts one
+   * real node (containerd, kubelet, kube-proxy in a network namespace; Linux and root only)
+   * with CoreDNS, and the API server on the node's network instead of loopback.
+   */
+  pods?: PodMode;
+  /** kwok-managed nodes to register with simulated pods (default: one node with 8 cpu, 32Gi, 110 pods). */
   nodes?: NodeSpec[];
   /** Install the Dapr CRDs from manifests/crds/ and wait until Established (default true). */
   installCrds?: boolean;
@@ -84,7 +98,10 @@ export interface ControlPlane {
   dir: string;
   versions: ControlPlaneVersions;
   kc: KubeConfig;
+  pods: PodMode;
   nodes: string[];
+  /** With real pods: what a later process needs to put the host back (state.json keeps it). */
+  node?: RealNodeRecord;
   /** Every process started, by name (for the CLI's state and for checks that none is left). */
   processes: { name: string; pid: number }[];
   /** The in-process ingress stand-in (undefined when disabled or detached). */
@@ -150,10 +167,14 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   const bin = (name: Binary) => (options.binDir ? join(options.binDir, name) : binaryPath(versions, name));
   log(`control plane: ${describeVersions(versions)} from ${options.binDir ?? cacheRoot()}`);
 
+  const pods = options.pods ?? 'simulated';
+  if (pods === 'real') checkRealNode();
+
   const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
-  const layout = layoutFor(dir, await freePorts());
+  const layout = layoutFor(dir, await freePorts(), pods);
   mkdirSync(layout.certDir, { mode: 0o700 });
   mkdirSync(layout.logDir);
+  let nodeRecord: RealNodeRecord | undefined;
 
   const components: Component[] = [];
   const reaper: Reaper | undefined = options.detached ? undefined : startReaper();
@@ -171,14 +192,15 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
           // gone
         }
       }
-      rmSync(dir, { recursive: true, force: true });
+      removePlaneDir(dir, nodeRecord);
     },
     stop() {
       stopping ??= (async () => {
         await ingress?.stop();
-        // Clients first, then the API server, then its store.
+        // Node programs first, then clients, then the API server, then its store.
         for (const c of [...components].reverse()) await stopComponent(c);
-        rmSync(dir, { recursive: true, force: true });
+        const left = removePlaneDir(dir, nodeRecord);
+        if (left.length) log(`control plane: could not clean up ${left.join('; ')}`);
         reaper?.release();
         live.delete(entry);
         log('control plane: stopped');
@@ -192,17 +214,28 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   installHooks();
 
   const argsOf = new Map<string, string[]>();
-  const start = (name: Binary, args: string[]) => {
-    const c = startComponent(name, bin(name), args, layout.logDir);
+  const track = (c: Component) => {
     components.push(c);
-    argsOf.set(name, args);
     reaper?.track(c.pid);
     if (options.detached) c.proc.unref();
-    log(`control plane: started ${name} (pid ${c.pid})`);
+    log(`control plane: started ${c.name} (pid ${c.pid})`);
     return c;
   };
+  const start = (name: Binary, args: string[]) => {
+    argsOf.set(name, args);
+    return track(startComponent(name, bin(name), args, layout.logDir));
+  };
+  // argv is `nsenter --net=... -- program args` (node/network.ts inNetns).
+  const startInNetns = (name: string, argv: string[], env: NodeJS.ProcessEnv) => track(startComponent(name, argv[0], argv.slice(1), layout.logDir, true, env));
 
   try {
+    if (layout.node) {
+      // The API server binds the node network's host address: it must exist first.
+      nodeRecord = prepareRealNode(layout.node, log);
+      const recordFile = join(layout.node.dir, 'record.json');
+      writeFileSync(recordFile, JSON.stringify(nodeRecord, null, 2));
+      reaper?.trackRun(sweepCommand(recordFile));
+    }
     const tokens = writeSecrets(layout);
     writeFileSync(layout.kwokConfig, kwokStages().map((s) => stringify(s)).join('---\n'));
 
@@ -215,17 +248,17 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     const caPem = readFileSync(layout.caFile, 'utf8');
     const verified = await get({ url: `${layout.server}/readyz`, ca: caPem, token: tokens.admin });
     if (verified.status !== 200) throw new Error(`kube-apiserver answered /readyz with HTTP ${verified.status} over verified TLS`);
-    for (const id of IDENTITIES) {
-      writeFileSync(layout.kubeconfigs[id], renderKubeconfig({ server: layout.server, caPem, user: USERS[id].user, token: tokens[id] }), { mode: 0o600 });
+    for (const id of identitiesFor(pods)) {
+      writeFileSync(layout.kubeconfigs[id], renderKubeconfig({ server: layout.server, caPem, user: USERS[id].user, token: tokens[id]! }), { mode: 0o600 });
     }
 
     const kcm = start('kube-controller-manager', controllerManagerArgs(layout));
     const scheduler = start('kube-scheduler', schedulerArgs(layout));
-    const kwok = start('kwok', kwokArgs(layout));
+    const kwok = pods === 'simulated' ? start('kwok', kwokArgs(layout)) : undefined;
     await Promise.all([
       waitForHealthy({ name: 'kube-controller-manager', url: `https://127.0.0.1:${layout.ports.controllerManager}/healthz`, insecure: true }, deadline, kcm),
       waitForHealthy({ name: 'kube-scheduler', url: `https://127.0.0.1:${layout.ports.scheduler}/healthz`, insecure: true }, deadline, scheduler),
-      waitForHealthy({ name: 'kwok', url: `http://127.0.0.1:${layout.ports.kwok}/healthz` }, deadline, kwok),
+      kwok && waitForHealthy({ name: 'kwok', url: `http://127.0.0.1:${layout.ports.kwok}/healthz` }, deadline, kwok),
     ]);
 
     const kc = new KubeConfig();
@@ -237,9 +270,17 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       log(`control plane: CRDs established: ${crds.map((c) => c.metadata.name).join(', ')}`);
     }
 
-    const nodes = options.nodes ?? DEFAULT_NODES;
-    await registerNodes(kc, nodes, deadline);
-    log(`control plane: nodes ready: ${nodes.map((n) => n.name).join(', ')}`);
+    let nodeNames: string[];
+    if (layout.node && nodeRecord) {
+      log('control plane: starting the real node (containerd, kubelet, kube-proxy)');
+      await startRealNode({ layout: layout.node, record: nodeRecord, binaries: nodeBinaries(), kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log });
+      nodeNames = [NODE_NAME];
+    } else {
+      const nodes = options.nodes ?? DEFAULT_NODES;
+      await registerNodes(kc, nodes, deadline);
+      nodeNames = nodes.map((n) => n.name);
+      log(`control plane: nodes ready: ${nodeNames.join(', ')}`);
+    }
 
     if (options.ingressStandIn !== false) {
       if (options.detached) {
@@ -279,7 +320,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       dir,
       versions,
       kc,
-      nodes: nodes.map((n) => n.name),
+      pods,
+      nodes: nodeNames,
+      node: nodeRecord,
       processes,
       ingress,
       restart,
@@ -291,8 +334,28 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   }
 }
 
+/** Throws, saying why, when a real node cannot run here or its programs are not built. */
+export function checkRealNode(): void {
+  const verdict = realNodeSupport();
+  if (!verdict.possible) throw new Error(`A real node cannot run here: ${verdict.reasons.join('; ')}. Use simulated pods instead (--pods simulated).`);
+  const problems = nodeBinaryProblems();
+  if (problems.length) throw new Error(`The real node's programs are not ready: ${problems.join('; ')}.`);
+}
+
+/**
+ * Removes the plane's folder, after the real node's sweep (which unmounts everything under it:
+ * a removal must never reach through a mount). Returns what was left behind.
+ */
+export function removePlaneDir(dir: string, node?: RealNodeRecord): string[] {
+  const left = node ? sweepRealNode(node) : [];
+  const mounted = mountsUnder(hostMountPoints(), dir);
+  if (mounted.length) return [...left, `${dir} kept: still mounted ${mounted.join(', ')}`];
+  rmSync(dir, { recursive: true, force: true });
+  return left;
+}
+
 /** Service-account signing keys (node:crypto) and one random token per identity, all 0600. */
-function writeSecrets(layout: Layout): Record<Identity, string> {
+function writeSecrets(layout: Layout): Partial<Record<Identity, string>> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -300,7 +363,7 @@ function writeSecrets(layout: Layout): Record<Identity, string> {
   });
   writeFileSync(layout.saPrivateKey, privateKey, { mode: 0o600 });
   writeFileSync(layout.saPublicKey, publicKey, { mode: 0o600 });
-  const tokens = Object.fromEntries(IDENTITIES.map((id) => [id, randomBytes(32).toString('hex')])) as Record<Identity, string>;
+  const tokens = Object.fromEntries(identitiesFor(layout.pods).map((id) => [id, randomBytes(32).toString('hex')])) as Partial<Record<Identity, string>>;
   writeFileSync(layout.tokenFile, tokenFileCsv(tokens), { mode: 0o600 });
   return tokens;
 }

@@ -27,10 +27,10 @@ export function childEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEn
   return out;
 }
 
-export function startComponent(name: string, bin: string, args: string[], logDir: string, detached = true): Component {
+export function startComponent(name: string, bin: string, args: string[], logDir: string, detached = true, env: NodeJS.ProcessEnv = process.env): Component {
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], detached, env: childEnv() });
+  const proc = spawn(bin, args, { stdio: ['ignore', fd, fd], detached, env: childEnv(env) });
   closeSync(fd);
   if (proc.pid === undefined) throw new Error(`could not start ${name} (${bin})`);
   const exited = new Promise<string>((resolve) => {
@@ -102,11 +102,14 @@ export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> 
   }
 }
 
-// The reaper reads "pid N" and "dir PATH" lines; "done" means a clean stop happened and it
-// must do nothing. End of input without "done" means we died: kill and clean.
+// The reaper reads "pid N", "run JSON-ARGV" and "dir PATH" lines; "done" means a clean stop
+// happened and it must do nothing. End of input without "done" means we died: kill, run the
+// clean-up commands (the real node's sweep, which unmounts before anything is removed), and
+// remove the folders.
 const REAPER_SOURCE = `
 const { rmSync } = require('node:fs');
-const pids = []; const dirs = []; let done = false; let buf = '';
+const { spawnSync } = require('node:child_process');
+const pids = []; const runs = []; const dirs = []; let done = false; let buf = '';
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', (chunk) => {
   buf += chunk;
@@ -116,17 +119,21 @@ process.stdin.on('data', (chunk) => {
     if (line === 'done') done = true;
     else if (line.startsWith('pid ')) pids.push(Number(line.slice(4)));
     else if (line.startsWith('dir ')) dirs.push(line.slice(4));
+    else if (line.startsWith('run ')) runs.push(JSON.parse(line.slice(4)));
   }
 });
 process.stdin.on('end', () => {
   if (done) return;
   for (const pid of pids) { try { process.kill(-pid, 'SIGKILL'); } catch {} }
+  for (const argv of runs) { try { spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' }); } catch {} }
   for (const dir of dirs) { try { rmSync(dir, { recursive: true, force: true }); } catch {} }
 });
 `;
 
 export interface Reaper {
   track(pid: number): void;
+  /** A command to run (synchronously, in order) after the processes are killed and before the folders are removed. */
+  trackRun(argv: string[]): void;
   trackDir(dir: string): void;
   /** A clean stop finished: the reaper exits without touching anything. */
   release(): void;
@@ -141,6 +148,7 @@ export function startReaper(): Reaper {
   stdin.on('error', () => {});
   return {
     track: (pid) => stdin.write(`pid ${pid}\n`),
+    trackRun: (argv) => stdin.write(`run ${JSON.stringify(argv)}\n`),
     trackDir: (dir) => stdin.write(`dir ${dir}\n`),
     release: () => {
       stdin.end('done\n');

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { healthFromArgs, waitForHealthy } from './health.ts';
-import { RESTARTABLE, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
+import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
+import type { PodMode } from './config.ts';
+import type { RealNodeRecord } from './node/index.ts';
 import { isAlive, startComponent, stopPids } from './processes.ts';
 import { cacheRoot, describeVersions } from './versions.ts';
 
@@ -20,6 +22,15 @@ export interface ControlPlaneState {
   versions: string;
   processes: { name: string; pid: number }[];
   startedAt: string;
+  /** Who runs the pods (absent in files written before real nodes existed: simulated). */
+  pods?: PodMode;
+  /** With real pods: what the sweep needs to put the host back. */
+  node?: RealNodeRecord;
+}
+
+/** Who runs the pods of a recorded plane. */
+export function podsOf(state: ControlPlaneState): PodMode {
+  return state.pods ?? 'simulated';
 }
 
 export function stateFilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -59,19 +70,28 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
     versions: describeVersions(plane.versions),
     processes: plane.processes,
     startedAt: new Date().toISOString(),
+    pods: plane.pods,
+    node: plane.node,
   };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
   return state;
 }
 
-/** Stops every process of a recorded plane and removes its folder and the state file; returns the processes left alive. */
-export async function stopRecorded(state: ControlPlaneState, file = stateFilePath()): Promise<{ name: string; pid: number }[]> {
-  await stopPids(state.processes.map((p) => p.pid));
-  const left = state.processes.filter((p) => isAlive(p.pid));
-  rmSync(state.dir, { recursive: true, force: true });
+/**
+ * Stops every process of a recorded plane, puts the host back after a real node (sweep), and
+ * removes its folder and the state file; returns the processes left alive and anything the
+ * sweep could not remove.
+ */
+export async function stopRecorded(state: ControlPlaneState, file = stateFilePath()): Promise<StopResult> {
+  // The node's programs first (the kubelet must not restart what the sweep kills), then the rest.
+  const order = [...state.processes].reverse();
+  await stopPids(order.filter((p) => NODE_PROGRAMS.includes(p.name)).map((p) => p.pid));
+  await stopPids(order.map((p) => p.pid));
+  const alive = state.processes.filter((p) => isAlive(p.pid));
+  const leftovers = removePlaneDir(state.dir, state.node);
   rmSync(file, { force: true });
-  return left;
+  return { alive, leftovers };
 }
 
 /**
@@ -94,3 +114,20 @@ export async function restartRecorded(state: ControlPlaneState, name: string, do
   await waitForHealthy(healthFromArgs(name as RestartableComponent, argv.slice(1), token), deadlineMs, c);
   return c.pid;
 }
+
+export interface StopResult {
+  /** Processes still alive after SIGKILL. */
+  alive: { name: string; pid: number }[];
+  /** What the real node's sweep could not remove (mounts, cgroups, the network namespace). */
+  leftovers: string[];
+}
+
+/** A sentence saying what a stop left behind and how to end it, or undefined when nothing. Pure. */
+export function describeLeft(result: StopResult): string | undefined {
+  const parts: string[] = [];
+  if (result.alive.length) parts.push(`${result.alive.map((p) => `${p.name} (pid ${p.pid})`).join(', ')} still run (end them with \`kill ${result.alive.map((p) => p.pid).join(' ')}\`)`);
+  if (result.leftovers.length) parts.push(`left behind: ${result.leftovers.join('; ')}`);
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+const NODE_PROGRAMS = ['kube-proxy', 'kubelet', 'containerd'];

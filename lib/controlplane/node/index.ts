@@ -1,0 +1,237 @@
+// A real Kubernetes node for the sandbox: containerd, the kubelet and kube-proxy, built here
+// (lib/controlplane/build), running in a network namespace of their own (see layout.ts),
+// with CoreDNS as the cluster DNS. The control plane (../index.ts) calls:
+//
+//   prepareRealNode   before the API server starts: the network it binds to, folders, the
+//                     client certificate; returns the record a sweep needs
+//   startRealNode     once the API server answers: containerd (pause and CoreDNS images
+//                     imported), kubelet, kube-proxy; waits until the Node is Ready, puts the
+//                     host's kernel settings back, deploys CoreDNS and waits for it
+//   sweepRealNode     after the processes are stopped (also from an exit hook or a later
+//                     process): kills what runs in the pods' cgroup and the containerd shims,
+//                     unmounts everything under the node's folder, removes the network
+//                     namespace, restores the kernel settings and removes host paths it made
+//
+// Where a real node can run at all is judged in support.ts.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
+import { clusterFromKubeConfig } from '../../kube/client.ts';
+import { watchUntil } from '../../kube/watch.ts';
+import type { KubeObject } from '../../types.ts';
+import type { Component } from '../processes.ts';
+import { logTail } from '../processes.ts';
+import { absentPaths, killAll, processesWith, readSysctls, removeCgroupRoot, removePath, restoreSysctls, unmountUnder, createCgroupRoot } from './host.ts';
+import { CGROUP_ROOT, HOST_PATHS, KUBELET_SYSCTLS, NETNS, NODE_NAME, type NodeLayout } from './layout.ts';
+import { conflictingRoutes, createNetwork, destroyNetwork, inNetns, networkBefore, networkExists, type NetworkBefore } from './network.ts';
+import { writePki } from './pki.ts';
+import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
+
+export { NODE_NAME } from './layout.ts';
+
+/** What a sweep needs to put the host back, kept with the plane's state (JSON). */
+export interface RealNodeRecord {
+  /** The node's folder (<plane>/node): everything mounted under it is unmounted. */
+  dir: string;
+  netns: string;
+  containerdConfig: string;
+  containerdSocket: string;
+  cgroupRoot: string;
+  /** The host's kernel settings before the kubelet started. */
+  sysctls: Record<string, string>;
+  /** Host paths that did not exist before the node (the kubelet and containerd create some regardless of their folders). */
+  createdPaths: string[];
+  network: NetworkBefore;
+}
+
+/** The node's programs and images, as lib/controlplane/versions.ts nodeArtifacts() gives them. */
+export interface NodeBinaries {
+  kubelet: string;
+  kubeProxy: string;
+  containerd: string;
+  ctr: string;
+  /** Put first on containerd's PATH: it finds containerd-shim-runc-v2 there. */
+  containerdBinDir: string;
+  cniBinDir: string;
+  /** Absolute path of runc. */
+  runc: string;
+  images: { pause: { archive: string; ref: string }; coredns: { archive: string; ref: string } };
+}
+
+/** Starts a program of the node inside its network namespace (the control plane's process bookkeeping). */
+export type StartInNetns = (name: string, argv: string[], env: NodeJS.ProcessEnv) => Component;
+
+/**
+ * Before the API server starts: refuses when a node's network is already there, records the
+ * host's state, builds the network the API server binds to, the pods' cgroup, the folders and
+ * the client certificate. On failure everything done so far is swept.
+ */
+export function prepareRealNode(l: NodeLayout, log: (line: string) => void): RealNodeRecord {
+  const existing = networkExists();
+  if (existing) {
+    throw new Error(
+      `Another real node's network is already on this machine (${existing}): only one sandbox with real pods runs at a time. ` +
+        'Fix: stop it with `npm run down -- --cluster sandbox --purge` (or `npm run controlplane -- stop`); if nothing runs any more, `ip netns delete todo-deploy-node`.',
+    );
+  }
+  const conflicts = conflictingRoutes();
+  if (conflicts.length) {
+    throw new Error(`The host already routes the ranges the real node needs: ${conflicts.join('; ')}. Fix: remove those routes, or use simulated pods (--pods simulated).`);
+  }
+  const record: RealNodeRecord = {
+    dir: l.dir,
+    netns: NETNS,
+    containerdConfig: l.containerdConfig,
+    containerdSocket: l.containerdSocket,
+    cgroupRoot: CGROUP_ROOT,
+    sysctls: readSysctls(KUBELET_SYSCTLS),
+    createdPaths: absentPaths(HOST_PATHS),
+    network: networkBefore(),
+  };
+  try {
+    for (const d of [l.dir, l.containerdRoot, l.containerdState, l.cniConfDir, l.cniDataDir, l.kubeletRoot, l.podLogsDir, l.imagesDir]) mkdirSync(d, { recursive: true });
+    createNetwork();
+    createCgroupRoot(CGROUP_ROOT);
+    writePki(l);
+  } catch (err) {
+    sweepRealNode(record);
+    throw err;
+  }
+  log(`real node: network namespace ${NETNS} with its veth pair, pods' cgroup /${CGROUP_ROOT}`);
+  return record;
+}
+
+function run(argv: string[]): { ok: boolean; output: string } {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
+}
+
+/** Waits until `probe` succeeds, the component exits, or the deadline passes. */
+async function waitFor(what: string, probe: () => boolean, component: Component, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  let exited: string | undefined;
+  void component.exited.then((how) => (exited = how));
+  while (!probe()) {
+    if (exited) throw new Error(`${component.name} stopped before ${what} (${exited}). Last lines of ${component.logFile}:\n${logTail(component.logFile)}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${Math.round(deadlineMs / 1000)} s. Last lines of ${component.logFile}:\n${logTail(component.logFile)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Imports OCI or docker archives into the node's containerd (CRI namespace); throws with ctr's message. */
+export function importImages(l: NodeLayout, ctr: string, archives: string[]): void {
+  for (const archive of archives) {
+    const r = run([ctr, ...ctrArgs(l, 'images', 'import', archive)]);
+    if (!r.ok) throw new Error(`Importing ${archive} into the real node's containerd failed: ${r.output}`);
+  }
+}
+
+/** The image references containerd holds in the CRI namespace. */
+export function nodeImages(l: NodeLayout, ctr: string): string[] {
+  const r = run([ctr, ...ctrArgs(l, 'images', 'list', '--quiet')]);
+  if (!r.ok) throw new Error(`Listing the real node's images failed: ${r.output}`);
+  return r.output.split('\n').map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('sha256:'));
+}
+
+const NODE_KIND = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
+const DEPLOYMENT_KIND = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
+
+function nodeReady(node: KubeObject | undefined): boolean {
+  const ready = (node?.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+  const tainted = (node?.spec?.taints ?? []).some((t: any) => t.key === 'node.kubernetes.io/not-ready');
+  return ready && !tainted;
+}
+
+async function applyAll(kc: KubeConfig, objects: KubeObject[]): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const object of objects) {
+    await api.patch(object as any, undefined, undefined, 'todo-deploy-sandbox', true, PatchStrategy.ServerSideApply);
+  }
+}
+
+export interface StartRealNodeInput {
+  layout: NodeLayout;
+  record: RealNodeRecord;
+  binaries: NodeBinaries;
+  kc: KubeConfig;
+  start: StartInNetns;
+  /** Deadline of each wait. */
+  deadlineMs: number;
+  log: (line: string) => void;
+}
+
+/** Starts containerd, the kubelet and kube-proxy; returns once the Node is Ready and CoreDNS answers. */
+export async function startRealNode(input: StartRealNodeInput): Promise<void> {
+  const { layout: l, binaries: b, log } = input;
+  writeFileSync(l.containerdConfig, containerdToml(l, { cniBinDir: b.cniBinDir, runc: b.runc, pauseImage: b.images.pause.ref }));
+  writeFileSync(`${l.cniConfDir}/10-todo-deploy.conflist`, `${JSON.stringify(cniConflist(l), null, 2)}\n`);
+  writeFileSync(l.kubeletConfig, toYaml(kubeletConfig(l)));
+  writeFileSync(l.kubeProxyConfig, toYaml(kubeProxyConfig(l)));
+  const env = { ...process.env, PATH: `${b.containerdBinDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+
+  const containerd = input.start('containerd', inNetns([b.containerd, '--config', l.containerdConfig]), env);
+  await waitFor('containerd answered on its socket', () => existsSync(l.containerdSocket) && run([b.ctr, ...ctrArgs(l, 'version')]).ok, containerd, input.deadlineMs);
+  importImages(l, b.ctr, [b.images.pause.archive, b.images.coredns.archive]);
+  const present = nodeImages(l, b.ctr);
+  const missing = [b.images.pause.ref, b.images.coredns.ref].filter((ref) => !present.includes(ref));
+  if (missing.length) throw new Error(`After the import the real node lacks ${missing.join(', ')} (it holds ${present.join(', ') || 'nothing'}). Fix: rebuild the images with \`bash lib/controlplane/build/build.sh --force\`.`);
+  log(`real node: containerd ready; imported ${b.images.pause.ref}, ${b.images.coredns.ref}`);
+
+  const kubelet = input.start('kubelet', inNetns([b.kubelet, ...kubeletArgs(l)]), env);
+  const kubeProxy = input.start('kube-proxy', inNetns([b.kubeProxy, ...kubeProxyArgs(l)]), env);
+  const cluster = clusterFromKubeConfig(input.kc);
+  const ended = Promise.race([kubelet.exited, kubeProxy.exited]).then((how) => {
+    throw new Error(`${how} while the node registered. Last lines of its log:\n${logTail(how.startsWith('kubelet') ? kubelet.logFile : kubeProxy.logFile)}`);
+  });
+  const ready = watchUntil(cluster, { kind: NODE_KIND, name: NODE_NAME }, (items) => ({ done: nodeReady(items[0]) }), {
+    deadline: Date.now() + input.deadlineMs,
+    goal: `Node ${NODE_NAME} to register and be Ready`,
+    explain: (items) => `conditions ${JSON.stringify(items[0]?.status?.conditions?.map((c: any) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`) ?? 'none: not registered')}. Last lines of ${kubelet.logFile}:\n${logTail(kubelet.logFile, 15)}`,
+  });
+  await Promise.race([ready, ended]);
+  ended.catch(() => {});
+
+  // The kubelet has set the host's kernel settings by now (before it reports Ready): put them back.
+  const restored = restoreSysctls(input.record.sysctls);
+  log(`real node: ${NODE_NAME} Ready${restored.length ? `; host kernel settings restored (${restored.join(', ')})` : ''}`);
+
+  await applyAll(input.kc, corednsObjects(b.images.coredns.ref));
+  await watchUntil(
+    cluster,
+    { kind: DEPLOYMENT_KIND, namespace: 'kube-system', name: 'coredns' },
+    (items) => ({ done: (items[0]?.status?.availableReplicas ?? 0) >= 1 }),
+    { deadline: Date.now() + input.deadlineMs, goal: 'CoreDNS (kube-system/coredns) to be available' },
+  );
+  log('real node: CoreDNS serves the cluster DNS');
+}
+
+/**
+ * Puts the host back after the node's processes were stopped: idempotent, synchronous, safe to
+ * run twice or after a crash. Returns what could not be removed (empty when all is clean).
+ */
+export function sweepRealNode(record: RealNodeRecord): string[] {
+  const left: string[] = [];
+  // The shims keep containers running after containerd ends; kill them, then every process
+  // in the pods' cgroup (nothing restarts them: the kubelet is stopped).
+  killAll(processesWith('containerd-shim', record.containerdSocket));
+  killAll(processesWith(record.containerdConfig));
+  left.push(...removeCgroupRoot(record.cgroupRoot).map((d) => `cgroup ${d}`));
+  // Container root filesystems, pod volumes, pod network namespaces: all mounted under the
+  // node's folder. Unmounted before anything is removed, so no removal reaches through a mount.
+  left.push(...unmountUnder(record.dir).map((m) => `mount ${m}`));
+  left.push(...destroyNetwork(record.network, record.netns));
+  try {
+    restoreSysctls(record.sysctls);
+  } catch (err) {
+    left.push(`kernel settings: ${(err as Error).message}`);
+  }
+  const otherShims = processesWith('containerd-shim').length > 0;
+  for (const path of record.createdPaths) {
+    // Docker's containerd shares /run/containerd for its shims' sockets while it runs containers.
+    if (path === '/run/containerd' && otherShims) continue;
+    if (unmountUnder(path).length === 0) removePath(path);
+    else left.push(`mount under ${path}`);
+  }
+  return left;
+}

@@ -1,0 +1,108 @@
+// The node's network: a network namespace of its own joined to the host by a veth pair, so
+// the node has a real (non-loopback) address, and host routes to the pod and Service ranges
+// through it, so the app is reachable from the host. Nothing is added to the host's
+// iptables; kube-proxy's and the CNI plugins' rules live in the namespace and go with it.
+// The commands are pure lists (unit-tested); running them is the only I/O here.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
+import { POD_CIDR, SERVICE_CIDR } from '../config.ts';
+import { isMountPoint } from './host.ts';
+import { HOST_ADDRESS, HOST_VETH, NETNS, netnsPath, NODE_ADDRESS, NODE_SUBNET_PREFIX, NODE_VETH } from './layout.ts';
+
+/** Runs a command inside the node's network namespace only (kubelet and containerd must share the host's mount namespace). */
+export function inNetns(argv: string[], name = NETNS): string[] {
+  return ['nsenter', `--net=${netnsPath(name)}`, '--', ...argv];
+}
+
+/** Commands that build the network, in order. Pure. */
+export function networkUpCommands(name = NETNS): string[][] {
+  const ns = (...argv: string[]) => inNetns(argv, name);
+  return [
+    ['ip', 'netns', 'add', name],
+    ['ip', 'link', 'add', HOST_VETH, 'type', 'veth', 'peer', 'name', NODE_VETH, 'netns', name],
+    ['ip', 'addr', 'add', `${HOST_ADDRESS}/${NODE_SUBNET_PREFIX}`, 'dev', HOST_VETH],
+    ['ip', 'link', 'set', HOST_VETH, 'up'],
+    ns('ip', 'link', 'set', 'lo', 'up'),
+    ns('ip', 'addr', 'add', `${NODE_ADDRESS}/${NODE_SUBNET_PREFIX}`, 'dev', NODE_VETH),
+    ns('ip', 'link', 'set', NODE_VETH, 'up'),
+    ns('ip', 'route', 'add', 'default', 'via', HOST_ADDRESS),
+    // The namespace forwards between the pods' bridge and the veth; this setting belongs to
+    // the namespace, not the host.
+    ns('sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward'),
+    // Bridged pod traffic must pass kube-proxy's iptables rules (a pod reaching a Service
+    // whose endpoint is on the same bridge); per namespace on current kernels.
+    ns('sh', '-c', 'f=/proc/sys/net/bridge/bridge-nf-call-iptables; [ ! -e $f ] || echo 1 > $f'),
+    ['ip', 'route', 'add', POD_CIDR, 'via', NODE_ADDRESS, 'dev', HOST_VETH],
+    ['ip', 'route', 'add', SERVICE_CIDR, 'via', NODE_ADDRESS, 'dev', HOST_VETH],
+  ];
+}
+
+export interface NetworkBefore {
+  /** /run/netns existed before the node: else it is removed with the node. */
+  runNetnsExisted: boolean;
+  /** /run/netns was a mount point before (`ip netns add` makes it one): else it is unmounted. */
+  runNetnsWasMount: boolean;
+}
+
+export function networkBefore(): NetworkBefore {
+  return { runNetnsExisted: existsSync('/run/netns'), runNetnsWasMount: isMountPoint('/run/netns') };
+}
+
+function run(argv: string[]): { ok: boolean; output: string } {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
+}
+
+/** True when a network namespace or the host veth of a node already exists. */
+export function networkExists(name = NETNS): string | undefined {
+  if (existsSync(netnsPath(name))) return `network namespace ${name} (${netnsPath(name)})`;
+  if (run(['ip', 'link', 'show', HOST_VETH]).ok) return `network interface ${HOST_VETH}`;
+  return undefined;
+}
+
+/** A route the node would add that the host already has (another network in the way). */
+export function conflictingRoutes(): string[] {
+  const routes = run(['ip', '-4', 'route', 'show']).output.split('\n');
+  const wanted = [POD_CIDR, SERVICE_CIDR, `${HOST_ADDRESS.replace(/\.\d+$/, '.0')}/${NODE_SUBNET_PREFIX}`];
+  return routes.filter((r) => wanted.some((w) => r.startsWith(`${w} `)));
+}
+
+/** Builds the network; on failure undoes what was done and throws with the failing command's output. */
+export function createNetwork(name = NETNS): void {
+  for (const argv of networkUpCommands(name)) {
+    const r = run(argv);
+    if (!r.ok) {
+      destroyNetwork({ runNetnsExisted: true, runNetnsWasMount: true }, name);
+      throw new Error(`Setting up the real node's network failed at \`${argv.join(' ')}\`: ${r.output || 'no output'}`);
+    }
+  }
+}
+
+/**
+ * Removes the namespace (which takes the veth pair, the host routes through it, the pods'
+ * bridge and every iptables rule inside with it) and /run/netns when the node made it.
+ * Returns what could not be removed.
+ */
+export function destroyNetwork(before: NetworkBefore, name = NETNS): string[] {
+  const left: string[] = [];
+  if (existsSync(netnsPath(name))) {
+    const r = run(['ip', 'netns', 'delete', name]);
+    if (!r.ok && existsSync(netnsPath(name))) left.push(`network namespace ${name}: ${r.output}`);
+  }
+  // Normally gone with the namespace; a veth whose peer is held elsewhere is deleted here.
+  if (run(['ip', 'link', 'show', HOST_VETH]).ok) {
+    const r = run(['ip', 'link', 'delete', HOST_VETH]);
+    if (!r.ok) left.push(`interface ${HOST_VETH}: ${r.output}`);
+  }
+  const empty = existsSync('/run/netns') && readdirSync('/run/netns').length === 0;
+  if (empty && !before.runNetnsWasMount && isMountPoint('/run/netns')) run(['umount', '/run/netns']);
+  if (empty && !before.runNetnsExisted && !isMountPoint('/run/netns')) {
+    try {
+      rmdirSync('/run/netns');
+    } catch {
+      // someone else's namespace appeared meanwhile
+    }
+  }
+  return left;
+}
