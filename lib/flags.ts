@@ -4,6 +4,8 @@ import { COMMON_OPTIONS, type Options } from './cli.ts';
 // provider.ts, not cluster/index.ts: the providers' code (and the Kubernetes client behind
 // it) is loaded by the commands that use a cluster, not by every --help.
 import { parseProviderName, type ProviderName } from './cluster/provider.ts';
+import { UsageError } from './errors.ts';
+import { POD_MODES, type PodMode } from './controlplane/pods.ts';
 
 /** One string option per configuration setting (--namespace, --replicas, --timeout, ...). */
 export const SETTING_OPTIONS: Options = Object.fromEntries(
@@ -14,6 +16,7 @@ export const SETTING_OPTIONS: Options = Object.fromEntries(
 export const CLUSTER_OPTIONS = {
   cluster: { type: 'string' },
   context: { type: 'string' },
+  pods: { type: 'string' },
 } satisfies Options;
 
 export const DEPLOY_OPTIONS: Options = { ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SETTING_OPTIONS };
@@ -45,13 +48,32 @@ export const CLUSTER_HELP = `Cluster (default: minikube for --env dev, current f
   --cluster kind              a kind cluster (KIND_CLUSTER, default todo), created when missing,
                               with ports 80/443 on this machine and ingress-nginx installed
   --cluster current           the current kubeconfig context (KUBECONFIG honoured), used as it is
-  --cluster sandbox           the project's own control plane on loopback (no Docker needed):
-                              a real API server, but pods are simulated and nothing serves traffic
+  --cluster sandbox           the project's own control plane: a real API server, and a real node
+                              (kubelet, containerd) where it can run, else kwok's simulated pods
+  --pods real|simulated       with --cluster sandbox: pods on a real node (Linux, root, cgroups,
+                              Docker for the images) or simulated by kwok; default real where
+                              possible (SANDBOX_PODS sets it too)
   --context NAME              with --cluster current: use this kubeconfig context`;
 
 /** Checks --cluster; undefined means the environment's default provider. */
 export function checkCluster(value: unknown): ProviderName | undefined {
   return parseProviderName(value);
+}
+
+/**
+ * Checks --pods: real or simulated, and only with --cluster sandbox. The choice reaches the
+ * sandbox provider as the SANDBOX_PODS setting (the flag wins over the environment).
+ */
+export function applyPodsFlag(value: unknown, cluster: ProviderName | undefined, env: NodeJS.ProcessEnv = process.env): PodMode | undefined {
+  if (value === undefined) return undefined;
+  if (!(POD_MODES as readonly unknown[]).includes(value)) {
+    throw new UsageError(`--pods takes real or simulated, not "${String(value)}". Fix: --pods real (a kubelet and containerd on this machine) or --pods simulated (kwok).`);
+  }
+  if (cluster !== 'sandbox') {
+    throw new UsageError(`--pods ${String(value)} applies to --cluster sandbox only; ${cluster ?? 'the default cluster'} runs its own nodes. Fix: add --cluster sandbox, or drop --pods.`);
+  }
+  env.SANDBOX_PODS = value as PodMode;
+  return value as PodMode;
 }
 
 /** An AbortSignal that fires on Ctrl-C or SIGTERM, so watches stop and the run ends with a sentence. */

@@ -6,7 +6,7 @@
 //   control plane, and whether the domain resolves to the ingress address.
 import '../lib/require-node.ts';
 import { main, REPO_ROOT, COMMON_OPTIONS } from '../lib/cli.ts';
-import { CLUSTER_HELP, CLUSTER_OPTIONS, SETTING_OPTIONS, checkCluster, settingFlags } from '../lib/flags.ts';
+import { applyPodsFlag, CLUSTER_HELP, CLUSTER_OPTIONS, SETTING_OPTIONS, checkCluster, settingFlags } from '../lib/flags.ts';
 import { probe } from '../lib/doctor/probe.ts';
 import { evaluate, exitCode, formatReport } from '../lib/doctor/checks.ts';
 
@@ -35,6 +35,7 @@ await main<Record<string, any>>({
   options: { ...COMMON_OPTIONS, ...CLUSTER_OPTIONS, ...SETTING_OPTIONS },
   run: async (values) => {
     const provider = checkCluster(values.cluster);
+    applyPodsFlag(values.pods, provider);
     const found = await probe({ env: values.env, repoRoot: REPO_ROOT, provider, context: values.context, flags: settingFlags(values) });
     const lines = evaluate(found);
     const command = `npm run up -- --env ${found.environment} --cluster ${found.provider}`;

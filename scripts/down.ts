@@ -7,7 +7,7 @@
 //   5. with --purge: delete the minikube profile / kind cluster `up` created, or stop the sandbox
 import '../lib/require-node.ts';
 import { main, REPO_ROOT } from '../lib/cli.ts';
-import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
+import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 
 const usage = `Usage: npm run down -- [options]
 
@@ -36,6 +36,7 @@ await main<Record<string, any>>({
   options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false } },
   run: async (values) => {
     const clusterProvider = checkCluster(values.cluster);
+    applyPodsFlag(values.pods, clusterProvider);
     // Loaded here, not at start-up: --help and a refused flag never pay for the pipeline.
     const [{ runDown }, { timingSummary }, { chalk }] = await Promise.all([import('../lib/tasks/down.ts'), import('../lib/tasks/render.ts'), import('zx')]);
     const started = Date.now();

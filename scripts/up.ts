@@ -12,7 +12,7 @@
 import '../lib/require-node.ts';
 import { createInterface } from 'node:readline/promises';
 import { main, REPO_ROOT } from '../lib/cli.ts';
-import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
+import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
 import { UsageError } from '../lib/errors.ts';
 
@@ -64,6 +64,7 @@ await main<Record<string, any>>({
   },
   run: async (values) => {
     const clusterProvider = checkCluster(values.cluster);
+    applyPodsFlag(values.pods, clusterProvider);
     // Refused before anything runs: after a deployment is too late to find out.
     if (values['write-hosts'] && !values.yes && !process.stdin.isTTY) {
       throw new UsageError('--write-hosts asks before it changes the hosts file, and there is no terminal to ask on. Fix: add --yes to answer yes, or drop --write-hosts and add the line `up` prints yourself.');

@@ -1,7 +1,7 @@
-// A Dapr control-plane stand-in for clusters whose pods are simulated (the sandbox: kwok in
-// place of kubelets). It is NOT Dapr: dapr-system gets Deployments and StatefulSets named like
-// Dapr's (operator, sidecar injector, sentry, placement, scheduler) whose pods kwok marks
-// Running and Ready, so the Dapr step's readiness wait runs against the real controllers and
+// A Dapr control-plane stand-in for the sandbox (kwok's simulated pods, or its real node until
+// Dapr itself runs there). It is NOT Dapr: dapr-system gets Deployments and StatefulSets named
+// like Dapr's (operator, sidecar injector, sentry, placement, scheduler) whose pods kwok marks
+// Running and Ready (or, on the real node, run the pause image), so the Dapr step's readiness wait runs against the real controllers and
 // the order "Dapr ready before the backend's pods" is exercised. No sidecar is ever injected.
 // Every object says so in its labels and annotations.
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
@@ -19,15 +19,26 @@ const meta = (name: string, namespace?: string) => ({
   annotations: { [`${STAND_IN_LABEL}-note`]: NOTE },
 });
 
-/** The stand-in's objects: the namespace, then one workload per Dapr control-plane service. Pure. */
-export function daprStandInObjects(): KubeObject[] {
+/**
+ * The stand-in's objects: the namespace, then one workload per Dapr control-plane service.
+ * On kwok the image is never run; on a real node pass an image that is on the node (the
+ * pause image: it runs, does nothing and is Ready). Pure.
+ */
+export function daprStandInObjects(image = IMAGE): KubeObject[] {
   const workloads = DAPR_WORKLOADS.map((w): KubeObject => {
     const labels = { app: w.name, [STAND_IN_LABEL]: 'true' };
     const template = {
       metadata: { labels, annotations: { [`${STAND_IN_LABEL}-note`]: NOTE } },
       spec: {
         automountServiceAccountToken: false,
-        containers: [{ name: w.name.replace(/^dapr-/, ''), image: IMAGE, resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+        containers: [
+          {
+            name: w.name.replace(/^dapr-/, ''),
+            image,
+            imagePullPolicy: image === IMAGE ? 'IfNotPresent' : 'Never',
+            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '16Mi' } },
+          },
+        ],
       },
     };
     const spec: Record<string, unknown> = { replicas: 1, selector: { matchLabels: labels }, template };
@@ -38,9 +49,9 @@ export function daprStandInObjects(): KubeObject[] {
 }
 
 /** Applies the stand-in (server-side apply, idempotent). Waiting for it is the Dapr step's job. */
-export async function applyDaprStandIn(kc: KubeConfig): Promise<void> {
+export async function applyDaprStandIn(kc: KubeConfig, image?: string): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kc);
-  for (const object of daprStandInObjects()) {
+  for (const object of daprStandInObjects(image)) {
     await api.patch(object, undefined, undefined, 'todo-deploy-sandbox', true, PatchStrategy.ServerSideApply);
   }
 }

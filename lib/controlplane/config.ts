@@ -16,9 +16,8 @@ export interface Ports {
 
 export const PORT_NAMES: (keyof Ports)[] = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler', 'kwok'];
 
-/** Who runs the pods: kwok pretends (simulated), or a real kubelet and containerd (lib/controlplane/node). */
-export type PodMode = 'simulated' | 'real';
-export const POD_MODES: readonly PodMode[] = ['simulated', 'real'];
+import type { PodMode } from './pods.ts';
+export { POD_MODES, type PodMode } from './pods.ts';
 
 /** Who talks to the API server, each with its own static token. */
 export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'kubelet' | 'kubeProxy';
