@@ -97,6 +97,12 @@ await main<Record<string, any>>({
       if (address.hint) console.log(address.hint);
       return;
     }
+    if (address.url) {
+      // Reachable without a name (the sandbox's real node, where no ingress controller routes yet).
+      console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: ${address.url}`));
+      if (address.hint) console.log(address.hint);
+      return;
+    }
     const advice = await hostsAdvice(domain, address.ingress);
     console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: ${advice.url}`));
     if (address.hint) console.log(address.hint);

@@ -59,6 +59,11 @@ export interface ClusterAddress {
   ingress?: string;
   /** False when nothing serves traffic (sandbox: pods are simulated). */
   serves: boolean;
+  /**
+   * A URL that reaches the app without the domain resolving to an ingress (the sandbox's real
+   * node, where no ingress controller routes yet: the frontend's Service).
+   */
+  url?: string;
   /** A sentence for the user when there is something to know or do (tunnel, port forward). */
   hint?: string;
 }
@@ -67,8 +72,8 @@ export interface ClusterProvider {
   readonly name: ProviderName;
   /** The command-line tool the provider cannot work without, checked before anything runs. */
   readonly tool?: ToolName;
-  /** Set when the images are not needed at all (sandbox: nothing runs them): the reason. */
-  readonly imagesNotNeeded?: string;
+  /** When the images are not needed at all (sandbox with simulated pods: nothing runs them): the reason; else undefined. */
+  imagesNotNeeded?(ctx: ClusterContext): string | undefined;
   /** Make sure the cluster runs and say how to reach it (start or create it only when needed). */
   ensureCluster(ctx: ClusterContext): Promise<ClusterTarget>;
   /** The cluster if it exists and runs, without starting anything (`down`, `doctor`); undefined with a reason otherwise. */

@@ -1,19 +1,31 @@
 // The sandbox provider: the project's own control plane (lib/controlplane: real etcd,
-// kube-apiserver, controller-manager and scheduler on loopback; kwok in place of kubelets),
-// started in the background when it is not running and shared with `npm run controlplane`.
-// It rehearses the whole pipeline on a machine without Docker or minikube: the API server is
-// real, the pods are simulated and nothing serves traffic. Its Dapr control plane is a
-// stand-in (lib/cluster/dapr-stand-in.ts) and its ingress controller the ingress-nginx
-// stand-in; no images are built, as nothing would run them.
+// kube-apiserver, controller-manager and scheduler), started in the background when it is not
+// running and shared with `npm run controlplane`. Its pods run on a real node (a kubelet and
+// containerd in a network namespace: lib/controlplane/node) where Linux, root, cgroups and a
+// Docker engine for the images are there, else kwok simulates them and nothing serves
+// traffic; `--pods real|simulated` (SANDBOX_PODS) chooses. With real pods the images are built
+// and imported into the node's containerd, and the URL goes to the frontend's Service through
+// the node's network. Its Dapr control plane is a stand-in (lib/cluster/dapr-stand-in.ts) and
+// its ingress controller the ingress-nginx stand-in (it publishes an address, routes nothing).
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildGroups } from '../controlplane/build-binaries.ts';
-import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, readVersions, type Group } from '../controlplane/versions.ts';
+import { cacheRoot, CONTROL_PLANE_GROUPS, imageRefs, missingGroups, NODE_GROUPS, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
-import { describeLeft, runningState, startDetached, stateFilePath, stopRecorded } from '../controlplane/state.ts';
+import { describeLeft, podsOf, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState } from '../controlplane/state.ts';
+import { importImages, nodeImages } from '../controlplane/node/index.ts';
+import { nodeBinaries } from '../controlplane/node/binaries.ts';
+import { realNodeSupport } from '../controlplane/node/support.ts';
+import { dockerRaw, docker } from '../images/docker.ts';
+import type { ImageRefs } from '../images/build.ts';
+import { listObjects } from '../kube/apply.ts';
+import type { Cluster } from '../kube/client.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
 import { getIngressClass, INGRESS_NGINX } from './ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
+import { choosePods, describePods, parsePodsSetting } from './sandbox-pods.ts';
 import { findTool, INSTALL } from './tools.ts';
 
 export const SIMULATED =
@@ -21,6 +33,17 @@ export const SIMULATED =
 
 function stateFile(ctx: ClusterContext): string {
   return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
+}
+
+/** The running sandbox, when its pods are real. */
+function realNode(ctx: ClusterContext): ControlPlaneState | undefined {
+  const state = runningState(stateFile(ctx));
+  return state && podsOf(state) === 'real' && state.node ? state : undefined;
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  const r = await dockerRaw(['info', '--format', '{{.ServerVersion}}']);
+  return r.exitCode === 0 && r.stdout.trim() !== '';
 }
 
 /** Builds the groups of programs that are missing (needs Go; about 25 minutes the first time), showing build.sh's progress. */
@@ -39,20 +62,41 @@ async function ensureBinaries(ctx: ClusterContext, groups: readonly Group[] = CO
 
 export const sandboxProvider: ClusterProvider = {
   name: 'sandbox',
-  imagesNotNeeded: 'not built for the sandbox: kwok simulates the pods, so nothing would run the images (the manifests name the IMAGE_TAG refs)',
+
+  imagesNotNeeded(ctx) {
+    if (realNode(ctx)) return undefined;
+    return 'not built for the sandbox: kwok simulates the pods, so nothing would run the images (the manifests name the IMAGE_TAG refs)';
+  },
 
   async ensureCluster(ctx) {
     const file = stateFile(ctx);
     const running = runningState(file);
-    if (running) return { kubeconfig: running.kubeconfig, summary: `sandbox control plane: already running at ${running.server} (pods simulated)` };
+    const requested = parsePodsSetting(ctx.settings.SANDBOX_PODS);
+    const reuse = (state: ControlPlaneState, by = '') => {
+      const choice = choosePods({ requested, running: podsOf(state), host: { possible: true, reasons: [], summary: '' }, docker: true, buildable: true });
+      return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: already running at ${state.server}${by}; ${describePods(choice)}` };
+    };
+    if (running) return reuse(running);
     // Checked again under the lock: another run may have started it while we waited.
     return withStartLock(file, ctx.log, async () => {
       const started = runningState(file);
-      if (started) return { kubeconfig: started.kubeconfig, summary: `sandbox control plane: already running at ${started.server}, started by another run (pods simulated)` };
-      await ensureBinaries(ctx);
-      ctx.log('starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)');
-      const state = await startDetached({ log: ctx.log }, file);
-      return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions} (pods simulated)` };
+      if (started) return reuse(started, ', started by another run');
+      const go = !!(await findTool('go'));
+      const versions = readVersions();
+      const choice = choosePods({
+        requested,
+        host: realNodeSupport(),
+        docker: requested === 'simulated' ? false : await dockerAnswers(),
+        buildable: go || missingGroups(versions, NODE_GROUPS).length === 0,
+      });
+      await ensureBinaries(ctx, choice.pods === 'real' ? [...new Set([...CONTROL_PLANE_GROUPS, ...NODE_GROUPS])] : CONTROL_PLANE_GROUPS);
+      ctx.log(
+        choice.pods === 'real'
+          ? 'starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS), ingress stand-in'
+          : 'starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)',
+      );
+      const state = await startDetached({ log: ctx.log, pods: choice.pods }, file);
+      return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions}; ${describePods(choice)}` };
     });
   },
 
@@ -74,15 +118,29 @@ export const sandboxProvider: ClusterProvider = {
     return `Ingress controller: the ingress-nginx stand-in (publishes Ingress addresses; serves no traffic)`;
   },
 
-  async loadImages(refs) {
+  async loadImages(refs, ctx) {
+    const state = realNode(ctx);
+    if (state) await loadIntoNode(state, Object.values(refs), ctx);
     return refs;
   },
 
-  async address(): Promise<ClusterAddress> {
-    return { serves: false, hint: `${SIMULATED} The URL is not reachable; use --cluster minikube or --cluster kind to run the app.` };
+  async address(cluster, ctx, namespace): Promise<ClusterAddress> {
+    if (!realNode(ctx)) return { serves: false, hint: `${SIMULATED} The URL is not reachable; use --pods real (Linux, root), --cluster minikube or --cluster kind to run the app.` };
+    const url = await serviceUrl(cluster, namespace);
+    return {
+      serves: true,
+      url,
+      hint: url
+        ? 'No ingress controller runs in the sandbox yet (its stand-in publishes an address but routes nothing): the URL goes straight to the Service the Ingress routes to, through the real node\'s network.'
+        : `No Ingress with a Service behind it was found in namespace ${namespace}, so there is no URL to print.`,
+    };
   },
 
-  async provideDapr(cluster) {
+  async provideDapr(cluster, ctx) {
+    if (realNode(ctx)) {
+      await applyDaprStandIn(cluster.kc, imageRefs(readVersions()).pause);
+      return 'stand-in created in dapr-system (pause containers named like Dapr\'s workloads on the real node; not Dapr, no sidecars)';
+    }
     await applyDaprStandIn(cluster.kc);
     return 'stand-in created in dapr-system (kwok-simulated workloads named like Dapr\'s; not Dapr, no sidecars)';
   },
@@ -93,6 +151,60 @@ export const sandboxProvider: ClusterProvider = {
     if (!running) return 'the sandbox control plane was not running';
     const left = describeLeft(await stopRecorded(running, file));
     if (left) throw new DeployError(`Could not stop the sandbox control plane cleanly: ${left}.`);
-    return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})`;
+    const node = podsOf(running) === 'real' ? '; the real node\'s network namespace, mounts and cgroups removed, host kernel settings as before' : '';
+    return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})${node}`;
   },
 };
+
+/** How containerd names an image given as Docker names it (todo-backend:abc -> docker.io/library/todo-backend:abc). Pure. */
+export function normalizeImageRef(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  if (slash < 0) return `docker.io/library/${ref}`;
+  if (first.includes('.') || first.includes(':') || first === 'localhost') return ref;
+  return `docker.io/${ref}`;
+}
+
+/** Exports the images the node lacks from Docker and imports them into the node's containerd (as `minikube image load` does). */
+async function loadIntoNode(state: ControlPlaneState, refs: string[], ctx: ClusterContext): Promise<void> {
+  const { ctr } = nodeBinaries();
+  const node = state.node!;
+  const present = new Set(nodeImages(node, ctr));
+  const missing = [...new Set(refs)].filter((r) => !present.has(normalizeImageRef(r)));
+  if (missing.length === 0) {
+    ctx.log(`real node: ${refs.length} image(s) already imported`);
+    return;
+  }
+  const dir = join(node.dir, 'images');
+  mkdirSync(dir, { recursive: true });
+  const archive = join(dir, `load-${Date.now()}.tar`);
+  try {
+    ctx.log(`real node: exporting ${missing.join(', ')} from Docker`);
+    await docker(['save', '--output', archive, ...missing], { redact: ctx.redact, what: `Exporting ${missing.join(', ')} for the real node`, fix: 'check `docker image ls` for these references.' });
+    ctx.log('real node: importing into its containerd');
+    importImages(node, ctr, [archive]);
+  } finally {
+    if (existsSync(archive)) rmSync(archive, { force: true });
+  }
+  const now = new Set(nodeImages(node, ctr));
+  const absent = missing.filter((r) => !now.has(normalizeImageRef(r)));
+  if (absent.length) throw new DeployError(`The real node still lacks ${absent.join(', ')} after the import. Fix: check \`docker image inspect\` for them, then run up again.`);
+}
+
+/** http://<ClusterIP>:<port>/ of the Service the namespace's Ingress routes `/` to (reachable from the host through the node). */
+async function serviceUrl(cluster: Cluster, namespace: string): Promise<string | undefined> {
+  const ingresses = (await listObjects(cluster, 'networking.k8s.io/v1', 'Ingress', namespace))?.items ?? [];
+  for (const ing of ingresses) {
+    for (const rule of ing.spec?.rules ?? []) {
+      const path = (rule.http?.paths ?? []).find((p: any) => p.path === '/' || p.path === undefined) ?? rule.http?.paths?.[0];
+      const backend = path?.backend?.service;
+      if (!backend?.name) continue;
+      const services = (await listObjects(cluster, 'v1', 'Service', namespace))?.items ?? [];
+      const svc = services.find((s) => s.metadata.name === backend.name);
+      const ip = svc?.spec?.clusterIP;
+      const port = backend.port?.number ?? svc?.spec?.ports?.find((p: any) => p.name === backend.port?.name)?.port;
+      if (ip && ip !== 'None' && port) return `http://${ip}:${port}/`;
+    }
+  }
+  return undefined;
+}

@@ -241,7 +241,8 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
     {
       title: 'Build and load images',
       skip: () => {
-        if (ctx.provider?.imagesNotNeeded) return `Images: ${ctx.provider.imagesNotNeeded}`;
+        const notNeeded = ctx.provider?.imagesNotNeeded?.(clusterContext(ctx, options, () => {}));
+        if (notNeeded) return `Images: ${notNeeded}`;
         return options.skipImages ? `Images: using prebuilt ${Object.values(ctx.refs!).join(', ')} (--skip-images)` : false;
       },
       task: async (_c, task) => {
@@ -273,7 +274,9 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
       title: 'Address',
       task: async (_c, task) => {
         ctx.address = await ctx.provider!.address(ctx.cluster!, clusterContext(ctx, options, (line) => (task.output = line)), ctx.config!.namespace);
-        task.title = ctx.address.serves
+        task.title = ctx.address.url
+          ? `Address: ${ctx.address.url}`
+          : ctx.address.serves
           ? `Address: ${ctx.address.ingress ? `ingress at ${ctx.address.ingress}` : 'ingress address unknown'}`
           : 'Address: none (nothing serves traffic in the sandbox)';
       },

@@ -2,6 +2,7 @@
 // builds them; lib/controlplane/versions.ts knows where), with runc resolved on PATH.
 
 import { spawnSync } from 'node:child_process';
+import { checkNodeArtifacts, nodeArtifacts, readVersions } from '../versions.ts';
 import type { NodeBinaries } from './index.ts';
 
 /** Absolute path of a program on PATH, or undefined. */
@@ -11,25 +12,22 @@ export function which(program: string): string | undefined {
   return path.startsWith('/') ? path : undefined;
 }
 
-/** PROVISIONAL until the build's node artifacts land: paths from TODO_DEPLOY_NODE_BIN. */
+/** Absolute paths of everything the node runs, for the pinned versions. */
 export function nodeBinaries(): NodeBinaries {
-  const bin = process.env.TODO_DEPLOY_NODE_BIN ?? '/tmp/node-proto/bin';
+  const a = nodeArtifacts(readVersions());
   return {
-    kubelet: `${bin}/kubelet`,
-    kubeProxy: `${bin}/kube-proxy`,
-    containerd: which('containerd') ?? '/usr/bin/containerd',
-    ctr: which('ctr') ?? '/usr/bin/ctr',
-    containerdBinDir: '/usr/bin',
-    cniBinDir: '/usr/lib/cni',
-    runc: which('runc') ?? '/usr/sbin/runc',
-    images: {
-      pause: { archive: `${bin}/pause.oci.tar`, ref: 'registry.k8s.io/pause:3.10.1' },
-      coredns: { archive: `${bin}/coredns.oci.tar`, ref: 'registry.k8s.io/coredns/coredns:v1.15.0' },
-    },
+    kubelet: a.kubelet,
+    kubeProxy: a.kubeProxy,
+    containerd: a.containerd,
+    ctr: a.ctr,
+    containerdBinDir: a.containerdBinDir,
+    cniBinDir: a.cniBinDir,
+    runc: which(a.runc.command) ?? a.runc.command,
+    images: a.images,
   };
 }
 
-/** What keeps the node's programs from being used: empty when all are there. */
+/** What keeps the node's programs from being used (unbuilt groups, runc absent or another release): empty when ready. */
 export function nodeBinaryProblems(): string[] {
-  return [];
+  return checkNodeArtifacts(readVersions());
 }

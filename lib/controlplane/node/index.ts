@@ -120,7 +120,7 @@ async function waitFor(what: string, probe: () => boolean, component: Component,
 }
 
 /** Imports OCI or docker archives into the node's containerd (CRI namespace); throws with ctr's message. */
-export function importImages(l: NodeLayout, ctr: string, archives: string[]): void {
+export function importImages(l: Pick<NodeLayout, 'containerdSocket'>, ctr: string, archives: string[]): void {
   for (const archive of archives) {
     const r = run([ctr, ...ctrArgs(l, 'images', 'import', archive)]);
     if (!r.ok) throw new Error(`Importing ${archive} into the real node's containerd failed: ${r.output}`);
@@ -128,7 +128,7 @@ export function importImages(l: NodeLayout, ctr: string, archives: string[]): vo
 }
 
 /** The image references containerd holds in the CRI namespace. */
-export function nodeImages(l: NodeLayout, ctr: string): string[] {
+export function nodeImages(l: Pick<NodeLayout, 'containerdSocket'>, ctr: string): string[] {
   const r = run([ctr, ...ctrArgs(l, 'images', 'list', '--quiet')]);
   if (!r.ok) throw new Error(`Listing the real node's images failed: ${r.output}`);
   return r.output.split('\n').map((s) => s.trim()).filter((s) => s !== '' && !s.startsWith('sha256:'));

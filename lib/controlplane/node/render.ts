@@ -191,7 +191,7 @@ export function toYaml(value: Record<string, unknown>): string {
 }
 
 /** ctr's arguments against the node's containerd, in the CRI namespace. Pure. */
-export function ctrArgs(l: NodeLayout, ...args: string[]): string[] {
+export function ctrArgs(l: Pick<NodeLayout, 'containerdSocket'>, ...args: string[]): string[] {
   return ['--address', l.containerdSocket, '--namespace', CRI_NAMESPACE, ...args];
 }
 
