@@ -33,12 +33,18 @@ export interface Probe {
     | { state: 'unreachable'; error: string }
     | { state: 'unchecked'; reason: string };
   /** Sandbox: whether the control-plane binaries are built, and Go is there to build them. */
-  sandbox?: { built: boolean; go: boolean; binDir: string };
+  sandbox?: {
+    built: boolean;
+    go: boolean;
+    binDir: string;
+    /** Which pods `up` would run (or the running sandbox runs), and why; `refused` when the request cannot be met. */
+    pods: { mode: 'real' | 'simulated'; why: string; running: boolean; host: string } | { refused: string };
+  };
   /** Undefined when the cluster could not be asked. */
   ingress?: { controller: 'ready' | 'not-ready' | 'missing'; ingressClass?: string };
   /** Undefined when the cluster could not be asked. */
   dapr?: { missing?: string; notReady: string[] };
-  host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string };
+  host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string; url?: string };
 }
 
 export interface CheckLine {
@@ -66,11 +72,12 @@ function configCheck(probe: Probe): CheckLine {
 }
 
 function dockerCheck(probe: Probe): CheckLine {
-  const needed = probe.provider !== 'sandbox';
+  const realPods = probe.sandbox && 'mode' in probe.sandbox.pods && probe.sandbox.pods.mode === 'real';
+  const needed = probe.provider !== 'sandbox' || !!realPods;
   const why = probe.provider === 'minikube' || probe.provider === 'kind' ? `${probe.provider} runs in it and up builds the images with it` : 'up builds the images with it (unless --skip-images)';
   if (probe.docker.reachable) return line(true, needed, 'Docker', `daemon ${probe.docker.version ?? ''} reachable`.replace('  ', ' '));
   const detail = !probe.docker.found ? 'not installed' : `installed, but the daemon does not answer${probe.docker.error ? ` (${probe.docker.error})` : ''}`;
-  if (!needed) return line(false, false, 'Docker', `${detail}; not needed for --cluster sandbox`);
+  if (!needed) return line(false, false, 'Docker', `${detail}; not needed for --cluster sandbox with simulated pods (real pods need it for their images)`);
   return line(false, true, 'Docker', `${detail}; needed: ${why}`, probe.docker.found ? 'start the Docker engine (`dockerd`, or Docker Desktop) and check `docker info`.' : `${INSTALL.docker}.`);
 }
 
@@ -151,9 +158,22 @@ function daprCheck(probe: Probe): CheckLine {
   return line(true, true, name, 'operator, sidecar injector, sentry, placement and scheduler ready');
 }
 
+/** Sandbox only: real pods or kwok's simulated ones, and why. */
+function podsCheck(probe: Probe): CheckLine[] {
+  if (probe.provider !== 'sandbox' || !probe.sandbox) return [];
+  const name = 'Pods (sandbox)';
+  const p = probe.sandbox.pods;
+  if ('refused' in p) return [line(false, true, name, p.refused)];
+  const where = p.running ? 'the running sandbox: ' : 'up would run ';
+  if (p.mode === 'real') return [line(true, true, name, `${where}real pods on a kubelet and containerd in a network namespace (${p.host})`)];
+  if (p.why.startsWith('asked') || p.why === 'the running sandbox') return [line(true, false, name, `${where}pods simulated by kwok (${p.why}); nothing serves traffic`)];
+  return [line(false, false, name, `${where}pods simulated by kwok, nothing serves traffic: ${p.why}`, 'for real pods run as root on Linux with cgroups and a Docker engine (see the README, "The sandbox\'s real node"); --pods simulated silences this.')];
+}
+
 function hostCheck(probe: Probe): CheckLine {
   const h = probe.host;
   const name = 'Host name';
+  if (h.url) return line(true, false, name, `${h.domain}: no ingress controller routes in the sandbox yet; the app is at ${h.url} (its Service, through the real node)`);
   if (!h.serves) return line(true, false, name, `${h.domain}: nothing serves traffic in the sandbox, so no name to resolve`);
   if (!h.address) return line(false, false, name, `${h.domain}: the ingress address is not known yet; up prints the hosts-file line when one is needed`);
   if (h.resolves) return line(true, false, name, `${h.domain} resolves to ${h.address}`);
@@ -162,7 +182,7 @@ function hostCheck(probe: Probe): CheckLine {
 
 /** Every check, in the order doctor prints them. Pure. */
 export function evaluate(probe: Probe): CheckLine[] {
-  return [nodeCheck(probe), configCheck(probe), dockerCheck(probe), clusterToolCheck(probe), daprToolCheck(probe), clusterCheck(probe), ingressCheck(probe), daprCheck(probe), hostCheck(probe)];
+  return [nodeCheck(probe), configCheck(probe), dockerCheck(probe), clusterToolCheck(probe), daprToolCheck(probe), clusterCheck(probe), ...podsCheck(probe), ingressCheck(probe), daprCheck(probe), hostCheck(probe)];
 }
 
 /** The printed report: one line per check (✓ or ✗), the fix under a ✗, then the verdict. Pure. */

@@ -16,6 +16,8 @@ export interface ClusterProbe {
   reachable: boolean;
   address?: string;
   serves?: boolean;
+  /** A URL that reaches the app without the domain (the sandbox's real node). */
+  url?: string;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -60,7 +62,7 @@ export async function probeCluster(providerName: ProviderName, ctx: ClusterConte
   }
   try {
     const a = await provider.address(client, ctx, namespace);
-    return { cluster, ingress, dapr, reachable: true, address: a.ingress, serves: a.serves };
+    return { cluster, ingress, dapr, reachable: true, address: a.ingress, serves: a.serves, url: a.url };
   } catch {
     return { cluster, ingress, dapr, reachable: true };
   }

@@ -12,7 +12,7 @@ import { providerContext } from '../cluster/context.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';
 import { daprVersion } from '../cluster/versions.ts';
 import { hostsFilePath, resolvesTo, type Lookup } from '../cluster/hosts.ts';
-import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, readVersions } from '../controlplane/versions.ts';
+import { cacheRoot, CONTROL_PLANE_GROUPS, missingGroups, NODE_GROUPS, readVersions } from '../controlplane/versions.ts';
 import type { Probe, ToolFound } from './checks.ts';
 
 export interface ProbeOptions {
@@ -35,6 +35,24 @@ async function version(tool: ToolName, args: string[], pick: (out: string) => st
 }
 
 const firstLine = (s: string) => s.split('\n')[0]?.trim() || undefined;
+
+/** Which pods the sandbox runs or would run, as up decides it (lib/cluster/sandbox-pods.ts). */
+async function sandboxPods(ctx: ClusterContext, docker: boolean, buildable: boolean): Promise<NonNullable<Probe['sandbox']>['pods']> {
+  // Loaded only for --cluster sandbox.
+  const [{ podsOf, runningState, stateFilePath }, { realNodeSupport }, { choosePods, parsePodsSetting }] = await Promise.all([
+    import('../controlplane/state.ts'),
+    import('../controlplane/node/support.ts'),
+    import('../cluster/sandbox-pods.ts'),
+  ]);
+  const running = runningState(stateFilePath(ctx.settings as NodeJS.ProcessEnv));
+  const host = realNodeSupport();
+  try {
+    const choice = choosePods({ requested: parsePodsSetting(ctx.settings.SANDBOX_PODS), running: running ? podsOf(running) : undefined, host, docker, buildable });
+    return { mode: choice.pods, why: choice.why, running: !!running, host: host.summary };
+  } catch (err) {
+    return { refused: message(err) };
+  }
+}
 
 export async function probe(options: ProbeOptions): Promise<Probe> {
   const environment: Environment = (ENVIRONMENTS as readonly string[]).includes(options.env) ? (options.env as Environment) : 'dev';
@@ -75,8 +93,10 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
 
   let sandbox: Probe['sandbox'];
   if (providerName === 'sandbox') {
-    const built = missingGroups(readVersions(), CONTROL_PLANE_GROUPS).length === 0;
-    sandbox = { built, go: !!(await findTool('go')), binDir: cacheRoot() };
+    const versions = readVersions();
+    const built = missingGroups(versions, CONTROL_PLANE_GROUPS).length === 0;
+    const go = !!(await findTool('go'));
+    sandbox = { built, go, binDir: cacheRoot(), pods: await sandboxPods(ctx, docker.reachable, go || missingGroups(versions, NODE_GROUPS).length === 0) };
   }
 
   let cluster: Probe['cluster'];
@@ -85,6 +105,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   // Without an API server to ask, kind's address is still known: its ports are on this machine.
   let address: string | undefined = providerName === 'kind' ? '127.0.0.1' : undefined;
   let serves = providerName !== 'sandbox';
+  let url: string | undefined;
   const tool = providerName === 'minikube' || providerName === 'kind' ? providerName : undefined;
   if (tool && !(tool === 'minikube' ? minikube : kind).path) {
     cluster = { state: 'unchecked', reason: `${tool} is not installed` };
@@ -95,6 +116,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     ({ cluster, ingress, dapr: daprState } = found);
     if (found.reachable) address = found.address;
     if (found.serves !== undefined) serves = found.serves;
+    url = found.url;
   }
   const resolves = address ? await resolvesTo(domain, address, options.lookup) : false;
 
@@ -119,6 +141,6 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     sandbox,
     ingress,
     dapr: daprState,
-    host: { domain, address, resolves, serves, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
+    host: { domain, address, resolves, serves, url, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
   };
 }

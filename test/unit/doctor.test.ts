@@ -91,17 +91,47 @@ test('current: no ingress controller blocks with the install command; an unreach
   assert.match(byName(down, 'Cluster and context').fix!, '--context or KUBECONFIG');
 });
 
+const simulatedPods = { mode: 'simulated' as const, why: 'no Docker engine answers (the images the node runs are built with it)', running: false, host: 'Linux, root, cgroup v1' };
+
 test('sandbox: Docker and the cluster tools are not needed; unbuilt binaries block only without Go', () => {
   const base = { provider: 'sandbox' as const, defaulted: false, docker: { found: false, reachable: false }, tools: { minikube: {}, kind: {}, helm: {}, dapr: {} }, ingress: undefined, dapr: undefined, host: { domain: 'todo.local', resolves: false, serves: false, hostsFile: '/etc/hosts' } };
-  const cold = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: true, go: false, binDir: '/b' } }));
+  const cold = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: true, go: false, binDir: '/b', pods: simulatedPods } }));
   assert.is(exitCode(cold), 0, JSON.stringify(cold.filter((l) => l.blocks)));
   assert.match(byName(cold, 'Docker').detail, 'not needed for --cluster sandbox');
   assert.ok(byName(cold, 'Host name').ok);
-  const unbuilt = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: false, go: false, binDir: '/b' } }));
+  const unbuilt = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: false, go: false, binDir: '/b', pods: simulatedPods } }));
   assert.ok(byName(unbuilt, 'Cluster (sandbox)').blocks);
   assert.match(byName(unbuilt, 'Cluster (sandbox)').fix!, 'npm run controlplane:build');
-  const buildable = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: false, go: true, binDir: '/b' } }));
+  const buildable = evaluate(ready({ ...base, cluster: { state: 'absent', reason: 'the sandbox control plane is not running' }, sandbox: { built: false, go: true, binDir: '/b', pods: simulatedPods } }));
   assert.not.ok(byName(buildable, 'Cluster (sandbox)').blocks);
+});
+
+test('sandbox pods: real where possible (Docker then needed), simulated with the reasons and how to get real ones, a refused request blocks', () => {
+  const base = { provider: 'sandbox' as const, defaulted: false, tools: { minikube: {}, kind: {}, helm: {}, dapr: {} }, ingress: undefined, dapr: undefined, cluster: { state: 'absent' as const, reason: 'the sandbox control plane is not running' } };
+  const real = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'real', why: 'Linux, root and cgroups are here', running: false, host: 'Linux, root, cgroup v1 (cpu, memory)' } } }));
+  assert.ok(byName(real, 'Pods (sandbox)').ok);
+  assert.match(byName(real, 'Pods (sandbox)').detail, 'up would run real pods on a kubelet and containerd in a network namespace (Linux, root, cgroup v1');
+  assert.ok(byName(real, 'Docker').ok);
+  const noDocker = evaluate(ready({ ...base, docker: { found: false, reachable: false }, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'real', why: 'asked for (--pods real)', running: true, host: 'h' } } }));
+  assert.ok(byName(noDocker, 'Docker').blocks, 'real pods need Docker for their images');
+  const simulated = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'simulated', why: 'not running as root (uid 1000): the node creates a network namespace, cgroups and mounts', running: false, host: '' } } }));
+  const line = byName(simulated, 'Pods (sandbox)');
+  assert.not.ok(line.ok);
+  assert.not.ok(line.blocks);
+  assert.match(line.detail, 'pods simulated by kwok, nothing serves traffic: not running as root (uid 1000)');
+  assert.match(line.fix!, 'run as root on Linux with cgroups and a Docker engine');
+  const asked = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'simulated', why: 'asked for (--pods simulated)', running: false, host: '' } } }));
+  assert.ok(byName(asked, 'Pods (sandbox)').ok);
+  const refused = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { refused: '--pods real: a real node cannot run here: this is darwin, not Linux' } } }));
+  assert.ok(byName(refused, 'Pods (sandbox)').blocks);
+  assert.is(exitCode(refused), 1);
+  assert.not.ok(evaluate(ready()).some((l) => l.name === 'Pods (sandbox)'), 'only for the sandbox');
+});
+
+test('sandbox with a real node: the app URL goes to the frontend Service (no ingress controller routes yet)', () => {
+  const lines = evaluate(ready({ host: { domain: 'todo.local', resolves: false, serves: true, hostsFile: '/etc/hosts', url: 'http://10.96.12.34:3000/' } }));
+  assert.ok(byName(lines, 'Host name').ok);
+  assert.match(byName(lines, 'Host name').detail, 'the app is at http://10.96.12.34:3000/');
 });
 
 test('a domain that does not resolve to the ingress address: ✗ with the hosts line, not blocking', () => {

@@ -12,6 +12,9 @@ import { inNetns, networkUpCommands } from '../../lib/controlplane/node/network.
 import { pkiCommands } from '../../lib/controlplane/node/pki.ts';
 import { cniConflist, containerdToml, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyConfig } from '../../lib/controlplane/node/render.ts';
 import { judgeRealNode, type HostFacts } from '../../lib/controlplane/node/support.ts';
+import { choosePods, describePods, parsePodsSetting } from '../../lib/cluster/sandbox-pods.ts';
+import { normalizeImageRef } from '../../lib/cluster/sandbox.ts';
+import { UsageError } from '../../lib/errors.ts';
 
 const ports: Ports = { etcdClient: 40001, etcdPeer: 40002, apiserver: 40003, controllerManager: 40004, scheduler: 40005, kwok: 40006 };
 const flag = (args: string[], name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -223,3 +226,45 @@ host('a kernel setting counts as changed only when it still exists and differs',
 });
 
 host.run();
+
+const pods = suite('sandbox: which pods');
+const canRun = { possible: true, reasons: [], summary: 'Linux, root, cgroup v1' };
+const cannot = { possible: false, reasons: ['not running as root (uid 1000): the node creates a network namespace, cgroups and mounts'], summary: '' };
+
+pods('by default: real where the host, Docker and the build allow, else simulated with every reason', () => {
+  assert.equal(choosePods({ host: canRun, docker: true, buildable: true }).pods, 'real');
+  const sim = choosePods({ host: cannot, docker: false, buildable: false });
+  assert.is(sim.pods, 'simulated');
+  assert.match(sim.why, 'not running as root (uid 1000)');
+  assert.match(sim.why, 'no Docker engine answers');
+  assert.match(sim.why, 'the node programs are not built and Go is not installed');
+  assert.match(describePods(sim), /^pods simulated by kwok, nothing serves traffic \(not running as root/);
+  assert.match(describePods({ pods: 'real', why: '' }), 'pods run on a real node');
+});
+
+pods('--pods simulated is honoured anywhere; --pods real where it cannot run is refused (exit 2) with the reasons', () => {
+  assert.equal(choosePods({ requested: 'simulated', host: canRun, docker: true, buildable: true }), { pods: 'simulated', why: 'asked for (--pods simulated)' });
+  assert.throws(() => choosePods({ requested: 'real', host: cannot, docker: true, buildable: true }), (err: Error) => err instanceof UsageError && /--pods real: a real node cannot run here: not running as root/.test(err.message) && /--pods simulated/.test(err.message));
+  assert.is(choosePods({ requested: 'real', host: canRun, docker: true, buildable: true }).pods, 'real');
+});
+
+pods('a running sandbox keeps its pods; asking for the other kind says how to switch', () => {
+  assert.is(choosePods({ running: 'real', host: cannot, docker: false, buildable: false }).pods, 'real');
+  assert.throws(() => choosePods({ running: 'simulated', requested: 'real', host: canRun, docker: true, buildable: true }), /already runs with simulated pods; --pods real needs a new one\. Fix: `npm run down -- --cluster sandbox --purge`/);
+});
+
+pods('SANDBOX_PODS is real, simulated or unset; anything else names the setting', () => {
+  assert.is(parsePodsSetting(' real '), 'real');
+  assert.is(parsePodsSetting(''), undefined);
+  assert.is(parsePodsSetting(undefined), undefined);
+  assert.throws(() => parsePodsSetting('fake'), /SANDBOX_PODS is "fake", which is neither real nor simulated/);
+});
+
+pods('a Docker image name as containerd stores it', () => {
+  assert.is(normalizeImageRef('todo-backend:abc123'), 'docker.io/library/todo-backend:abc123');
+  assert.is(normalizeImageRef('todo-deploy/postgres:16-x'), 'docker.io/todo-deploy/postgres:16-x');
+  assert.is(normalizeImageRef('registry.k8s.io/pause:3.10.1'), 'registry.k8s.io/pause:3.10.1');
+  assert.is(normalizeImageRef('localhost:5000/a:1'), 'localhost:5000/a:1');
+});
+
+pods.run();
