@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { main } from '../lib/cli.ts';
 import { UsageError } from '../lib/errors.ts';
-import { describeVersions, readVersions } from '../lib/controlplane/index.ts';
+import { describeVersions, readVersions, type PodMode } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
-import { describeLeft, isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
+import { describeLeft, podsOf, isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
 
 const HELP = `Usage: npm run controlplane -- <command> [options]
 
@@ -35,7 +35,11 @@ Commands:
             and wait until it is healthy
 
 Options for start:
-  --nodes N        number of kwok nodes (default 1)
+  --pods real|simulated
+                   real: one real node (containerd, kubelet, kube-proxy in a network
+                   namespace, CoreDNS; Linux and root only, the API server then listens on
+                   10.250.0.1); simulated (default): kwok nodes
+  --nodes N        number of kwok nodes with simulated pods (default 1)
   --no-crds        do not install the Dapr CRDs
   --no-ingress     do not run the ingress stand-in
   --debug          show stack traces on errors
@@ -72,6 +76,8 @@ async function start(values: Values): Promise<number> {
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError('--nodes takes a whole number from 1 to 50, e.g. --nodes 2.');
   const crds = !values['no-crds'];
   const ingress = !values['no-ingress'];
+  if (values.pods !== undefined && values.pods !== 'real' && values.pods !== 'simulated') throw new UsageError(`--pods takes real or simulated, not '${values.pods}'.`);
+  const pods: PodMode = values.pods ?? 'simulated';
   const previous = readState();
   if (previous && running(previous)) {
     console.error(`The control plane already runs (server ${previous.server}). Use it with:\nexport KUBECONFIG=${previous.kubeconfig}\nor stop it first: npm run controlplane -- stop`);
@@ -82,6 +88,7 @@ async function start(values: Values): Promise<number> {
   console.log(`Control plane versions: ${describeVersions(readVersions())}`);
   const plane = await startDetached(
     {
+      pods,
       installCrds: crds,
       ingressStandIn: ingress,
       nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
@@ -120,7 +127,7 @@ async function status(): Promise<number> {
     console.log(`kube-apiserver ${state.server}: ${(err as Error).message}`);
     healthy = false;
   }
-  console.log(`${state.versions}; started ${state.startedAt}`);
+  console.log(`${state.versions}; pods ${podsOf(state)}; started ${state.startedAt}`);
   console.log(`export KUBECONFIG=${state.kubeconfig}`);
   return healthy ? 0 : 1;
 }
@@ -150,6 +157,7 @@ function env(): number {
 }
 
 const OPTIONS = {
+  pods: { type: 'string' },
   nodes: { type: 'string' },
   'no-crds': { type: 'boolean' },
   'no-ingress': { type: 'boolean' },
@@ -159,6 +167,7 @@ const OPTIONS = {
 } as const;
 
 interface Values {
+  pods?: string;
   nodes?: string;
   'no-crds'?: boolean;
   'no-ingress'?: boolean;
@@ -167,7 +176,7 @@ interface Values {
 
 /** Each command: the options it takes (besides --debug and --help) and how many arguments. */
 const COMMANDS: Record<string, { options: (keyof Values)[]; args: number; run: (values: Values, args: string[]) => Promise<number> | number }> = {
-  start: { options: ['nodes', 'no-crds', 'no-ingress'], args: 0, run: (values) => start(values) },
+  start: { options: ['pods', 'nodes', 'no-crds', 'no-ingress'], args: 0, run: (values) => start(values) },
   stop: { options: [], args: 0, run: () => stop() },
   status: { options: [], args: 0, run: () => status() },
   env: { options: [], args: 0, run: () => env() },

@@ -1,0 +1,50 @@
+// What a real node may leave on the host, read before and after: network namespaces, network
+// interfaces and routes, mounts, the host's iptables rules, the kernel settings the kubelet
+// writes, the pods' cgroup, the host paths the kubelet and containerd create, and the node's
+// processes. The suites compare a snapshot taken before the node with one taken after it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { hostMountPoints, processesWith, readSysctls, cgroupHierarchies } from '../../../lib/controlplane/node/host.ts';
+import { CGROUP_ROOT, HOST_PATHS, KUBELET_SYSCTLS } from '../../../lib/controlplane/node/layout.ts';
+
+export interface HostSnapshot {
+  netns: string[];
+  links: string[];
+  routes: string[];
+  mounts: string[];
+  /** iptables-save of the host, without counters and comment lines. */
+  iptables: string[];
+  sysctls: Record<string, string>;
+  paths: string[];
+  cgroups: string[];
+  /** Processes of a node: kubelet, kube-proxy, containerd and its shims. */
+  nodeProcesses: string[];
+}
+
+const out = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
+
+export function hostSnapshot(): HostSnapshot {
+  return {
+    netns: existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [],
+    // Interface names only: counters and flags change by themselves.
+    links: out('ip', ['-o', 'link', 'show']).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort(),
+    routes: out('ip', ['-4', 'route', 'show']).sort(),
+    mounts: hostMountPoints().sort(),
+    iptables: out('iptables-save', []).filter((l) => !l.startsWith('#')).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
+    sysctls: readSysctls(KUBELET_SYSCTLS),
+    paths: HOST_PATHS.filter((p) => existsSync(p)),
+    cgroups: cgroupHierarchies().filter((h) => existsSync(`${h}/${CGROUP_ROOT}`)),
+    nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-')].map(String),
+  };
+}
+
+/** Everything that differs between two snapshots, one line each (empty: the host is as it was). */
+export function hostDifferences(before: HostSnapshot, after: HostSnapshot): string[] {
+  const diffs: string[] = [];
+  for (const key of Object.keys(before) as (keyof HostSnapshot)[]) {
+    const a = JSON.stringify(before[key]);
+    const b = JSON.stringify(after[key]);
+    if (a !== b) diffs.push(`${key}: before ${a}, after ${b}`);
+  }
+  return diffs;
+}
