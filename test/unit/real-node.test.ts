@@ -6,7 +6,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { apiserverArgs, controllerManagerArgs, identitiesFor, layoutFor, POD_CIDR, SERVICE_CIDR, tokenFileCsv, USERS, type Ports } from '../../lib/controlplane/config.ts';
-import { changedSysctls, mountsUnder, parseMountPoints } from '../../lib/controlplane/node/host.ts';
+import { createHash } from 'node:crypto';
+import { changedSysctls, mountsUnder, parseMountPoints, shimSocketNames } from '../../lib/controlplane/node/host.ts';
 import { CLUSTER_DNS, HOST_ADDRESS, HOST_VETH, NETNS, NODE_ADDRESS, NODE_NAME, NODE_POD_CIDR, nodeLayoutFor } from '../../lib/controlplane/node/layout.ts';
 import { inNetns, networkUpCommands } from '../../lib/controlplane/node/network.ts';
 import { pkiCommands } from '../../lib/controlplane/node/pki.ts';
@@ -219,6 +220,13 @@ host('mount points are read from mountinfo (escapes decoded) and those under a f
   const points = parseMountPoints(info);
   assert.equal(points, ['/', '/tmp/cp/node/kubelet', '/tmp/cp/node/kubelet/pods/x/volumes/a b', '/tmp/cp/node-other']);
   assert.equal(mountsUnder(points, '/tmp/cp/node'), ['/tmp/cp/node/kubelet/pods/x/volumes/a b', '/tmp/cp/node/kubelet']);
+});
+
+host('a shim socket in containerd\'s shared folder is named by the hash of our address, namespace and task id', () => {
+  // sha256("/s/c.sock/k8s.io/abc") and of ".../debug", as containerd's shim package computes them.
+  const [plain, debug] = shimSocketNames('/s/c.sock', 'k8s.io', 'abc');
+  assert.is(plain, createHash('sha256').update('/s/c.sock/k8s.io/abc').digest('hex'));
+  assert.is(debug, createHash('sha256').update('/s/c.sock/k8s.io/abc/debug').digest('hex'));
 });
 
 host('a kernel setting counts as changed only when it still exists and differs', () => {

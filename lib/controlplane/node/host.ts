@@ -4,6 +4,7 @@
 // purpose: the same sweep runs from an exit hook, where nothing asynchronous gets to run.
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -214,4 +215,36 @@ export function killAll(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): voi
 
 export function removePath(path: string): void {
   rmSync(path, { recursive: true, force: true });
+}
+
+/** True when a folder holds nothing but (possibly nested) empty folders. */
+export function isEmptyTree(path: string): boolean {
+  try {
+    return readdirSync(path, { withFileTypes: true }).every((e) => e.isDirectory() && isEmptyTree(join(path, e.name)));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The socket names a containerd shim uses in a shared socket folder: sha256 of
+ * "<containerd address>/<namespace>/<task id>" (and ".../debug"), as containerd's shim package
+ * computes them. Pure.
+ */
+export function shimSocketNames(containerdSocket: string, namespace: string, id: string): string[] {
+  const base = join(containerdSocket, namespace, id);
+  return [base, join(base, 'debug')].map((p) => createHash('sha256').update(p).digest('hex'));
+}
+
+/** Task ids by namespace under containerd's state folder (io.containerd.runtime.v2.task/<ns>/<id>). */
+export function containerdTasks(stateDir: string): { namespace: string; id: string }[] {
+  const root = join(stateDir, 'io.containerd.runtime.v2.task');
+  if (!existsSync(root)) return [];
+  return readdirSync(root).flatMap((namespace) => {
+    try {
+      return readdirSync(join(root, namespace)).map((id) => ({ namespace, id }));
+    } catch {
+      return [];
+    }
+  });
 }

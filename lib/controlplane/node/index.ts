@@ -16,14 +16,15 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { clusterFromKubeConfig } from '../../kube/client.ts';
 import { watchUntil } from '../../kube/watch.ts';
 import type { KubeObject } from '../../types.ts';
 import type { Component } from '../processes.ts';
 import { logTail } from '../processes.ts';
-import { absentPaths, killAll, processesWith, readSysctls, removeCgroupRoot, removePath, restoreSysctls, unmountUnder, createCgroupRoot } from './host.ts';
-import { CGROUP_ROOT, HOST_PATHS, KUBELET_SYSCTLS, NETNS, NODE_NAME, type NodeLayout } from './layout.ts';
+import { absentPaths, containerdTasks, createCgroupRoot, isEmptyTree, killAll, processesWith, readSysctls, removeCgroupRoot, removePath, restoreSysctls, shimSocketNames, unmountUnder } from './host.ts';
+import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS, NETNS, NODE_NAME, type NodeLayout } from './layout.ts';
 import { conflictingRoutes, createNetwork, destroyNetwork, inNetns, networkBefore, networkExists, type NetworkBefore } from './network.ts';
 import { writePki } from './pki.ts';
 import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
@@ -37,6 +38,7 @@ export interface RealNodeRecord {
   netns: string;
   containerdConfig: string;
   containerdSocket: string;
+  containerdState: string;
   cgroupRoot: string;
   /** The host's kernel settings before the kubelet started. */
   sysctls: Record<string, string>;
@@ -84,13 +86,14 @@ export function prepareRealNode(l: NodeLayout, log: (line: string) => void): Rea
     netns: NETNS,
     containerdConfig: l.containerdConfig,
     containerdSocket: l.containerdSocket,
+    containerdState: l.containerdState,
     cgroupRoot: CGROUP_ROOT,
     sysctls: readSysctls(KUBELET_SYSCTLS),
     createdPaths: absentPaths(HOST_PATHS),
     network: networkBefore(),
   };
   try {
-    for (const d of [l.dir, l.containerdRoot, l.containerdState, l.cniConfDir, l.cniDataDir, l.kubeletRoot, l.podLogsDir, l.imagesDir]) mkdirSync(d, { recursive: true });
+    for (const d of [l.dir, l.shimSocketDir, l.containerdRoot, l.containerdState, l.cniConfDir, l.cniDataDir, l.kubeletRoot, l.podLogsDir, l.imagesDir]) mkdirSync(d, { recursive: true });
     createNetwork();
     createCgroupRoot(CGROUP_ROOT);
     writePki(l);
@@ -206,6 +209,9 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   log('real node: CoreDNS serves the cluster DNS');
 }
 
+/** containerd's default state folder, shared with any other containerd on the host (Docker's). */
+const SHARED_RUN_DIR = '/run/containerd';
+
 /**
  * Puts the host back after the node's processes were stopped: idempotent, synchronous, safe to
  * run twice or after a crash. Returns what could not be removed (empty when all is clean).
@@ -217,6 +223,10 @@ export function sweepRealNode(record: RealNodeRecord): string[] {
   killAll(processesWith('containerd-shim', record.containerdSocket));
   killAll(processesWith(record.containerdConfig));
   left.push(...removeCgroupRoot(record.cgroupRoot).map((d) => `cgroup ${d}`));
+  // A killed shim leaves its socket; in containerd's shared folder only ours are removed.
+  for (const task of containerdTasks(record.containerdState)) {
+    for (const name of shimSocketNames(record.containerdSocket, task.namespace, task.id)) removePath(join(DEFAULT_SHIM_SOCKET_DIR, name));
+  }
   // Container root filesystems, pod volumes, pod network namespaces: all mounted under the
   // node's folder. Unmounted before anything is removed, so no removal reaches through a mount.
   left.push(...unmountUnder(record.dir).map((m) => `mount ${m}`));
@@ -226,12 +236,15 @@ export function sweepRealNode(record: RealNodeRecord): string[] {
   } catch (err) {
     left.push(`kernel settings: ${(err as Error).message}`);
   }
-  const otherShims = processesWith('containerd-shim').length > 0;
   for (const path of record.createdPaths) {
-    // Docker's containerd shares /run/containerd for its shims' sockets while it runs containers.
-    if (path === '/run/containerd' && otherShims) continue;
-    if (unmountUnder(path).length === 0) removePath(path);
-    else left.push(`mount under ${path}`);
+    if (!existsSync(path)) continue;
+    if (unmountUnder(path).length) {
+      left.push(`mount under ${path}`);
+      continue;
+    }
+    // Only the node makes the kubelet's and the CNI library's paths; Docker's containerd may
+    // have put its own files in /run/containerd since: that one goes only when nothing is in it.
+    if (path !== SHARED_RUN_DIR || isEmptyTree(path)) removePath(path);
   }
   return left;
 }

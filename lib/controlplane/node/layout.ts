@@ -48,6 +48,10 @@ export interface NodeLayout {
   containerdState: string;
   /** containerd's gRPC socket (unix path). */
   containerdSocket: string;
+  /** Where the shims put their sockets (containerd's default is the host's /run/containerd/s). */
+  shimSocketDir: string;
+  /** runc's state (its default is the host's /run/containerd/runc). */
+  runcRoot: string;
   cniConfDir: string;
   /** host-local IPAM's store of allocated pod addresses. */
   cniDataDir: string;
@@ -75,6 +79,8 @@ export function nodeLayoutFor(planeDir: string): NodeLayout {
     containerdRoot: join(dir, 'containerd', 'root'),
     containerdState: join(dir, 'containerd', 'state'),
     containerdSocket: join(dir, 'containerd', 'containerd.sock'),
+    shimSocketDir: join(dir, 's'),
+    runcRoot: join(dir, 'containerd', 'state', 'runc'),
     cniConfDir: join(dir, 'cni', 'net.d'),
     cniDataDir: join(dir, 'cni', 'networks'),
     kubeletConfig: join(dir, 'kubelet.yaml'),
@@ -86,6 +92,11 @@ export function nodeLayoutFor(planeDir: string): NodeLayout {
     imagesDir: join(dir, 'images'),
   };
 }
+
+/** containerd refuses a shim socket folder longer than this (a socket path must fit in 108 bytes). */
+export const MAX_SHIM_SOCKET_DIR = 42;
+/** containerd's own shim socket folder, used when ours would be too long. */
+export const DEFAULT_SHIM_SOCKET_DIR = '/run/containerd/s';
 
 /** /run/netns/<name>: what `nsenter --net=` joins. */
 export function netnsPath(name = NETNS): string {

@@ -93,10 +93,12 @@ export function destroyNetwork(before: NetworkBefore, name = NETNS): string[] {
   // Normally gone with the namespace; a veth whose peer is held elsewhere is deleted here.
   if (run(['ip', 'link', 'show', HOST_VETH]).ok) {
     const r = run(['ip', 'link', 'delete', HOST_VETH]);
-    if (!r.ok) left.push(`interface ${HOST_VETH}: ${r.output}`);
+    // The kernel may finish removing it with the namespace meanwhile.
+    if (!r.ok && run(['ip', 'link', 'show', HOST_VETH]).ok) left.push(`interface ${HOST_VETH}: ${r.output}`);
   }
   const empty = existsSync('/run/netns') && readdirSync('/run/netns').length === 0;
-  if (empty && !before.runNetnsWasMount && isMountPoint('/run/netns')) run(['umount', '/run/netns']);
+  // `ip netns add` bind-mounts /run/netns on itself (more than once if raced): undo each.
+  for (let i = 0; i < 5 && empty && !before.runNetnsWasMount && isMountPoint('/run/netns'); i++) run(['umount', '/run/netns']);
   if (empty && !before.runNetnsExisted && !isMountPoint('/run/netns')) {
     try {
       rmdirSync('/run/netns');

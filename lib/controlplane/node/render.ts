@@ -11,6 +11,7 @@ import {
   CLUSTER_DNS,
   CLUSTER_DOMAIN,
   CRI_NAMESPACE,
+  MAX_SHIM_SOCKET_DIR,
   NODE_ADDRESS,
   NODE_NAME,
   NODE_POD_CIDR,
@@ -31,6 +32,15 @@ const q = (s: string) => JSON.stringify(s);
 
 /** containerd 2.x configuration (version 3). Pure. */
 export function containerdToml(l: NodeLayout, p: NodePrograms): string {
+  // Shim sockets in the node's folder when the path fits; else in /run/containerd/s, where
+  // the sweep removes exactly ours (their names are hashes of our socket and the task ids).
+  const shimSockets =
+    l.shimSocketDir.length <= MAX_SHIM_SOCKET_DIR
+      ? `
+  [plugins.'io.containerd.shim.v1.manager']
+    socket_dir = ${q(l.shimSocketDir)}
+`
+      : '';
   return `# containerd for the todo-deploy sandbox's real node (written by lib/controlplane/node).
 version = 3
 root = ${q(l.containerdRoot)}
@@ -41,7 +51,7 @@ oom_score = 0
 [grpc]
   address = ${q(l.containerdSocket)}
 
-[plugins]
+[plugins]${shimSockets}
   # NRI would listen on /var/run/nri; nothing here uses it.
   [plugins.'io.containerd.nri.v1.nri']
     disable = true
@@ -66,6 +76,7 @@ oom_score = 0
         runtime_type = 'io.containerd.runc.v2'
         [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
           BinaryName = ${q(p.runc)}
+          Root = ${q(l.runcRoot)}
           SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
       bin_dirs = [${q(p.cniBinDir)}]
@@ -156,6 +167,8 @@ export function kubeletArgs(l: NodeLayout): string[] {
     `--config=${l.kubeletConfig}`,
     `--kubeconfig=${l.kubeletKubeconfig}`,
     `--root-dir=${l.kubeletRoot}`,
+    // Its self-signed serving certificate; the default is /var/lib/kubelet/pki whatever the root.
+    `--cert-dir=${l.kubeletRoot}/pki`,
     `--hostname-override=${NODE_NAME}`,
     `--node-ip=${NODE_ADDRESS}`,
     '--v=1',

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { hostMountPoints, processesWith, readSysctls, cgroupHierarchies } from '../../../lib/controlplane/node/host.ts';
-import { CGROUP_ROOT, HOST_PATHS, KUBELET_SYSCTLS } from '../../../lib/controlplane/node/layout.ts';
+import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS } from '../../../lib/controlplane/node/layout.ts';
 
 export interface HostSnapshot {
   netns: string[];
@@ -15,7 +15,10 @@ export interface HostSnapshot {
   /** iptables-save of the host, without counters and comment lines. */
   iptables: string[];
   sysctls: Record<string, string>;
+  /** Host paths only the node creates (/run/containerd is Docker's containerd's too: see shimSockets). */
   paths: string[];
+  /** Sockets in containerd's shared shim folder (a killed shim of ours would leave one). */
+  shimSockets: string[];
   cgroups: string[];
   /** Processes of a node: kubelet, kube-proxy, containerd and its shims. */
   nodeProcesses: string[];
@@ -32,7 +35,8 @@ export function hostSnapshot(): HostSnapshot {
     mounts: hostMountPoints().sort(),
     iptables: out('iptables-save', []).filter((l) => !l.startsWith('#')).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
     sysctls: readSysctls(KUBELET_SYSCTLS),
-    paths: HOST_PATHS.filter((p) => existsSync(p)),
+    paths: HOST_PATHS.filter((p) => p !== '/run/containerd' && existsSync(p)),
+    shimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).sort() : [],
     cgroups: cgroupHierarchies().filter((h) => existsSync(`${h}/${CGROUP_ROOT}`)),
     nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-')].map(String),
   };
