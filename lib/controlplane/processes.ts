@@ -102,7 +102,7 @@ export async function stopPids(pids: number[], graceMs = 10_000): Promise<void> 
   }
 }
 
-// The reaper reads "pid N", "run JSON-ARGV" and "dir PATH" lines; "done" means a clean stop
+// The reaper reads "pid N", "run {argv, cwd}" (JSON) and "dir PATH" lines; "done" means a clean stop
 // happened and it must do nothing. End of input without "done" means we died: kill, run the
 // clean-up commands (the real node's sweep, which unmounts before anything is removed), and
 // remove the folders.
@@ -125,7 +125,7 @@ process.stdin.on('data', (chunk) => {
 process.stdin.on('end', () => {
   if (done) return;
   for (const pid of pids) { try { process.kill(-pid, 'SIGKILL'); } catch {} }
-  for (const argv of runs) { try { spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' }); } catch {} }
+  for (const r of runs) { try { spawnSync(r.argv[0], r.argv.slice(1), { stdio: 'ignore', cwd: r.cwd }); } catch {} }
   for (const dir of dirs) { try { rmSync(dir, { recursive: true, force: true }); } catch {} }
 });
 `;
@@ -133,7 +133,7 @@ process.stdin.on('end', () => {
 export interface Reaper {
   track(pid: number): void;
   /** A command to run (synchronously, in order) after the processes are killed and before the folders are removed. */
-  trackRun(argv: string[]): void;
+  trackRun(command: { argv: string[]; cwd: string }): void;
   trackDir(dir: string): void;
   /** A clean stop finished: the reaper exits without touching anything. */
   release(): void;
@@ -148,7 +148,7 @@ export function startReaper(): Reaper {
   stdin.on('error', () => {});
   return {
     track: (pid) => stdin.write(`pid ${pid}\n`),
-    trackRun: (argv) => stdin.write(`run ${JSON.stringify(argv)}\n`),
+    trackRun: (command) => stdin.write(`run ${JSON.stringify(command)}\n`),
     trackDir: (dir) => stdin.write(`dir ${dir}\n`),
     release: () => {
       stdin.end('done\n');

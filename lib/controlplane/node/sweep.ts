@@ -5,14 +5,16 @@
 //   node --import tsx lib/controlplane/node/sweep.ts <record.json>
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../versions.ts';
 import { sweepRealNode, type RealNodeRecord } from './index.ts';
 
-export const SWEEP_SCRIPT = fileURLToPath(import.meta.url);
+export const SWEEP_SCRIPT = join(repoRoot, 'lib', 'controlplane', 'node', 'sweep.ts');
 
-/** The command line that sweeps the node recorded in recordFile. */
-export function sweepCommand(recordFile: string): string[] {
-  return [process.execPath, '--import', import.meta.resolve('tsx'), SWEEP_SCRIPT, recordFile];
+/** The command that sweeps the node recorded in recordFile (run in the repository, where tsx resolves). */
+export function sweepCommand(recordFile: string): { argv: string[]; cwd: string } {
+  return { argv: [process.execPath, '--import', 'tsx', SWEEP_SCRIPT, recordFile], cwd: repoRoot };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
