@@ -65,6 +65,8 @@ test('up --cluster sandbox starts the control plane and ends with every stage gr
   const r = await runScript('up', ['--cluster', 'sandbox'], ctx.env!, 300_000);
   assert.is(r.code, 0, show(r));
   assert.match(r.output, /✔ Cluster \(sandbox\): sandbox control plane: started at https:\/\/127\.0\.0\.1:\d+/);
+  // Real pods cannot run here (no ip, nsenter or Docker on this PATH): one line says so and why.
+  assert.match(r.output, /; pods simulated by kwok, nothing serves traffic \(ip, nsenter, iptables, openssl, umount not on PATH .*; no Docker engine answers/);
   assert.match(r.output, '✔ Ingress controller: the ingress-nginx stand-in');
   assert.match(r.output, '✔ Dapr control plane: stand-in created in dapr-system');
   assert.match(r.output, 'Images: not built for the sandbox');
