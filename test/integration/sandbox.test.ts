@@ -106,7 +106,8 @@ test('doctor --cluster sandbox: nothing blocks; Docker and the cluster tools are
   const r = await runScript('doctor', ['--cluster', 'sandbox'], ctx.env!, 60_000);
   assert.is(r.code, 0, show(r));
   assert.match(r.output, /✓ Cluster \(sandbox\)\s+sandbox control plane at https:\/\/127\.0\.0\.1:\d+/);
-  assert.match(r.output, /✗ Docker\s+not installed; not needed for --cluster sandbox\n/);
+  assert.match(r.output, /✗ Docker\s+not installed; not needed for --cluster sandbox with simulated pods \(real pods need it for their images\)\n/);
+  assert.match(r.output, /✓ Pods \(sandbox\)\s+the running sandbox: pods simulated by kwok \(the running sandbox\); nothing serves traffic/);
   assert.match(r.output, /✓ Ingress controller\s+IngressClass nginx/);
   assert.match(r.output, /✓ Dapr control plane\s+operator, sidecar injector, sentry, placement and scheduler ready/);
   assert.match(r.output, 'Nothing blocks `npm run up -- --env dev --cluster sandbox`.');
