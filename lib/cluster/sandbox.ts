@@ -17,7 +17,6 @@ import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
 import { dockerRaw, docker } from '../images/docker.ts';
-import type { ImageRefs } from '../images/build.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';

@@ -6,7 +6,7 @@
 import { loadConfig, ENVIRONMENTS, type Environment, type SettingKey } from '../config.ts';
 import { buildSecrets } from '../secrets.ts';
 import { redact } from '../output.ts';
-import type { ProviderName } from '../cluster/provider.ts';
+import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
 import { devDefault } from '../cluster/default.ts';
 import { providerContext } from '../cluster/context.ts';
 import { findTool, runToolRaw, type ToolName } from '../cluster/tools.ts';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { repoRoot } from '../versions.ts';
+import { REPO_ROOT as repoRoot } from '../../repo-root.ts';
 import { sweepRealNode, type RealNodeRecord } from './index.ts';
 
 export const SWEEP_SCRIPT = join(repoRoot, 'lib', 'controlplane', 'node', 'sweep.ts');

@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { repoRoot } from '../../../lib/controlplane/versions.ts';
+import { REPO_ROOT as repoRoot } from '../../../lib/repo-root.ts';
 
 export type FailureKind = 'crash' | 'never-pulled' | 'never-ready' | 'oom';
 
