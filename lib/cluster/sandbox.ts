@@ -16,7 +16,8 @@ import { describeLeft, podsOf, runningState, startDetached, stateFilePath, stopR
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
-import { dockerRaw, docker } from '../images/docker.ts';
+import { dockerRaw } from '../images/docker.ts';
+import { exportImages } from '../images/export.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
@@ -119,7 +120,7 @@ export const sandboxProvider: ClusterProvider = {
 
   async loadImages(refs, ctx) {
     const state = realNode(ctx);
-    if (state) await loadIntoNode(state, Object.values(refs), ctx);
+    if (state) await loadIntoNode(state, Object.values(refs).filter((r): r is string => typeof r === 'string'), ctx);
     return refs;
   },
 
@@ -178,9 +179,8 @@ async function loadIntoNode(state: ControlPlaneState, refs: string[], ctx: Clust
   mkdirSync(dir, { recursive: true });
   const archive = join(dir, `load-${Date.now()}.tar`);
   try {
-    ctx.log(`real node: exporting ${missing.join(', ')} from Docker`);
-    await docker(['save', '--output', archive, ...missing], { redact: ctx.redact, what: `Exporting ${missing.join(', ')} for the real node`, fix: 'check `docker image ls` for these references.' });
-    ctx.log('real node: importing into its containerd');
+    const exported = await exportImages(missing, archive, { redact: ctx.redact, log: ctx.log });
+    ctx.log(`real node: importing ${exported.exported.length} image(s) (${Math.round(exported.bytes / 1e6)} MB) into its containerd`);
     importImages(node, ctr, [archive]);
   } finally {
     if (existsSync(archive)) rmSync(archive, { force: true });
