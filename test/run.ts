@@ -63,7 +63,7 @@ async function main(): Promise<number> {
     if (needsDocker) docker = await ensureDockerEngine(path.dirname(cacheRoot()), (line) => console.log(line));
     prepare(root, {
       apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
-      controlPlane: names.has('integration') || names.has('unit'),
+      controlPlane: names.has('integration') || names.has('unit') || names.has('real-node'),
       helm: names.has('chart') || names.has('integration'),
     });
   } catch (err) {

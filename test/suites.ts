@@ -12,9 +12,11 @@ export interface Suite {
 export const SUITES_NEEDING: Record<string, readonly string[]> = {
   postgres: ['backend', 'mcp-server', 'frontend', 'browser'],
   browser: ['browser'],
-  docker: ['images'],
+  docker: ['images', 'real-node'],
   // The suites whose preparation runs the sandbox build (test/run.ts, controlPlane).
-  sandbox: ['unit', 'integration'],
+  sandbox: ['unit', 'integration', 'real-node'],
+  // The real node's host tools (network namespace, veth, routes; its client certificate).
+  node: ['real-node'],
 };
 
 /** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */
@@ -29,5 +31,8 @@ export const SUITES: Suite[] = [
   { name: 'browser', dir: 'test/browser' },
   { name: 'integration', dir: 'test/integration' },
   { name: 'images', dir: 'test/images' },
+  // A real kubelet and containerd on this machine (Linux, root): after images, whose offline
+  // base it reuses.
+  { name: 'real-node', dir: 'test/real-node', pattern: 'node\\.test' },
 ];
 

@@ -20,6 +20,9 @@ export const DEBIAN_PACKAGES: Record<string, readonly string[]> = {
   // the sandbox build (lib/controlplane/build/build.sh): gcc and a static C library for the
   // pause image; Debian's runc for the real node (pinned as RUNC_VERSION in versions.env).
   sandbox: ['gcc', 'libc6-dev', 'runc'],
+  // the real node (lib/controlplane/node): ip, iptables inside its namespace, openssl for the
+  // API server's client certificate (nsenter and umount come with util-linux and mount).
+  node: ['iproute2', 'iptables', 'openssl'],
 };
 
 /** The packages of `groups` that dpkg does not report as installed. */
