@@ -390,15 +390,16 @@ build_pause() {
   oci_image "$1/pause.oci.tar" "registry.k8s.io/pause:$PAUSE_VERSION" "$1/bin/pause" "65535:65535"
 }
 
-# CPU seconds (user + sys) used so far by this shell's finished children. `times` runs in this
-# shell (a command substitution would fork and count nothing), hence the file.
+# Sets cpu_now to the CPU seconds (user + sys) used so far by this shell's finished children.
+# Called as a plain command: `times` must run in this shell (a command substitution would fork
+# and count nothing), hence the file and the global.
 children_cpu() {
   local line
   times >"$cache_root/.times.$$"
   line="$(tail -n 1 "$cache_root/.times.$$")"
   rm -f "$cache_root/.times.$$"
   # "0m12.345s 0m1.234s" -> 13
-  awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d\n", t }' <<<"$line"
+  cpu_now=$(awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d\n", t }' <<<"$line")
 }
 
 # Runs one group's build with its output in build.log, printing which group it is, a line
@@ -420,7 +421,8 @@ build_group() {
   # In the background so that set -e holds inside the build (it is off in a `|| status=` list)
   # and this shell can print the elapsed time while it runs.
   started=$SECONDS
-  cpu_before=$(children_cpu)
+  children_cpu
+  cpu_before=$cpu_now
   ("build_$g" "$staging") >>"$dir/build.log" 2>&1 &
   pid=$!
   cleanup_pids+=("$pid")
@@ -453,7 +455,8 @@ build_group() {
   mkdir -p "$cache_root/build-times"
   echo "$took" >"$cache_root/build-times/$g"
   # CPU time says how much of the wall time was waiting for a busy machine.
-  log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $(($(children_cpu) - cpu_before))))"
+  children_cpu
+  log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $((cpu_now - cpu_before))))"
 }
 
 log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION"
