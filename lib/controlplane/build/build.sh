@@ -102,9 +102,10 @@ declare -A group_outputs=(
   [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
 )
-# What a first build takes on 2 busy cores with empty Go caches (lib/controlplane/build/README.md),
-# shown until this machine has a time of its own.
-declare -A group_typical=([kubernetes]=1500 [etcd]=150 [kwok]=150 [containerd]=150 [cni-plugins]=30 [coredns]=240 [pause]=2)
+# What a first build takes on 2 idle cores with empty Go caches (from the CPU times in
+# lib/controlplane/build/README.md; a busy machine takes several times as long), shown until
+# this machine has a time of its own.
+declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=240 [pause]=2)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -410,7 +411,7 @@ build_group() {
   label="$g ${group_version[$g]} ($(for out in ${group_outputs[$g]}; do basename "$out"; done | tr '\n' ' ' | sed 's/ $//' | sed 's/ /, /g'))"
   last="$(cat "$cache_root/build-times/$g" 2>/dev/null || true)"
   if [[ -n $last ]]; then hint="last time $(fmt "$last"); a first build with empty Go caches: about $(fmt "${group_typical[$g]}")"
-  else hint="a first build with empty Go caches takes about $(fmt "${group_typical[$g]}") on 2 cores"; fi
+  else hint="a first build with empty Go caches takes about $(fmt "${group_typical[$g]}") on 2 idle cores, longer on a busy machine"; fi
   mkdir -p "$dir"
   rm -f "$dir/complete"
   staging="$(mktemp -d "$dir/build.XXXXXX")"
