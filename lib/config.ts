@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, formatProblems, type Problem } from './errors.ts';
 import { parseEnvFile } from './env-file.ts';
-import type { ComponentKey } from './types.ts';
+import type { ImageKey } from './types.ts';
 
 export const ENVIRONMENTS = ['dev', 'prod'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -19,6 +19,8 @@ export const SETTING_KEYS = [
   'FRONTEND_IMAGE',
   'BACKEND_IMAGE',
   'MCP_SERVER_IMAGE',
+  'POSTGRES_IMAGE',
+  'REDIS_IMAGE',
   'IMAGE_TAG',
   'READY_TIMEOUT',
 ] as const;
@@ -33,12 +35,26 @@ export const SETTING_FLAGS: Record<SettingKey, string> = {
   FRONTEND_IMAGE: '--frontend-image',
   BACKEND_IMAGE: '--backend-image',
   MCP_SERVER_IMAGE: '--mcp-server-image',
+  POSTGRES_IMAGE: '--postgres-image',
+  REDIS_IMAGE: '--redis-image',
   IMAGE_TAG: '--image-tag',
   READY_TIMEOUT: '--timeout',
 };
 
-/** Image repositories (no tag) of the three workloads. */
-export type ImageNames = Record<ComponentKey, string>;
+/**
+ * Image repositories (no tag) of everything the pipeline builds: the three workloads and the
+ * in-cluster stores (PostgreSQL, Redis), which are built here too because nothing is pulled.
+ */
+export type ImageNames = Record<ImageKey, string>;
+
+/** The setting that names each image's repository (and the manifest variable of its ref). */
+export const IMAGE_SETTINGS = {
+  frontend: 'FRONTEND_IMAGE',
+  backend: 'BACKEND_IMAGE',
+  mcpServer: 'MCP_SERVER_IMAGE',
+  postgres: 'POSTGRES_IMAGE',
+  redis: 'REDIS_IMAGE',
+} as const satisfies Record<keyof ImageNames, SettingKey>;
 
 export interface Config {
   environment: Environment;
@@ -153,7 +169,7 @@ export function validateSettings(
       : 'prod images come from a registry';
     add('IMAGE_PULL_POLICY', `"${policy}" does not match the ${environment} environment: ${why}.`, `set IMAGE_PULL_POLICY=${PULL_POLICIES[environment][0]} (allowed: ${allowed}).`);
   }
-  for (const key of ['FRONTEND_IMAGE', 'BACKEND_IMAGE', 'MCP_SERVER_IMAGE'] as const) {
+  for (const key of Object.values(IMAGE_SETTINGS)) {
     const image = v(key);
     if (image && !IMAGE_REPOSITORY.test(image)) {
       add(key, `"${image}" is not an image repository name (a tag or digest does not belong here).`, 'give the repository only, lowercase, for example "todo-backend" or "registry.example.com/todo/backend"; the tag comes from the build or IMAGE_TAG.');
@@ -221,7 +237,13 @@ export function loadConfig(options: LoadConfigOptions): Config {
     domain: values.DOMAIN!,
     replicas: Number(values.REPLICAS),
     imagePullPolicy: values.IMAGE_PULL_POLICY as Config['imagePullPolicy'],
-    images: { frontend: values.FRONTEND_IMAGE!, backend: values.BACKEND_IMAGE!, mcpServer: values.MCP_SERVER_IMAGE! },
+    images: {
+      frontend: values.FRONTEND_IMAGE!,
+      backend: values.BACKEND_IMAGE!,
+      mcpServer: values.MCP_SERVER_IMAGE!,
+      postgres: values.POSTGRES_IMAGE!,
+      redis: values.REDIS_IMAGE!,
+    },
     imageTag: values.IMAGE_TAG!,
     readyTimeoutSeconds: Number(values.READY_TIMEOUT),
     sources: sources as Record<SettingKey, string>,

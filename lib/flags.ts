@@ -39,6 +39,8 @@ export const SETTING_HELP = `Settings (override env/<env>.env and .env):
   --frontend-image REPO       image repository of the frontend (no tag)
   --backend-image REPO        image repository of the backend (no tag)
   --mcp-server-image REPO     image repository of the MCP server (no tag)
+  --postgres-image REPO       image repository of the in-cluster PostgreSQL (no tag)
+  --redis-image REPO          image repository of the in-cluster Redis (no tag)
   --image-tag TAG             tag used with --skip-images (semver or commit SHA, never latest)
   --timeout SECONDS           deadline of each readiness gate (READY_TIMEOUT)`;
 

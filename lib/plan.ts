@@ -13,6 +13,8 @@ export function defaultImageRefs(config: Pick<Config, 'images' | 'imageTag'>): I
     frontend: `${config.images.frontend}:${config.imageTag}`,
     backend: `${config.images.backend}:${config.imageTag}`,
     mcpServer: `${config.images.mcpServer}:${config.imageTag}`,
+    postgres: `${config.images.postgres}:${config.imageTag}`,
+    redis: `${config.images.redis}:${config.imageTag}`,
   };
 }
 
@@ -27,6 +29,8 @@ export function manifestVars(config: Config, refs: ImageRefs, embeddedPostgres: 
     FRONTEND_IMAGE: refs.frontend,
     BACKEND_IMAGE: refs.backend,
     MCP_SERVER_IMAGE: refs.mcpServer,
+    POSTGRES_IMAGE: refs.postgres,
+    REDIS_IMAGE: refs.redis,
     EMBEDDED_POSTGRES: String(embeddedPostgres),
   };
 }

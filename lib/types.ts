@@ -32,5 +32,11 @@ export interface SourcedObject {
 /** The three workloads, by the key Config.images, image refs and lib/images' COMPONENTS use. */
 export type ComponentKey = 'frontend' | 'backend' | 'mcpServer';
 
-/** Full image references (repository:tag) of the three workloads: what the manifests are rendered with. */
-export type ImageRefs = Record<ComponentKey, string>;
+/** The in-cluster stores (PostgreSQL, Redis), built by the pipeline too: nothing is pulled. */
+export type StoreKey = 'postgres' | 'redis';
+
+/** Every image the build step makes: the workloads and the stores (lib/images' IMAGES). */
+export type ImageKey = ComponentKey | StoreKey;
+
+/** Full image references (repository:tag) of every image: what the manifests are rendered with. */
+export type ImageRefs = Record<ImageKey, string>;

@@ -1,20 +1,23 @@
 // npm run images [-- --env dev|prod] [--debug]
-// Builds the three workload images the way `up` does (content-derived tags, a build skipped
-// when its tag exists) and prints the refs. NODE_IMAGE picks the base (default
-// node:22-bookworm-slim; offline: the ref printed by `npm run images:base`).
+// Builds the three workload images and the in-cluster PostgreSQL and Redis images the way `up`
+// does (content-derived tags, a build skipped when its tag exists) and prints the refs.
+// NODE_IMAGE picks the base (default node:22-bookworm-slim; offline: the ref printed by
+// `npm run images:base`).
 import '../lib/require-node.ts';
 import { COMMON_OPTIONS, main, REPO_ROOT } from '../lib/cli.ts';
-import { loadConfig } from '../lib/config.ts';
+import { IMAGE_SETTINGS, loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
 import { buildImages, nodeImageFrom } from '../lib/images/build.ts';
 import { redact } from '../lib/output.ts';
 
 const usage = `Usage: npm run images -- [options]
 
-Builds the frontend, backend and mcp-server images the way \`up\` does: each tagged with a
-digest of its build context (never "latest"), a build skipped when its tag already exists,
-and prints the refs as FRONTEND_IMAGE=... lines. NODE_IMAGE picks the base image (default
-node:22-bookworm-slim; on a machine that cannot pull it, the ref \`npm run images:base\` prints).
+Builds the frontend, backend and mcp-server images and the in-cluster PostgreSQL 15 and Redis 7.0
+images (apps/postgres, apps/redis: Debian bookworm's packages) the way \`up\` does: each tagged
+with a digest of its build context (never "latest"), a build skipped when its tag already
+exists, and prints the refs as FRONTEND_IMAGE=... lines. NODE_IMAGE picks the base image
+(default node:22-bookworm-slim; on a machine that cannot pull it, the ref
+\`npm run images:base\` prints).
 
 Options:
   --env dev|prod    environment whose image repositories are used (default dev)
@@ -35,6 +38,6 @@ await main<{ env: string }>({
     console.log(`Building with NODE_IMAGE=${nodeImage}`);
     const { refs, results } = await buildImages({ repoRoot: REPO_ROOT, names: config.images, nodeImage, redact, log: (l) => console.log(`  ${l}`) });
     for (const r of results) console.log(`${r.action === 'built' ? '✓ built  ' : '✓ skipped'} ${r.ref} (${r.seconds.toFixed(1)}s)`);
-    console.log(`FRONTEND_IMAGE=${refs.frontend}\nBACKEND_IMAGE=${refs.backend}\nMCP_SERVER_IMAGE=${refs.mcpServer}`);
+    for (const [key, setting] of Object.entries(IMAGE_SETTINGS) as [keyof typeof IMAGE_SETTINGS, string][]) console.log(`${setting}=${refs[key]}`);
   },
 });

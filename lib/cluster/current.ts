@@ -2,7 +2,7 @@
 // --context honoured), used as it is: nothing is started or installed for ingress. A missing
 // ingress controller is reported with the fix; images are pushed to REGISTRY in prod.
 import { docker } from '../images/docker.ts';
-import type { ComponentKey, ImageRefs } from '../types.ts';
+import type { ImageKey, ImageRefs } from '../types.ts';
 import { DeployError } from '../errors.ts';
 import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
@@ -31,9 +31,9 @@ export function registryRef(ref: string, registry: string): string {
 /** What the image step of `current` does, decided from the settings alone (pure). */
 export type CurrentImagePlan =
   | { kind: 'none'; message: string }
-  | { kind: 'push'; registry: string; targets: ImageRefs };
+  | { kind: 'push'; registry: string; targets: Partial<ImageRefs> };
 
-export function planCurrentImages(refs: ImageRefs, ctx: Pick<ClusterContext, 'environment' | 'settings'>): CurrentImagePlan {
+export function planCurrentImages(refs: Partial<ImageRefs>, ctx: Pick<ClusterContext, 'environment' | 'settings'>): CurrentImagePlan {
   const registry = ctx.settings.REGISTRY?.trim();
   if (ctx.environment === 'dev') {
     return {
@@ -48,21 +48,20 @@ export function planCurrentImages(refs: ImageRefs, ctx: Pick<ClusterContext, 'en
     };
   }
   const targets = Object.fromEntries(
-    (Object.entries(refs) as [ComponentKey, string][]).map(([key, ref]) => [key, registryRef(ref, registry)]),
-  ) as ImageRefs;
+    (Object.entries(refs) as [ImageKey, string][]).map(([key, ref]) => [key, registryRef(ref, registry)]),
+  ) as Partial<ImageRefs>;
   return { kind: 'push', registry, targets };
 }
 
 /** The image step: nothing in dev; in prod, `docker tag` + `docker push` to REGISTRY when set. */
-export async function loadImagesCurrent(refs: ImageRefs, ctx: ClusterContext): Promise<ImageRefs> {
+export async function loadImagesCurrent(refs: Partial<ImageRefs>, ctx: ClusterContext): Promise<Partial<ImageRefs>> {
   const plan = planCurrentImages(refs, ctx);
   if (plan.kind === 'none') {
     ctx.log(plan.message);
     return refs;
   }
-  for (const key of Object.keys(refs) as ComponentKey[]) {
-    const source = refs[key];
-    const target = plan.targets[key];
+  for (const [key, source] of Object.entries(refs) as [ImageKey, string][]) {
+    const target = plan.targets[key]!;
     if (target !== source) {
       await docker(['tag', source, target], { redact: ctx.redact, what: `Tagging ${source} as ${target}` });
     }

@@ -157,7 +157,7 @@ export const kindProvider: ClusterProvider = {
     return `Ingress controller: ingress-nginx ${INGRESS_NGINX_VERSION} applied (${objects.length} objects) and available`;
   },
 
-  async loadImages(refs: ImageRefs, ctx) {
+  async loadImages(refs: Partial<ImageRefs>, ctx) {
     const name = kindClusterName(ctx.settings);
     const list = Object.values(refs);
     ctx.log(`kind load docker-image ${list.join(' ')}`);

@@ -131,7 +131,7 @@ export const minikubeProvider: ClusterProvider = {
     return `Ingress controller: ingress-nginx ${existed ? 'became available' : 'enabled (minikube addon) and available'}`;
   },
 
-  async loadImages(refs: ImageRefs, ctx) {
+  async loadImages(refs: Partial<ImageRefs>, ctx) {
     const s = minikubeSettings(ctx.settings);
     for (const ref of Object.values(refs)) {
       ctx.log(`minikube image load ${ref}`);

@@ -83,9 +83,10 @@ export interface ClusterProvider {
   /**
    * Make the built images available to the cluster's nodes. Returns the refs the manifests must
    * use: the same refs when the images are loaded into the nodes, registry-qualified refs when
-   * they were pushed to a registry.
+   * they were pushed to a registry. Only the images the manifests run are given (no PostgreSQL
+   * image when the external database is used), and only theirs are returned.
    */
-  loadImages(refs: ImageRefs, ctx: ClusterContext): Promise<ImageRefs>;
+  loadImages(refs: Partial<ImageRefs>, ctx: ClusterContext): Promise<Partial<ImageRefs>>;
   /** Where the app is reachable after `up`. */
   address(cluster: Cluster, ctx: ClusterContext, namespace: string): Promise<ClusterAddress>;
   /**

@@ -1,11 +1,13 @@
-// The pipeline's build step: one image per workload, tagged with a digest of its build context
+// The pipeline's build step: one image per workload and per in-cluster store (PostgreSQL, Redis:
+// nothing is pulled, so they are built here too), tagged with a digest of its build context
 // (never "latest"), built only when no image with that tag exists yet. The refs it returns are
 // what the manifests' ${FRONTEND_IMAGE} & co. are rendered with.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ImageNames } from '../config.ts';
 import { DeployError } from '../errors.ts';
-import type { ComponentKey, ImageRefs } from '../types.ts';
+import { containersOf, podTemplates } from '../policy/objects.ts';
+import type { ComponentKey, ImageKey, ImageRefs, SourcedObject, StoreKey } from '../types.ts';
 import { DEFAULT_NODE_IMAGE } from './base.ts';
 import { contextDigest, contextTag, dotenvFilesIn, listContext } from './context.ts';
 import { noRedact, type Redactor } from '../output.ts';
@@ -18,8 +20,17 @@ export const COMPONENTS = [
   { key: 'mcpServer', dir: 'apps/mcp-server' },
 ] as const satisfies readonly { key: ComponentKey; dir: string }[];
 
+/** The in-cluster stores, built from Debian's packages on the same base as the workloads. */
+export const STORES = [
+  { key: 'postgres', dir: 'apps/postgres' },
+  { key: 'redis', dir: 'apps/redis' },
+] as const satisfies readonly { key: StoreKey; dir: string }[];
+
+/** Every image the build step makes, in build order. */
+export const IMAGES = [...COMPONENTS, ...STORES] as const;
+
 export interface ImagePlan {
-  key: ComponentKey;
+  key: ImageKey;
   /** The app folder, absolute. */
   context: string;
   dockerfile: string;
@@ -32,7 +43,7 @@ export interface ImagePlan {
 }
 
 export interface BuildResult {
-  key: ComponentKey;
+  key: ImageKey;
   ref: string;
   action: 'built' | 'skipped';
   seconds: number;
@@ -46,6 +57,8 @@ export interface BuildOptions {
   /** Applied to every piece of docker output before it is shown (lib/output's redact). */
   redact?: Redactor;
   log?: (line: string) => void;
+  /** The images to build (default: all of IMAGES); see referencedImages. */
+  only?: readonly ImageKey[];
 }
 
 /** The NODE_IMAGE a run uses: the environment's NODE_IMAGE when set, else the official image. */
@@ -82,8 +95,8 @@ async function ensureBaseImage(nodeImage: string, redact: Redactor, log: (line: 
  * Reads one component's context and computes its tag. Refuses a context that would carry a
  * dotenv file: the .dockerignore must keep .env* out of every layer.
  */
-export function planImage(repoRoot: string, key: ComponentKey, repository: string, nodeImage: string, baseImageId?: string): ImagePlan {
-  const component = COMPONENTS.find((c) => c.key === key)!;
+export function planImage(repoRoot: string, key: ImageKey, repository: string, nodeImage: string, baseImageId?: string): ImagePlan {
+  const component = IMAGES.find((c) => c.key === key)!;
   const context = path.join(repoRoot, component.dir);
   const dockerfile = path.join(context, 'Dockerfile');
   if (!existsSync(dockerfile)) {
@@ -131,20 +144,32 @@ export async function buildPlanned(plan: ImagePlan, redact: Redactor = noRedact,
 }
 
 /**
- * Builds the workloads' images (sequentially: the machine this runs on has few cores and each
- * build's npm ci already uses them) and returns their refs with what happened to each.
+ * The images the rendered objects run: those whose ref (as rendered, e.g. with IMAGE_TAG)
+ * is some container's image. The PostgreSQL image is not among them when the external database
+ * is used (its manifest is not rendered), so it is neither built nor loaded then. Pure.
  */
-export async function buildImages(options: BuildOptions): Promise<{ refs: ImageRefs; results: BuildResult[] }> {
+export function referencedImages(objects: readonly SourcedObject[], refs: ImageRefs): ImageKey[] {
+  const used = new Set(podTemplates(objects).flatMap((t) => containersOf(t).map((c) => c.container.image)));
+  return IMAGES.map((i) => i.key).filter((key) => used.has(refs[key]));
+}
+
+/**
+ * Builds the images (sequentially: the machine this runs on has few cores and each build's
+ * npm ci or apt-get already uses them) and returns the refs of those built or found, with what
+ * happened to each.
+ */
+export async function buildImages(options: BuildOptions): Promise<{ refs: Partial<ImageRefs>; results: BuildResult[] }> {
   const redact = options.redact ?? noRedact;
   const nodeImage = options.nodeImage ?? DEFAULT_NODE_IMAGE;
+  const keys = IMAGES.map((i) => i.key).filter((key) => !options.only || options.only.includes(key));
   await requireDockerEngine(redact);
   const baseImageId = await ensureBaseImage(nodeImage, redact, options.log ?? (() => {}));
   const results: BuildResult[] = [];
-  for (const { key } of COMPONENTS) {
+  for (const key of keys) {
     const plan = planImage(options.repoRoot, key, options.names[key], nodeImage, baseImageId);
     results.push(await buildPlanned(plan, redact, options.log));
   }
-  const refs = Object.fromEntries(results.map((r) => [r.key, r.ref])) as ImageRefs;
+  const refs: Partial<ImageRefs> = Object.fromEntries(results.map((r) => [r.key, r.ref]));
   return { refs, results };
 }
 

@@ -1,5 +1,5 @@
 // lib/images: build the workloads' images with content-derived tags, and the offline base.
-export { COMPONENTS, buildImages, buildPlanned, nodeImageFrom, planImage } from './build.ts';
+export { COMPONENTS, IMAGES, STORES, buildImages, buildPlanned, nodeImageFrom, planImage, referencedImages } from './build.ts';
 export type { BuildOptions, BuildResult, ImagePlan } from './build.ts';
 export { DEFAULT_NODE_IMAGE, baseImageRef, offlineBaseImageRef } from './base.ts';
 export { contextTag, listContext, TAG_LENGTH } from './context.ts';

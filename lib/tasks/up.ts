@@ -6,7 +6,7 @@ import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { buildSecrets, type Secrets } from '../secrets.ts';
 import { ensureDevAuthSecret } from '../dev-secret.ts';
 import { redact, registerSecretValues } from '../output.ts';
-import { buildImages, nodeImageFrom } from '../images/index.ts';
+import { buildImages, nodeImageFrom, referencedImages } from '../images/index.ts';
 import { selectProvider } from '../cluster/index.ts';
 import { ensureDapr } from '../cluster/dapr.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider, ClusterTarget, ProviderName } from '../cluster/provider.ts';
@@ -250,8 +250,10 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
           task.output = line;
         });
         await timed(ctx.timings, 'images', async () => {
-          const built = await buildImages({ repoRoot: options.repoRoot, names: ctx.config!.images, nodeImage: nodeImageFrom(providerCtx.settings), redact, log: providerCtx.log });
-          ctx.refs = await ctx.provider!.loadImages(built.refs, providerCtx);
+          // Only what the rendered manifests run: no PostgreSQL image with the external database.
+          const only = referencedImages(ctx.plan!.rendered, ctx.refs!);
+          const built = await buildImages({ repoRoot: options.repoRoot, names: ctx.config!.images, nodeImage: nodeImageFrom(providerCtx.settings), redact, log: providerCtx.log, only });
+          ctx.refs = { ...ctx.refs!, ...(await ctx.provider!.loadImages(built.refs, providerCtx)) };
           renderAndCheck(ctx, options);
           const counts = built.results.map((r) => `${r.ref} ${r.action}`).join(', ');
           task.title = `Images: ${counts}, loaded (${ctx.provider!.name})`;

@@ -21,6 +21,8 @@ export const REFS: ImageRefs = {
   frontend: 'todo-frontend:0123456789ab',
   backend: 'todo-backend:123456789abc',
   mcpServer: 'todo-mcp-server:23456789abcd',
+  postgres: 'todo-postgres:3456789abcde',
+  redis: 'todo-redis:456789abcdef',
 };
 
 export interface World {

@@ -26,6 +26,8 @@ export const DEV_ENV = [
   'FRONTEND_IMAGE=todo-frontend',
   'BACKEND_IMAGE=todo-backend',
   'MCP_SERVER_IMAGE=todo-mcp-server',
+  'POSTGRES_IMAGE=todo-postgres',
+  'REDIS_IMAGE=todo-redis',
   'IMAGE_TAG=0.1.0',
   'READY_TIMEOUT=30',
   '',

@@ -26,6 +26,8 @@ const DEV: Settings = {
   FRONTEND_IMAGE: 'todo-frontend',
   BACKEND_IMAGE: 'todo-backend',
   MCP_SERVER_IMAGE: 'todo-mcp-server',
+  POSTGRES_IMAGE: 'todo-postgres',
+  REDIS_IMAGE: 'todo-redis',
   IMAGE_TAG: '0.1.0',
   READY_TIMEOUT: '300',
 };
@@ -129,7 +131,7 @@ rules('image settings are repositories: a tag, digest or uppercase letter is ref
   for (const ok of ['todo-backend', 'registry.example.com/todo/backend', 'localhost:5000/todo-backend', 'todo_backend', 'ghcr.io/org/todo.backend']) {
     accepts('dev', 'BACKEND_IMAGE', ok);
   }
-  for (const key of ['FRONTEND_IMAGE', 'BACKEND_IMAGE', 'MCP_SERVER_IMAGE'] as const) {
+  for (const key of ['FRONTEND_IMAGE', 'BACKEND_IMAGE', 'MCP_SERVER_IMAGE', 'POSTGRES_IMAGE', 'REDIS_IMAGE'] as const) {
     for (const bad of ['todo-backend:0.1.0', 'todo-backend@sha256:0123456789abcdef', 'Todo-Backend', 'todo-backend/', '/todo-backend']) rejects('dev', key, bad);
   }
   assert.match(problemsWith('dev', 'FRONTEND_IMAGE', 'todo-frontend:latest')[0].message, 'a tag or digest does not belong here');
@@ -186,7 +188,7 @@ load('loads env/dev.env into a typed object by default', () => {
   assert.is(config.domain, 'todo.local');
   assert.is(config.replicas, 1);
   assert.is(config.imagePullPolicy, 'Never');
-  assert.equal(config.images, { frontend: 'todo-frontend', backend: 'todo-backend', mcpServer: 'todo-mcp-server' });
+  assert.equal(config.images, { frontend: 'todo-frontend', backend: 'todo-backend', mcpServer: 'todo-mcp-server', postgres: 'todo-postgres', redis: 'todo-redis' });
   assert.is(config.imageTag, '0.1.0');
   assert.is(config.readyTimeoutSeconds, 300);
   for (const key of SETTING_KEYS) assert.is(config.sources[key], 'env/dev.env', key);

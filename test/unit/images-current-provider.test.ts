@@ -21,6 +21,8 @@ const REFS: ImageRefs = {
   frontend: 'todo-frontend:0123456789ab',
   backend: 'todo-backend:123456789abc',
   mcpServer: 'todo-mcp-server:23456789abcd',
+  postgres: 'todo-postgres:3456789abcde',
+  redis: 'todo-redis:456789abcdef',
 };
 
 interface Harness {
@@ -87,6 +89,8 @@ pure('dev and prod without REGISTRY push nothing; prod with REGISTRY targets eve
       frontend: 'r.example/todo/todo-frontend:0123456789ab',
       backend: 'r.example/todo/todo-backend:123456789abc',
       mcpServer: 'r.example/todo/todo-mcp-server:23456789abcd',
+      postgres: 'r.example/todo/todo-postgres:3456789abcde',
+      redis: 'r.example/todo/todo-redis:456789abcdef',
     },
   });
 });
@@ -122,7 +126,7 @@ load('prod with REGISTRY: docker tag then docker push for each image, in order; 
   try {
     const refs = await currentProvider.loadImages(REFS, h.ctx('prod', { REGISTRY: 'registry.example.com/todo' }));
     const r = (s: string) => `registry.example.com/todo/${s}`;
-    assert.equal(refs, { frontend: r(REFS.frontend), backend: r(REFS.backend), mcpServer: r(REFS.mcpServer) });
+    assert.equal(refs, { frontend: r(REFS.frontend), backend: r(REFS.backend), mcpServer: r(REFS.mcpServer), postgres: r(REFS.postgres), redis: r(REFS.redis) });
     assert.equal(h.calls(), [
       ['tag', REFS.frontend, r(REFS.frontend)],
       ['push', r(REFS.frontend)],
@@ -130,7 +134,24 @@ load('prod with REGISTRY: docker tag then docker push for each image, in order; 
       ['push', r(REFS.backend)],
       ['tag', REFS.mcpServer, r(REFS.mcpServer)],
       ['push', r(REFS.mcpServer)],
+      ['tag', REFS.postgres, r(REFS.postgres)],
+      ['push', r(REFS.postgres)],
+      ['tag', REFS.redis, r(REFS.redis)],
+      ['push', r(REFS.redis)],
     ]);
+  } finally {
+    h.done();
+  }
+});
+
+load('prod with REGISTRY and the external database: only the images given are pushed (no PostgreSQL)', async () => {
+  const h = harness();
+  try {
+    const { postgres: _unused, ...withoutPostgres } = REFS;
+    const refs = await currentProvider.loadImages(withoutPostgres, h.ctx('prod', { REGISTRY: 'registry.example.com/todo' }));
+    assert.equal(Object.keys(refs), ['frontend', 'backend', 'mcpServer', 'redis']);
+    assert.not.ok(h.calls().flat().some((arg) => arg.includes('todo-postgres')), 'nothing about the PostgreSQL image');
+    assert.equal(h.calls().filter((c) => c[0] === 'push').length, 4);
   } finally {
     h.done();
   }

@@ -184,7 +184,7 @@ const config: Config = {
   domain: 'todo.local',
   replicas: 1,
   imagePullPolicy: 'Never',
-  images: { frontend: 'todo-frontend', backend: 'todo-backend', mcpServer: 'todo-mcp-server' },
+  images: { frontend: 'todo-frontend', backend: 'todo-backend', mcpServer: 'todo-mcp-server', postgres: 'todo-postgres', redis: 'todo-redis' },
   imageTag: '0.1.0',
   readyTimeoutSeconds: 300,
   sources: {} as Config['sources'],
@@ -197,8 +197,10 @@ const OPENAI = 'sk-plan-test-key-0000';
 full('manifest variables are the documented ones and carry no secret', () => {
   const secrets = buildSecrets(config, { OPENAI_API_KEY: OPENAI, BETTER_AUTH_SECRET: AUTH });
   const vars = manifestVars(config, defaultImageRefs(config), secrets.embeddedPostgres);
-  assert.equal(Object.keys(vars).sort(), ['BACKEND_IMAGE', 'DOMAIN', 'EMBEDDED_POSTGRES', 'ENVIRONMENT', 'FRONTEND_IMAGE', 'IMAGE_PULL_POLICY', 'MCP_SERVER_IMAGE', 'NAMESPACE', 'REPLICAS']);
+  assert.equal(Object.keys(vars).sort(), ['BACKEND_IMAGE', 'DOMAIN', 'EMBEDDED_POSTGRES', 'ENVIRONMENT', 'FRONTEND_IMAGE', 'IMAGE_PULL_POLICY', 'MCP_SERVER_IMAGE', 'NAMESPACE', 'POSTGRES_IMAGE', 'REDIS_IMAGE', 'REPLICAS']);
   assert.is(vars.BACKEND_IMAGE, 'todo-backend:0.1.0');
+  assert.is(vars.POSTGRES_IMAGE, 'todo-postgres:0.1.0');
+  assert.is(vars.REDIS_IMAGE, 'todo-redis:0.1.0');
   assert.is(vars.EMBEDDED_POSTGRES, 'true');
   for (const value of Object.values(secrets.values).filter(Boolean)) assert.not.ok(Object.values(vars).includes(value));
 });

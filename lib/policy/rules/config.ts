@@ -107,9 +107,11 @@ const replicasMin: Rule = {
 };
 
 /**
- * dev: the app images are loaded into the cluster, so Never; IfNotPresent is also accepted for
- * public images (Redis, PostgreSQL) that the node pulls once. Always would re-pull and fail for
- * loaded images. prod: images come from a registry, so Never (nothing is preloaded) is refused.
+ * dev: images built locally are loaded into the cluster, so Never (the shipped manifests use it
+ * for every container, Redis and PostgreSQL included: the pipeline builds them too); IfNotPresent
+ * is still accepted for an image from a remote registry in a folder given to
+ * `validate --manifests`, as the data model allows. Always would re-pull and fail for loaded
+ * images. prod: images come from a registry, so Never (nothing is preloaded) is refused.
  */
 const PULL_POLICIES = { dev: ['Never', 'IfNotPresent'], prod: ['IfNotPresent', 'Always'] } as const;
 
@@ -117,7 +119,7 @@ const imagePullPolicy: Rule = {
   id: 'config/image-pull-policy',
   entity: 'config',
   title: 'Every container sets an imagePullPolicy that suits the environment (dev: Never/IfNotPresent, prod: IfNotPresent/Always).',
-  fix: 'Set imagePullPolicy: ${IMAGE_PULL_POLICY} on built images; pulled third-party images use IfNotPresent.',
+  fix: 'Set imagePullPolicy: ${IMAGE_PULL_POLICY} on images the pipeline builds; an image pulled from a remote registry uses IfNotPresent.',
   security: false,
   source: 'Image pull policy must match environment (Never for local, IfNotPresent for remote registries)',
   equivalents: { polaris: 'pullPolicyNotAlways (wants Always everywhere)', kubeScore: 'container-image-pull-policy (wants Always everywhere)' },
