@@ -12,7 +12,7 @@ import type { HelmChart, HelmChartMetadata } from './release/helm-codec.ts';
 export const CHART_NAME = 'todo-app';
 export const CHART_DIR = 'charts/todo-app';
 /** The chart's own version; bump it when the chart's shape (its values) changes. */
-export const CHART_VERSION = '0.1.0';
+export const CHART_VERSION = '0.2.0';
 
 /**
  * The chart's values, named after the data model's attributes (replicaCount, image.repository,
@@ -27,6 +27,9 @@ export interface ChartValues {
   frontend: { image: { repository: string; tag: string } };
   backend: { image: { repository: string; tag: string } };
   mcpServer: { image: { repository: string; tag: string } };
+  /** The in-cluster stores, built by the pipeline like the apps (apps/postgres, apps/redis). */
+  postgres: { image: { repository: string; tag: string } };
+  redis: { image: { repository: string; tag: string } };
   embeddedPostgres: boolean;
 }
 
@@ -40,6 +43,8 @@ export const VAR_TEMPLATES: Record<string, string> = {
   FRONTEND_IMAGE: '{{ .Values.frontend.image.repository }}:{{ .Values.frontend.image.tag }}',
   BACKEND_IMAGE: '{{ .Values.backend.image.repository }}:{{ .Values.backend.image.tag }}',
   MCP_SERVER_IMAGE: '{{ .Values.mcpServer.image.repository }}:{{ .Values.mcpServer.image.tag }}',
+  POSTGRES_IMAGE: '{{ .Values.postgres.image.repository }}:{{ .Values.postgres.image.tag }}',
+  REDIS_IMAGE: '{{ .Values.redis.image.repository }}:{{ .Values.redis.image.tag }}',
   EMBEDDED_POSTGRES: '{{ .Values.embeddedPostgres }}',
 };
 
@@ -65,6 +70,8 @@ export function chartValues(config: Pick<Config, 'environment' | 'namespace' | '
     frontend: { image: splitRef(refs.frontend) },
     backend: { image: splitRef(refs.backend) },
     mcpServer: { image: splitRef(refs.mcpServer) },
+    postgres: { image: splitRef(refs.postgres) },
+    redis: { image: splitRef(refs.redis) },
     embeddedPostgres,
   };
 }
@@ -80,7 +87,13 @@ export function valuesFromSettings(environment: 'dev' | 'prod', settings: Record
       replicas: Number(settings.REPLICAS),
       imagePullPolicy: (settings.IMAGE_PULL_POLICY ?? '') as Config['imagePullPolicy'],
     },
-    { frontend: `${settings.FRONTEND_IMAGE}:${tag}`, backend: `${settings.BACKEND_IMAGE}:${tag}`, mcpServer: `${settings.MCP_SERVER_IMAGE}:${tag}` },
+    {
+      frontend: `${settings.FRONTEND_IMAGE}:${tag}`,
+      backend: `${settings.BACKEND_IMAGE}:${tag}`,
+      mcpServer: `${settings.MCP_SERVER_IMAGE}:${tag}`,
+      postgres: `${settings.POSTGRES_IMAGE}:${tag}`,
+      redis: `${settings.REDIS_IMAGE}:${tag}`,
+    },
     environment === 'dev',
   );
 }

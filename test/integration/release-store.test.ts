@@ -8,7 +8,7 @@ import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { ensureTool } from '../../bench/tools.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { clusterFromKubeConfig, type Cluster } from '../../lib/kube/client.ts';
-import { helmChartRecord, generateChart } from '../../lib/chart.ts';
+import { CHART_VERSION, helmChartRecord, generateChart } from '../../lib/chart.ts';
 import { readChartSources } from '../../lib/chart-files.ts';
 import { REPO_ROOT } from '../../lib/cli.ts';
 import { releaseStore } from '../../lib/release/store.ts';
@@ -104,9 +104,9 @@ test('three ups, a failed one and a rollback: helm list, history, status and get
   ]);
 
   const hist = await helmJson(ctx, ['history', RELEASE_NAME]);
-  assert.equal(hist.map((h: any) => [h.revision, h.status, h.description, h.chart, h.app_version]), ours.map(([v, s, d]) => [v, s, d, 'todo-app-0.1.0', '0.1.0']));
+  assert.equal(hist.map((h: any) => [h.revision, h.status, h.description, h.chart, h.app_version]), ours.map(([v, s, d]) => [v, s, d, `todo-app-${CHART_VERSION}`, '0.1.0']));
   const list = await helmJson(ctx, ['list']);
-  assert.equal(list.map((l: any) => [l.name, l.revision, l.status, l.chart]), [[RELEASE_NAME, '4', 'deployed', 'todo-app-0.1.0']]);
+  assert.equal(list.map((l: any) => [l.name, l.revision, l.status, l.chart]), [[RELEASE_NAME, '4', 'deployed', `todo-app-${CHART_VERSION}`]]);
   const status = await helmJson(ctx, ['status', RELEASE_NAME]);
   assert.equal([status.version, status.info.status, status.namespace], [4, 'deployed', NS]);
 

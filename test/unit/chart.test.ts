@@ -39,10 +39,12 @@ test('values: env/prod.env is the base, values-dev.yaml only what dev changes; i
   assert.ok(files['values.yaml']!.includes('environment: prod'));
   assert.ok(!files['values-dev.yaml']!.includes('namespace:'), 'dev keeps the base namespace');
   assert.ok(files['values-dev.yaml']!.includes('imagePullPolicy: Never'));
-  const v = chartValues({ environment: 'prod', namespace: 'n', domain: 'd', replicas: 2, imagePullPolicy: 'Always' }, { frontend: 'reg:5000/todo/fe:1.2.3', backend: 'be:abc1234', mcpServer: 'mcp' }, false);
+  const v = chartValues({ environment: 'prod', namespace: 'n', domain: 'd', replicas: 2, imagePullPolicy: 'Always' }, { frontend: 'reg:5000/todo/fe:1.2.3', backend: 'be:abc1234', mcpServer: 'mcp', postgres: 'pg:0123456789ab', redis: 'redis:1.0.0' }, false);
   assert.equal(v.frontend.image, { repository: 'reg:5000/todo/fe', tag: '1.2.3' });
   assert.equal(v.backend.image, { repository: 'be', tag: 'abc1234' });
   assert.equal(v.mcpServer.image, { repository: 'mcp', tag: '' });
+  assert.equal(v.postgres.image, { repository: 'pg', tag: '0123456789ab' });
+  assert.equal(v.redis.image, { repository: 'redis', tag: '1.0.0' });
   assert.equal(valuesDiff({ a: 1, b: { c: 2, d: 3 } }, { a: 1, b: { c: 2, d: 4 } }), { b: { d: 4 } });
   assert.is(valuesFromSettings('dev', { REPLICAS: '1' }).embeddedPostgres, true);
 });
