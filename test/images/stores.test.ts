@@ -16,15 +16,16 @@ import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { buildImages, STORES, type BuildResult, type ImageNames } from '../../lib/images/build.ts';
+import { buildImages, STORES, type BuildResult } from '../../lib/images/build.ts';
+import type { ImageNames } from '../../lib/config.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 import { ensureOfflineBaseImage } from '../../lib/images/offline-base.ts';
 import { docker, dockerRaw } from '../../lib/images/docker.ts';
 import { archiveRefs, exportImages } from '../../lib/images/export.ts';
 import { DeployError } from '../../lib/errors.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = REPO_ROOT;
 
 /** Repositories of their own, so the test never touches the images `up` builds. */
 const PREFIX = 'todo-stores-test';

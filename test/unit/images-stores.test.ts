@@ -7,7 +7,6 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { IMAGE_SETTINGS, loadConfig, type Config, type Environment } from '../../lib/config.ts';
 import { renderManifests } from '../../lib/manifests.ts';
 import { defaultImageRefs, manifestVars } from '../../lib/plan.ts';
@@ -15,9 +14,10 @@ import { COMPONENTS, IMAGES, STORES, planImage, referencedImages } from '../../l
 import { listContext } from '../../lib/images/context.ts';
 import { DEFAULT_NODE_IMAGE } from '../../lib/images/base.ts';
 import { containersOf, podTemplates } from '../../lib/policy/objects.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 import type { SourcedObject } from '../../lib/types.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO = REPO_ROOT;
 
 let settingsRoot = '';
 function config(environment: Environment): Config {
