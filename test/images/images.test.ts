@@ -20,6 +20,7 @@ import { REPO_ROOT } from '../../lib/repo-root.ts';
 import type { ComponentKey } from '../../lib/types.ts';
 import { ensureOfflineBaseImage } from '../../lib/images/offline-base.ts';
 import { docker, dockerRaw } from '../../lib/images/docker.ts';
+import { removeImagesUnder, setUpOnce } from '../support/image-suite.ts';
 
 const sh = $({ quiet: true, verbose: false });
 
@@ -63,11 +64,7 @@ function log(line: string) {
   console.log(`    ${line}`);
 }
 
-async function removeTestImages(): Promise<void> {
-  const listed = await dockerRaw(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', 'reference=todo-images-test/*']);
-  const refs = listed.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  if (refs.length) await dockerRaw(['image', 'rm', '--force', ...refs]);
-}
+const removeTestImages = () => removeImagesUnder('todo-images-test');
 
 /** Synchronous cleanup for an interrupted run (Ctrl-C, a CI timeout): no .env or container stays. */
 function cleanupNow(state: State) {
@@ -82,23 +79,7 @@ function cleanupNow(state: State) {
   state.tmpDirs = [];
 }
 
-images.before(async (state) => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      cleanupNow(state);
-      process.exit(130);
-    });
-  }
-  try {
-    await setup(state);
-  } catch (err) {
-    state.setupError = err;
-  }
-});
-
-images.before.each((state) => {
-  if (state.setupError) throw state.setupError;
-});
+setUpOnce(images, setup, cleanupNow);
 
 async function setup(state: State): Promise<void> {
   const started = Date.now();

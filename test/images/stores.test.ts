@@ -23,6 +23,7 @@ import { REPO_ROOT } from '../../lib/repo-root.ts';
 import { ensureOfflineBaseImage } from '../../lib/images/offline-base.ts';
 import { docker, dockerRaw } from '../../lib/images/docker.ts';
 import { archiveRefs, exportImages } from '../../lib/images/export.ts';
+import { removeImagesUnder, setUpOnce } from '../support/image-suite.ts';
 import { DeployError } from '../../lib/errors.ts';
 
 const repoRoot = REPO_ROOT;
@@ -60,11 +61,7 @@ function log(line: string) {
   console.log(`    ${line}`);
 }
 
-async function removeTestImages(): Promise<void> {
-  const listed = await dockerRaw(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=${PREFIX}/*`]);
-  const refs = listed.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  if (refs.length) await dockerRaw(['image', 'rm', '--force', ...refs]);
-}
+const removeTestImages = () => removeImagesUnder(PREFIX);
 
 function cleanupNow(state: State) {
   if (state.containers.length) spawnSync('docker', ['rm', '--force', ...state.containers], { stdio: 'ignore' });
@@ -73,27 +70,17 @@ function cleanupNow(state: State) {
   state.tmpDirs = [];
 }
 
-stores.before(async (state) => {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      cleanupNow(state);
-      process.exit(130);
-    });
-  }
-  try {
+setUpOnce(
+  stores,
+  async (state) => {
     const base = await ensureOfflineBaseImage({ repoRoot, log });
     state.nodeImage = base.ref;
     log(`offline base ${base.ref}: ${base.action}`);
     // Left over from an interrupted run: without this the build below could be skipped.
     await removeTestImages();
-  } catch (err) {
-    state.setupError = err;
-  }
-});
-
-stores.before.each((state) => {
-  if (state.setupError) throw state.setupError;
-});
+  },
+  cleanupNow,
+);
 
 stores.after(async (state) => {
   cleanupNow(state);
