@@ -19,6 +19,8 @@ succeeds.
 
 Options:
   --env dev|prod              environment (default dev): which namespace to clear
+  --force                     also delete todo-deploy's namespace when it holds objects todo-deploy
+                              did not create (without it, down lists them and keeps the namespace)
   --purge                     then delete the minikube profile or kind cluster that \`up\` created
                               (one it did not create is kept), or stop the sandbox
   --debug                     print stack traces on failure
@@ -33,7 +35,7 @@ Exit codes: 0 removed (or nothing to remove), 1 the teardown failed, 2 bad input
 await main<Record<string, any>>({
   name: 'down',
   usage,
-  options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false } },
+  options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
   run: async (values) => {
     const clusterProvider = checkCluster(values.cluster);
     applyPodsFlag(values.pods, clusterProvider);
@@ -45,6 +47,7 @@ await main<Record<string, any>>({
       repoRoot: REPO_ROOT,
       clusterProvider,
       purge: values.purge,
+      force: values.force,
       context: values.context,
       flags: settingFlags(values),
       signal: interruptSignal(),
@@ -57,6 +60,11 @@ await main<Record<string, any>>({
       return;
     }
     console.log(`\n${timingSummary('Durations:', ctx.timings, Date.now() - started)}`);
-    console.log(chalk.green(`\n✔ Removed ${removed} object(s); namespace ${ctx.config!.namespace} is gone.${purged}`));
+    // "gone" only when this run deleted it; a kept namespace says why.
+    const ns = ctx.config!.namespace;
+    const namespace = (ctx.found.get('namespace') ?? []).length > 0
+      ? `namespace ${ns} is gone`
+      : `namespace ${ns} is kept${ctx.foreignNamespace ? ' (todo-deploy did not create it)' : ctx.keptFor ? ` (it holds ${ctx.keptFor.length} object(s) todo-deploy did not create; see above, or --force)` : ''}`;
+    console.log(chalk.green(`\n✔ Removed ${removed} object(s); ${namespace}.${purged}`));
   },
 });

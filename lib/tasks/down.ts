@@ -4,7 +4,8 @@
 import type { ListrTask } from 'listr2';
 import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { DELETION_STAGES, STAGES, objectRef, type Stage } from '../order.ts';
-import { MANAGED_LABELS } from '../manifests.ts';
+import { isManaged, isUserObject, keptNamespaceText } from '../ownership.ts';
+import { namespaceObjects } from '../kube/namespace-objects.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import { deleteMatching, deleteNow } from '../kube/apply.ts';
 import { readLive } from '../kube/live.ts';
@@ -23,6 +24,8 @@ export interface DownOptions {
   clusterProvider?: ProviderName;
   /** --purge: after removing the stack, delete the cluster `up` created (or stop the sandbox). */
   purge?: boolean;
+  /** --force: delete the namespace todo-deploy created even when it holds objects of the user's. */
+  force?: boolean;
   context?: string;
   flags: Partial<Record<SettingKey, string>>;
   signal?: AbortSignal;
@@ -40,12 +43,12 @@ export interface DownContext {
   found: Map<string, KubeObject[]>;
   /** Set when the namespace exists but was not created by this tool. */
   foreignNamespace?: boolean;
+  /** Objects of the user's that keep todo-deploy's namespace (without --force). */
+  keptFor?: KubeObject[];
   timings: Timing[];
 }
 
-export function isManaged(object: KubeObject): boolean {
-  return Object.entries(MANAGED_LABELS).every(([k, v]) => object.metadata.labels?.[k] === v);
-}
+export { isManaged };
 
 /** The kinds down waits on besides the stack's own: a Deployment's ReplicaSets and Pods. */
 const REPLICASET = { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true };
@@ -130,6 +133,14 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
             ctx.found.set(stage.id, live.lists.filter((l) => stage.kinds.some((k) => k.kind === l.kind.kind)).flatMap((l) => l.items).filter(isManaged));
           }
         }
+        // Deleting our namespace would delete everything in it: objects of the user's keep it.
+        if (namespace && !ctx.foreignNamespace && !options.force) {
+          const users = (await namespaceObjects(ctx.cluster!, ns)).filter(isUserObject);
+          if (users.length > 0) {
+            ctx.keptFor = users;
+            ctx.found.set('namespace', []);
+          }
+        }
         const total = [...ctx.found.values()].reduce((n, l) => n + l.length, 0);
         task.title = total === 0
           ? `Nothing to remove: namespace ${ns} ${namespace ? 'holds no objects managed by todo-deploy' : 'does not exist'}`
@@ -144,6 +155,7 @@ export function downTasks(options: DownOptions, ctx: DownContext): ListrTask<Dow
           const objects = ctx.found.get(stage.id) ?? [];
           if (objects.length > 0) return false;
           if (stage.id === 'namespace' && ctx.foreignNamespace) return `${title}: namespace ${ctx.config!.namespace} was not created by todo-deploy, so it is kept`;
+          if (stage.id === 'namespace' && ctx.keptFor) return `${title}: ${keptNamespaceText(ctx.config!.namespace, ctx.keptFor)}`;
           return `${title}: nothing to delete`;
         },
         task: async (_c, task) => {

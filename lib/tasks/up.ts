@@ -19,6 +19,8 @@ import { watchUntil, GateFailed, GateTimeout } from '../kube/watch.ts';
 import { endpointGate, gatesFor, servesPods, type Gate } from '../readiness.ts';
 import { diagnoseDeployment } from '../kube/diagnose.ts';
 import { DeployError, UsageError } from '../errors.ts';
+import { planNamespace } from '../ownership.ts';
+import { listObjects } from '../kube/apply.ts';
 import { manifestFiles } from '../manifests.ts';
 import { policyGate } from '../policy/gate.ts';
 import { formatText } from '../policy/format/text.ts';
@@ -44,6 +46,8 @@ export interface UpOptions {
 }
 
 export interface UpContext {
+  /** Set when the namespace exists and is the user's: deployed into, never applied (lib/ownership.ts). */
+  usersNamespace?: string;
   config?: Config;
   secrets?: Secrets;
   refs?: ImageRefs;
@@ -119,6 +123,10 @@ function stageTask(ctx: UpContext, stage: Stage, signal?: AbortSignal): ListrTas
       const objects = planned.objects;
       if (objects.length === 0) {
         task.skip(`${title}: no objects`);
+        return;
+      }
+      if (stage.id === 'namespace' && ctx.usersNamespace) {
+        task.skip(`${title}: ${ctx.usersNamespace}`);
         return;
       }
       const start = Date.now();
@@ -220,6 +228,14 @@ export function upTasks(options: UpOptions, ctx: UpContext): ListrTask<UpContext
           if (ctx.target.kubeconfig) process.env.KUBECONFIG = ctx.target.kubeconfig;
           ctx.cluster = loadKubeConfig(ctx.target.context ?? options.context);
           const version = await checkReachable(ctx.cluster);
+          // Whose namespace: decided before anything is installed or applied (lib/ownership.ts).
+          const planned = ctx.plan!.stages.find((p) => p.stage.id === 'namespace')?.objects[0]?.object;
+          if (planned) {
+            const existing = (await listObjects(ctx.cluster, 'v1', 'Namespace', undefined, undefined, `metadata.name=${planned.metadata.name}`))?.items[0];
+            const decision = planNamespace(planned, existing);
+            if (decision.action === 'refuse') throw new UsageError(decision.reason);
+            if (decision.action === 'keep') ctx.usersNamespace = decision.note;
+          }
           task.title = `Cluster (${ctx.provider!.name}): ${ctx.target.summary}; context ${ctx.cluster.context} at ${ctx.cluster.server} (Kubernetes ${version})`;
         } finally {
           ctx.timings.push({ title: 'cluster', ms: Date.now() - start });
