@@ -277,7 +277,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       nodeNames = [NODE_NAME];
     } else {
       const nodes = options.nodes ?? DEFAULT_NODES;
-      await registerNodes(kc, nodes, deadline);
+      // The node lifecycle controller lifts the not-ready taint on its own schedule, which a
+      // loaded machine stretches (seen past 60 s at load 12 on 2 cores): give it as long as a real node.
+      await registerNodes(kc, nodes, Math.max(deadline, 120_000));
       nodeNames = nodes.map((n) => n.name);
       log(`control plane: nodes ready: ${nodeNames.join(', ')}`);
     }
