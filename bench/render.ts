@@ -1,5 +1,5 @@
 // The objects every tool of the benchmark deploys: rendered once by the pipeline's own renderer
-// (buildPlan: manifests/ with ${VAR}s from env/<env>.env, the generated Secret, the managed
+// (planDeployment: manifests/ with ${VAR}s from env/<env>.env, the generated Secret, the managed
 // labels and namespaces `up` adds) and written to a private temporary folder, one file per
 // manifest file as a person keeps them, the Secret in a file of its own. The same files become
 // the templates of a Helm chart. The folder holds a Secret: it is created 0700, never printed,
@@ -8,8 +8,8 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig, type Config } from '../lib/config.ts';
-import { buildPlan, defaultImageRefs, DEFAULT_MANIFESTS_DIR, type Plan } from '../lib/plan.ts';
-import { buildSecrets, type Secrets } from '../lib/secrets.ts';
+import { planDeployment, DEFAULT_MANIFESTS_DIR, type Plan } from '../lib/plan.ts';
+import type { Secrets } from '../lib/secrets.ts';
 import type { KubeObject, SourcedObject } from '../lib/types.ts';
 
 /**
@@ -35,9 +35,8 @@ export interface RenderedStack {
  */
 export function renderStack(repoRoot: string, env: string, processEnv: Record<string, string | undefined>, manifestsDir = DEFAULT_MANIFESTS_DIR): RenderedStack {
   const config = loadConfig({ env, repoRoot });
-  const secrets = buildSecrets(config, processEnv);
-  const plan = buildPlan(config, secrets, defaultImageRefs(config), manifestsDir, repoRoot);
-  return { config, secrets, plan, objects: plan.stages.flatMap((s) => s.objects.map((o) => o.object)) };
+  const plan = planDeployment({ config, processEnv, repoRoot, manifestsDir, secrets: 'required' });
+  return { config, secrets: plan.secrets, plan, objects: plan.stages.flatMap((s) => s.objects.map((o) => o.object)) };
 }
 
 /** The generated Secret's file: after 00-namespace.yaml, before the ServiceAccounts, as a person would name it. */

@@ -349,7 +349,7 @@ export function markdownReport(result: BenchResult): string {
   );
   lines.push(
     `Cluster: the project's loopback control plane (${result.controlPlane}; kwok marks pods Running and Ready, so rollouts finish within about a second and the numbers are dominated by each tool's own work: start-up, discovery, requests, waiting strategy). ` +
-      `Every tool deploys the same ${result.objects} objects, rendered once by the pipeline's renderer (lib/plan.ts buildPlan) into a private temporary folder. ` +
+      `Every tool deploys the same ${result.objects} objects, rendered once by the pipeline's renderer (lib/plan.ts planDeployment) into a private temporary folder. ` +
       'Before timing, a Dapr control-plane stand-in is made ready in dapr-system (`up` requires a ready Dapr; see bench/README.md), ' +
       `and the cluster is settled: a foreground delete of a Dapr Configuration and Component in a scratch namespace took ${result.settleSeconds} s. ` +
       "(The control plane installs the Dapr CRDs while the controller-manager starts; when its first discovery misses them, the garbage collector tracks them only after its 30 s resync, and until then `down`'s foreground deletes of the Dapr Components hang: 18–20 s in the first run of unsettled benchmarks.)",

@@ -20,6 +20,19 @@ export class DeployError extends Error {
   }
 }
 
+/** The run was stopped by Ctrl-C (SIGINT, exit 130) or SIGTERM (exit 143), as shells report a signal. */
+export class Interrupted extends Error {
+  readonly exitCode: number;
+  constructor(
+    readonly signal: 'SIGINT' | 'SIGTERM',
+    message = `Stopped by ${signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : 'SIGTERM'}.`,
+  ) {
+    super(message);
+    this.name = 'Interrupted';
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
 /** One problem found in a file, reported together with its siblings. */
 export interface Problem {
   file: string;
@@ -40,6 +53,6 @@ export function formatProblems(heading: string, problems: Problem[]): string {
 
 /** Exit code for any thrown value: our errors carry theirs, anything else is a failed run. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof UsageError || err instanceof DeployError) return err.exitCode;
+  if (err instanceof UsageError || err instanceof DeployError || err instanceof Interrupted) return err.exitCode;
   return 1;
 }

@@ -4,7 +4,7 @@ import { COMMON_OPTIONS, type Options } from './cli.ts';
 // provider.ts, not cluster/index.ts: the providers' code (and the Kubernetes client behind
 // it) is loaded by the commands that use a cluster, not by every --help.
 import { parseProviderName, type ProviderName } from './cluster/provider.ts';
-import { UsageError } from './errors.ts';
+import { Interrupted, UsageError } from './errors.ts';
 import { POD_MODES, type PodMode } from './controlplane/pods.ts';
 
 /** One string option per configuration setting (--namespace, --replicas, --timeout, ...). */
@@ -78,11 +78,18 @@ export function applyPodsFlag(value: unknown, cluster: ProviderName | undefined,
   return value as PodMode;
 }
 
-/** An AbortSignal that fires on Ctrl-C or SIGTERM, so watches stop and the run ends with a sentence. */
+/**
+ * An AbortSignal that fires on Ctrl-C or SIGTERM, its reason an Interrupted error (exit 130 or
+ * 143), so the run stops at once wherever it is and ends with a sentence and its durations. A
+ * second Ctrl-C ends the process without waiting for anything.
+ */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const stop = (signal: 'SIGINT' | 'SIGTERM') => () => {
+    if (controller.signal.aborted) process.exit(new Interrupted(signal).exitCode);
+    controller.abort(new Interrupted(signal));
+  };
+  process.on('SIGINT', stop('SIGINT'));
+  process.on('SIGTERM', stop('SIGTERM'));
   return controller.signal;
 }

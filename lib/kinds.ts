@@ -215,6 +215,7 @@ export const KINDS = {
   // Read or waited on, never created by the stack:
   StatefulSet: { ref: ref('apps/v1', 'StatefulSet', 'statefulsets'), status: statefulSetStatus },
   Job: { ref: ref('batch/v1', 'Job', 'jobs'), status: jobStatus },
+  ReplicaSet: { ref: ref('apps/v1', 'ReplicaSet', 'replicasets'), status: present('Created') },
   Pod: { ref: ref('v1', 'Pod', 'pods'), status: podStatus },
   Event: { ref: ref('v1', 'Event', 'events'), status: present('Recorded') },
   EndpointSlice: { ref: ref('discovery.k8s.io/v1', 'EndpointSlice', 'endpointslices'), status: present('Created') },

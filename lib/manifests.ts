@@ -215,6 +215,11 @@ export const MANAGED_LABELS = {
   'app.kubernetes.io/part-of': 'todo',
 } as const;
 
+/** True when the object carries every managed label: `down` deletes only such objects. */
+export function isManaged(object: KubeObject): boolean {
+  return Object.entries(MANAGED_LABELS).every(([k, v]) => object.metadata.labels?.[k] === v);
+}
+
 /** Selector for the objects this tool manages. */
 export const MANAGED_SELECTOR = Object.entries(MANAGED_LABELS).map(([k, v]) => `${k}=${v}`).join(',');
 

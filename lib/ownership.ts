@@ -9,15 +9,13 @@
 // - In a namespace todo-deploy created, an object it did not create is the user's: `down`
 //   lists such objects and keeps the namespace (deleting the namespace would delete them)
 //   unless --force is given.
-import { MANAGED_LABELS } from './manifests.ts';
+import { isManaged } from './manifests.ts';
 import { LOCK_NAME } from './release/lock.ts';
 import { RELEASE_NAME } from './release/record.ts';
 import type { KubeObject } from './types.ts';
 import { objectRef } from './order.ts';
 
-export function isManaged(object: KubeObject): boolean {
-  return Object.entries(MANAGED_LABELS).every(([k, v]) => object.metadata.labels?.[k] === v);
-}
+export { isManaged };
 
 export const POD_SECURITY_ENFORCE = 'pod-security.kubernetes.io/enforce';
 const LEVELS = ['privileged', 'baseline', 'restricted'] as const;

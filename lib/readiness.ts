@@ -45,8 +45,13 @@ export function gatesFor(object: KubeObject): Gate[] {
   const name = object.metadata.name;
   const namespace = object.metadata.namespace;
   switch (object.kind) {
-    case 'Namespace':
-      return [objectGate(object, KINDS.Namespace, `namespace ${name}`, `Namespace ${name} to be Active`)];
+    case 'Namespace': {
+      const gate = objectGate(object, KINDS.Namespace, `namespace ${name}`, `Namespace ${name} to be Active`);
+      // It was just applied: not there any more means something deleted it since (a `down`).
+      const evaluate = (items: KubeObject[]): Verdict =>
+        byName(name)(items) ? gate.evaluate(items) : { done: false, progress: `namespace ${name} was deleted after it was applied (is a down running?)` };
+      return [{ ...gate, evaluate }];
+    }
     case 'Deployment':
       return [objectGate(object, KINDS.Deployment, `${name} rolling out`, `Deployment ${namespace}/${name} to roll out`)];
     case 'Ingress':
@@ -68,8 +73,30 @@ export function endpointGate(service: KubeObject): Gate {
   };
 }
 
+/**
+ * Before a Namespace is applied: not Terminating. A namespace an earlier (or a running) `down`
+ * is deleting cannot take new objects; applying it changes nothing, so `up` waits until it is
+ * gone (then creates it anew) or Active.
+ */
+export function notTerminatingGate(namespace: KubeObject): Gate {
+  const name = namespace.metadata.name;
+  return {
+    title: `namespace ${name} not being deleted`,
+    goal: `Namespace ${name}, being deleted by an earlier down, to be gone`,
+    target: { kind: KINDS.Namespace.ref, name },
+    evaluate: (items) => {
+      const status = KINDS.Namespace.status(byName(name)(items));
+      if (status.state !== 'Terminating') return { done: true, progress: `namespace ${name} ${status.state === 'Absent' ? 'absent' : status.state}` };
+      return { done: false, progress: `namespace ${name} Terminating: waiting until an earlier down has finished deleting it` };
+    },
+    subject: namespace,
+  };
+}
+
 /** The gates of a stage, in the order they are waited for: each group together, the groups one after the other. */
 export interface StageGates {
+  /** Before the stage's objects are applied (a Namespace still being deleted must be gone first). */
+  before: Gate[];
   /** The stage's own objects (rollouts, Namespace Active, Ingress address). */
   rollouts: Gate[];
   /** Gates about objects of earlier stages that only this stage can satisfy (Service endpoints need the pods). */
@@ -85,6 +112,7 @@ export function planGates<S extends { objects: readonly { object: KubeObject }[]
   const services = stages.flatMap((s) => s.objects.map((o) => o.object)).filter((o) => o.kind === 'Service' && servesPods(o));
   const makesPods = (s: S) => s.objects.some((o) => o.object.kind === KINDS.Deployment.ref.kind);
   return stages.map((s) => ({
+    before: s.objects.filter((o) => o.object.kind === KINDS.Namespace.ref.kind).map((o) => notTerminatingGate(o.object)),
     rollouts: s.objects.flatMap((o) => gatesFor(o.object)),
     endpoints: makesPods(s) ? services.map(endpointGate) : [],
   }));

@@ -48,10 +48,11 @@ export function embeddedDatabaseUrl(namespace: string, password: string): string
 }
 
 /**
- * Reads and checks the secrets. Pure over its inputs. Throws a UsageError naming every missing
- * key and pointing at env/.env.example; the values never appear in the message.
+ * Reads the secrets and says what is wrong with them, without throwing: `validate` renders with
+ * what there is, `up` refuses (buildSecrets). Pure over its inputs; the values never appear in a
+ * problem. A variable exported empty counts as unset, in the environment as in .env.
  */
-export function buildSecrets(config: Pick<Config, 'environment' | 'namespace' | 'dotenv'>, processEnv: Record<string, string | undefined>): Secrets {
+export function readSecrets(config: Pick<Config, 'environment' | 'namespace' | 'dotenv'>, processEnv: Record<string, string | undefined>): { secrets: Secrets; problems: Problem[] } {
   const read = (variable: string) => {
     const fromProcess = processEnv[variable];
     if (fromProcess !== undefined && fromProcess.trim() !== '') return fromProcess.trim();
@@ -85,20 +86,33 @@ export function buildSecrets(config: Pick<Config, 'environment' | 'namespace' | 
       fix: 'generate one with `openssl rand -hex 32` and put it in .env.',
     });
   }
-  if (problems.length > 0) {
-    throw new UsageError(formatProblems(`${problems.length} secret(s) are not usable; nothing was sent to a cluster:`, problems));
-  }
-  const postgresPassword = embeddedPostgres ? embeddedPostgresPassword(authSecret) : '';
-  return {
+  const postgresPassword = embeddedPostgres && authSecret !== '' ? embeddedPostgresPassword(authSecret) : '';
+  const secrets: Secrets = {
     embeddedPostgres,
     chat: openaiKey !== '',
     values: {
-      'database-url': embeddedPostgres ? embeddedDatabaseUrl(config.namespace, postgresPassword) : databaseUrl,
+      'database-url': embeddedPostgres ? (postgresPassword ? embeddedDatabaseUrl(config.namespace, postgresPassword) : '') : databaseUrl,
       'openai-api-key': openaiKey,
       'better-auth-secret': authSecret,
       'postgres-password': postgresPassword,
     },
   };
+  return { secrets, problems };
+}
+
+/** The problems as the one error `up` stops with (exit 2, nothing sent). */
+export function secretsError(problems: Problem[]): UsageError {
+  return new UsageError(formatProblems(`${problems.length} secret(s) are not usable; nothing was sent to a cluster:`, problems));
+}
+
+/**
+ * Reads and checks the secrets. Pure over its inputs. Throws a UsageError naming every missing
+ * key and pointing at env/.env.example; the values never appear in the message.
+ */
+export function buildSecrets(config: Pick<Config, 'environment' | 'namespace' | 'dotenv'>, processEnv: Record<string, string | undefined>): Secrets {
+  const { secrets, problems } = readSecrets(config, processEnv);
+  if (problems.length > 0) throw secretsError(problems);
+  return secrets;
 }
 
 /** The Secret object. `data` (base64), not stringData: server-side apply then stays a no-op on re-runs. */

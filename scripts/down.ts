@@ -30,19 +30,28 @@ ${CLUSTER_HELP}
 
 ${SETTING_HELP}
 
-Exit codes: 0 removed (or nothing to remove), 1 the teardown failed, 2 bad input or usage.`;
+Exit codes: 0 removed (or nothing to remove), 1 the teardown failed, 2 bad input or usage,
+130 stopped by Ctrl-C, 143 stopped by SIGTERM.`;
 
 await main<Record<string, any>>({
   name: 'down',
   usage,
   options: { ...DEPLOY_OPTIONS, purge: { type: 'boolean', default: false }, force: { type: 'boolean', default: false } },
   run: async (values) => {
+    // From here on Ctrl-C and SIGTERM end the run with a sentence (exit 130/143), even while it loads.
+    const signal = interruptSignal();
     const clusterProvider = checkCluster(values.cluster);
     applyPodsFlag(values.pods, clusterProvider);
     // Loaded here, not at start-up: --help and a refused flag never pay for the pipeline.
-    const [{ runDown }, { timingSummary }, { chalk }] = await Promise.all([import('../lib/tasks/down.ts'), import('../lib/tasks/render.ts'), import('zx')]);
+    const [{ runDown }, { listrView }, { timingSummary }, { chalk }] = await Promise.all([
+      import('../lib/tasks/down.ts'),
+      import('../lib/view/listr.ts'),
+      import('../lib/view/durations.ts'),
+      import('zx'),
+    ]);
     const started = Date.now();
-    const ctx = await runDown({
+    const view = listrView();
+    const options = {
       env: values.env,
       repoRoot: REPO_ROOT,
       clusterProvider,
@@ -50,21 +59,19 @@ await main<Record<string, any>>({
       force: values.force,
       context: values.context,
       flags: settingFlags(values),
-      signal: interruptSignal(),
-    });
-    const removed = [...ctx.found.values()].reduce((n, l) => n + l.length, 0);
-    const purged = ctx.purged ? ` Purge: ${ctx.purged}.` : '';
-    if (removed === 0) {
-      const why = ctx.absent ? `${ctx.absent}` : `nothing managed by todo-deploy is deployed in namespace ${ctx.config!.namespace}`;
+      signal,
+    };
+    const result = await runDown(options, view.listener).finally(view.closed);
+    const purged = result.purged ? ` Purge: ${result.purged}.` : '';
+    if (result.removed === 0) {
+      const why = result.absent ? `${result.absent}` : `nothing managed by todo-deploy is deployed in namespace ${result.config.namespace}`;
       console.log(chalk.green(`\n✔ Nothing to remove: ${why}.${purged}`));
       return;
     }
-    console.log(`\n${timingSummary('Durations:', ctx.timings, Date.now() - started)}`);
-    // "gone" only when this run deleted it; a kept namespace says why.
-    const ns = ctx.config!.namespace;
-    const namespace = (ctx.found.get('namespace') ?? []).length > 0
-      ? `namespace ${ns} is gone`
-      : `namespace ${ns} is kept${ctx.foreignNamespace ? ' (todo-deploy did not create it)' : ctx.keptFor ? ` (it holds ${ctx.keptFor.length} object(s) todo-deploy did not create; see above, or --force)` : ''}`;
-    console.log(chalk.green(`\n✔ Removed ${removed} object(s); ${namespace}.${purged}`));
+    console.log(`\n${timingSummary('Durations:', result.timings, Date.now() - started)}`);
+    const namespace = result.namespaceGone
+      ? `namespace ${result.config.namespace} is gone`
+      : `namespace ${result.config.namespace} is kept${result.foreignNamespace ? ' (todo-deploy did not create it)' : result.keptFor ? ` (it holds ${result.keptFor.length} object(s) todo-deploy did not create; see above, or --force)` : ''}`;
+    console.log(chalk.green(`\n✔ Removed ${result.removed} object(s); ${namespace}.${purged}`));
   },
 });

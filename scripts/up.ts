@@ -40,7 +40,8 @@ ${CLUSTER_HELP}
 
 ${SETTING_HELP}
 
-Exit codes: 0 deployed, 1 the deployment failed, 2 bad input or usage (nothing applied).`;
+Exit codes: 0 deployed, 1 the deployment failed, 2 bad input or usage (nothing applied),
+130 stopped by Ctrl-C, 143 stopped by SIGTERM.`;
 
 /** Asks a yes/no question on the terminal; anything but y/yes is no. */
 async function confirm(question: string): Promise<boolean> {
@@ -63,6 +64,8 @@ await main<Record<string, any>>({
     yes: { type: 'boolean', default: false },
   },
   run: async (values) => {
+    // From here on Ctrl-C and SIGTERM end the run with a sentence (exit 130/143), even while it loads.
+    const signal = interruptSignal();
     const clusterProvider = checkCluster(values.cluster);
     applyPodsFlag(values.pods, clusterProvider);
     // Refused before anything runs: after a deployment is too late to find out.
@@ -71,14 +74,16 @@ await main<Record<string, any>>({
     }
     // The pipeline (the Kubernetes client, listr2, zx) is loaded here, not at start-up: --help
     // and a refused flag never pay for it.
-    const [{ runUp }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }, { chalk }] = await Promise.all([
+    const [{ runUp }, { listrView }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }, { chalk }] = await Promise.all([
       import('../lib/tasks/up.ts'),
-      import('../lib/tasks/render.ts'),
+      import('../lib/view/listr.ts'),
+      import('../lib/view/durations.ts'),
       import('../lib/cluster/hosts.ts'),
       import('zx'),
     ]);
     const started = Date.now();
-    const ctx = await runUp({
+    const view = listrView();
+    const options = {
       env: values.env,
       repoRoot: REPO_ROOT,
       manifestsDir: values.manifests,
@@ -86,25 +91,26 @@ await main<Record<string, any>>({
       context: values.context,
       skipImages: values['skip-images'],
       flags: settingFlags(values),
-      signal: interruptSignal(),
-    });
+      signal,
+    };
+    const result = await runUp(options, view.listener).finally(view.closed);
     const total = Date.now() - started;
-    console.log(`\n${timingSummary('Durations:', ctx.timings, total)}`);
-    const domain = ctx.config!.domain;
-    const address = ctx.address!;
+    console.log(`\n${timingSummary('Durations:', result.timings, total)}`);
+    const { config, address } = result;
+    const domain = config.domain;
     if (!address.serves) {
-      console.log(chalk.green(`\n✔ Every stage passed in namespace ${ctx.config!.namespace} (sandbox).`));
+      console.log(chalk.green(`\n✔ Every stage passed in namespace ${config.namespace} (sandbox).`));
       if (address.hint) console.log(address.hint);
       return;
     }
     if (address.url) {
       // Reachable without a name (the sandbox's real node, where no ingress controller routes yet).
-      console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: ${address.url}`));
+      console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${address.url}`));
       if (address.hint) console.log(address.hint);
       return;
     }
     const advice = await hostsAdvice(domain, address.ingress);
-    console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${ctx.config!.namespace}: ${advice.url}`));
+    console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${advice.url}`));
     if (address.hint) console.log(address.hint);
     if (advice.note) console.log(advice.note);
     if (!advice.line) return;

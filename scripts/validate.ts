@@ -11,10 +11,9 @@ import path from 'node:path';
 import { COMMON_OPTIONS, REPO_ROOT, main } from '../lib/cli.ts';
 import { SETTING_HELP, SETTING_OPTIONS, settingFlags } from '../lib/flags.ts';
 import { loadConfig } from '../lib/config.ts';
-import { manifestFiles, prepareForApply, renderManifests } from '../lib/manifests.ts';
-import { DEFAULT_MANIFESTS_DIR, defaultImageRefs, manifestVars } from '../lib/plan.ts';
+import { prepareForApply } from '../lib/manifests.ts';
+import { DEFAULT_MANIFESTS_DIR, planDeployment } from '../lib/plan.ts';
 import { UsageError } from '../lib/errors.ts';
-import { policyGate } from '../lib/policy/gate.ts';
 import { RULES, formatJson, formatSarif, formatText, readmeRulesSection, refineLines, rulesMarkdown, type PolicyResult } from '../lib/policy/index.ts';
 import type { Rule } from '../lib/policy/index.ts';
 
@@ -84,21 +83,13 @@ await main<Values>({
     const output = values.output as Output;
 
     const config = loadConfig({ env: values.env, repoRoot: REPO_ROOT, flags: settingFlags(values) });
-    // The embedded database is rendered exactly when `up` would deploy it: dev without an
-    // external DATABASE_URL. Only presence is read here; the value is never used or printed.
-    const externalDb = (process.env.DATABASE_URL ?? config.dotenv.DATABASE_URL ?? '').trim() !== '';
-    const embeddedPostgres = config.environment === 'dev' && !externalDb;
-    const vars = manifestVars(config, defaultImageRefs(config), embeddedPostgres);
-
-    const dir = resolveFromCaller(values.manifests);
-    // Files inside the repository are named relative to it (as SARIF viewers expect), others absolutely.
-    const label = (file: string) => (file.startsWith('..') || path.isAbsolute(file) ? path.resolve(REPO_ROOT, file) : file);
-    const objects = renderManifests(dir, vars, REPO_ROOT).map((s) => ({ ...s, file: label(s.file) }));
-    if (objects.length === 0) throw new UsageError(`The folder ${dir} holds no Kubernetes objects for the ${config.environment} environment. Fix: point --manifests at a folder of *.yaml manifests.`);
-    const files = manifestFiles(dir).map((abs) => label(path.relative(REPO_ROOT, abs) || abs));
-
-    // The same gate `up` runs, with the same context.
-    let result: PolicyResult = policyGate({ objects, files, environment: config.environment, namespace: config.namespace, root: REPO_ROOT });
+    // The plan `up` makes, from the same inputs (the embedded database exactly when `up` would
+    // deploy it), with the same policy gate; secrets that `up` would refuse do not stop a check.
+    const plan = planDeployment({ config, processEnv: process.env, repoRoot: REPO_ROOT, manifestsDir: resolveFromCaller(values.manifests), secrets: 'optional' });
+    const objects = plan.rendered;
+    const embeddedPostgres = plan.secrets.embeddedPostgres;
+    const dir = plan.manifestsDir;
+    let result: PolicyResult = plan.policy;
     const read = (file: string) => {
       try {
         return readFileSync(path.resolve(REPO_ROOT, file), 'utf8');

@@ -87,6 +87,7 @@ export const NO_INGRESS_FIX =
 
 export const currentProvider: ClusterProvider = {
   name: 'current',
+  ingressFix: `make sure an ingress controller for class ${INGRESS_NGINX.className} runs: ${NO_INGRESS_FIX}`,
 
   // The current context is used as it is: there is nothing to start.
   async ensureCluster(ctx) {

@@ -140,6 +140,8 @@ export const kindProvider: ClusterProvider = {
     return { absent: `kind cluster ${name} does not exist` };
   },
 
+  ingressFix: 'check the ingress-nginx controller (`kubectl -n ingress-nginx get pods`); it runs on the node labelled ingress-ready=true, which the kind config sets.',
+
   async ensureIngress(cluster: Cluster, ctx) {
     if (await ingressControllerReady(cluster)) return 'Ingress controller: ingress-nginx already available';
     const source = ctx.settings.INGRESS_NGINX_KIND_MANIFEST?.trim() || INGRESS_NGINX_KIND_MANIFEST;

@@ -114,6 +114,8 @@ export const minikubeProvider: ClusterProvider = {
     return { absent: now.state === 'absent' ? `minikube profile ${s.profile} does not exist` : `minikube profile ${s.profile} is not running (${now.detail})` };
   },
 
+  ingressFix: 'make sure minikube\'s ingress addon runs (`minikube addons enable ingress -p <profile>`, then `kubectl -n ingress-nginx get pods`).',
+
   async ensureIngress(cluster: Cluster, ctx) {
     const s = minikubeSettings(ctx.settings);
     if (await ingressControllerReady(cluster)) return 'Ingress controller: ingress-nginx already available';

@@ -74,6 +74,8 @@ export interface ClusterProvider {
   readonly tool?: ToolName;
   /** When the images are not needed at all (sandbox with simulated pods: nothing runs them): the reason; else undefined. */
   imagesNotNeeded?(ctx: ClusterContext): string | undefined;
+  /** How to get an ingress controller publishing addresses here, for an Ingress gate that timed out. */
+  readonly ingressFix?: string;
   /** Make sure the cluster runs and say how to reach it (start or create it only when needed). */
   ensureCluster(ctx: ClusterContext): Promise<ClusterTarget>;
   /** The cluster if it exists and runs, without starting anything (`down`, `doctor`); undefined with a reason otherwise. */

@@ -62,6 +62,7 @@ async function ensureBinaries(ctx: ClusterContext, groups: readonly Group[] = CO
 
 export const sandboxProvider: ClusterProvider = {
   name: 'sandbox',
+  ingressFix: 'restart the sandbox, whose ingress stand-in publishes the addresses: `npm run down -- --cluster sandbox --purge`, then up again.',
 
   imagesNotNeeded(ctx) {
     if (realNode(ctx)) return undefined;

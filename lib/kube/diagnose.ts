@@ -5,6 +5,8 @@ import type { KubeObject } from '../types.ts';
 import type { Cluster } from './client.ts';
 import { listObjects } from './apply.ts';
 import { KINDS } from '../kinds.ts';
+import { DeployError } from '../errors.ts';
+import { GateTimeout } from './watch.ts';
 import { explainEvents, explainPod, podsWithLogs, relatedEvents, selectorOf } from '../diagnose.ts';
 
 async function lastLogLines(cluster: Cluster, pod: KubeObject, lines: number): Promise<string[]> {
@@ -37,4 +39,27 @@ export async function diagnoseDeployment(cluster: Cluster, deployment: KubeObjec
     lines.push(...(await lastLogLines(cluster, pod, logLines)).map((l) => `  ${l}`));
   }
   return lines.join('\n');
+}
+
+/** What a failed gate's message may add that only the cluster's provider knows. */
+export interface GateHints {
+  /** How to get an ingress controller publishing addresses on this cluster. */
+  ingressFix?: string;
+}
+
+const DEFAULT_INGRESS_FIX = 'make sure an ingress controller for class nginx runs.';
+
+/**
+ * The error a failed gate ends the run with, explained by kind: a Deployment by its pods, events
+ * and logs; an Ingress without an address by the provider's fix. Other kinds keep the message.
+ */
+export async function diagnoseGate(cluster: Cluster, subject: KubeObject, err: Error, hints: GateHints): Promise<Error> {
+  if (subject.kind === KINDS.Deployment.ref.kind) {
+    const diagnosis = await diagnoseDeployment(cluster, subject).catch((e: Error) => `(diagnosis failed: ${e.message})`);
+    return new DeployError(`${err.message}\n${diagnosis}`);
+  }
+  if (subject.kind === KINDS.Ingress.ref.kind && err instanceof GateTimeout) {
+    return new DeployError(`${err.message} No ingress controller published an address. Fix: ${hints.ingressFix ?? DEFAULT_INGRESS_FIX}`);
+  }
+  return err;
 }

@@ -1,13 +1,8 @@
 // `diff`: the plan as `up --skip-images` makes it (rendered, policy-gated), the live objects
 // (one list per kind, concurrently; the cluster found, never started), and the classification.
 // Nothing is written to the cluster.
-import path from 'node:path';
 import { loadConfig, type SettingKey } from '../config.ts';
-import { buildSecrets } from '../secrets.ts';
-import { registerSecretValues } from '../output.ts';
-import { buildPlan, defaultImageRefs } from '../plan.ts';
-import { manifestFiles } from '../manifests.ts';
-import { policyGate } from '../policy/gate.ts';
+import { planDeployment } from '../plan.ts';
 import { formatText } from '../policy/format/text.ts';
 import { selectProvider } from '../cluster/index.ts';
 import { providerContext } from '../cluster/context.ts';
@@ -39,12 +34,9 @@ export interface DiffRun {
 
 export async function runDiff(options: DiffOptions): Promise<DiffRun> {
   const config = loadConfig({ env: options.env, repoRoot: options.repoRoot, flags: options.flags });
-  const secrets = buildSecrets(config, process.env);
-  registerSecretValues(Object.values(secrets.values));
-  const plan = buildPlan(config, secrets, defaultImageRefs(config), options.manifestsDir, options.repoRoot);
-  const files = manifestFiles(path.resolve(options.repoRoot, options.manifestsDir)).map((abs) => path.relative(options.repoRoot, abs) || abs);
-  const gate = policyGate({ objects: plan.rendered, files, environment: config.environment, namespace: config.namespace, root: options.repoRoot });
-  if (gate.violations.length > 0) throw new UsageError(`The policy gate refused the manifests, so up would not apply them.\n${formatText(gate, config.environment)}`);
+  // The plan `up` would apply, checked as `up` checks it.
+  const plan = planDeployment({ config, processEnv: process.env, repoRoot: options.repoRoot, manifestsDir: options.manifestsDir, secrets: 'required' });
+  if (plan.policy.violations.length > 0) throw new UsageError(`The policy gate refused the manifests, so up would not apply them.\n${formatText(plan.policy, config.environment)}`);
   const planned = plan.stages.flatMap((s) => s.objects.map((o) => o.object));
 
   const { provider } = await selectProvider(options.clusterProvider, config.environment, { needsDocker: false, kubeContext: options.context });

@@ -40,6 +40,12 @@ export interface Run {
   output: string;
 }
 
+export interface RunOptions {
+  tty?: boolean;
+  /** Sends `signal` once the output matches `when`, as a terminal (Ctrl-C) or a supervisor would. */
+  interrupt?: { when: RegExp; signal: NodeJS.Signals };
+}
+
 export interface ScriptSandbox {
   dir: string;
   /** Writes env/dev.env (DEV_ENV unless given) and .env (removed unless given). */
@@ -49,9 +55,9 @@ export interface ScriptSandbox {
    * pseudo-terminal (util-linux `script`, 60 columns) so listr2 uses its default renderer, as for
    * a person at a terminal; stdout then carries both streams.
    */
-  run(script: string, args: string[], env: Record<string, string>, options?: { tty?: boolean }): Promise<Run>;
+  run(script: string, args: string[], env: Record<string, string>, options?: RunOptions): Promise<Run>;
   /** A recording fake API server seeded with what a cluster ready for the stack holds, and a kubeconfig for it. */
-  fakeServer(options?: { rejectPlurals?: string[] }): Promise<{ server: FakeApiServer; kubeconfig: string }>;
+  fakeServer(options?: { rejectPlurals?: string[]; holdPaths?: string[] }): Promise<{ server: FakeApiServer; kubeconfig: string }>;
   /** Stops the fake servers started since the last call. */
   stopServers(): Promise<void>;
   remove(): void;
@@ -81,7 +87,10 @@ export function createScriptSandbox(prefix: string): ScriptSandbox {
     },
     run(script, args, env, options = {}) {
       return new Promise((resolve, reject) => {
-        const argv = [process.execPath, TSX, path.join(dir, 'scripts', script), ...args];
+        // A run that is to be interrupted runs in one process (tsx as a loader): the tsx CLI's own
+        // wrapper process relays a signal and, when the child's answer is slow, kills it outright.
+        const loader = options.interrupt ? ['--import', 'tsx'] : [TSX];
+        const argv = [process.execPath, ...loader, path.join(dir, 'scripts', script), ...args];
         const base = options.tty ? { TERM: 'xterm-256color' } : { CI: 'true', NO_COLOR: '1' };
         const childEnv = { PATH: process.env.PATH ?? '', HOME: dir, TMPDIR: path.join(dir, 'tmp'), ...base, ...env };
         const quoted = argv.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
@@ -90,8 +99,14 @@ export function createScriptSandbox(prefix: string): ScriptSandbox {
           : spawn(argv[0]!, argv.slice(1), { cwd: dir, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
-        child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-        child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+        let interrupted = false;
+        const interrupt = () => {
+          if (!options.interrupt || interrupted || !options.interrupt.when.test(stdout + stderr)) return;
+          interrupted = true;
+          child.kill(options.interrupt.signal);
+        };
+        child.stdout.on('data', (c: Buffer) => ((stdout += c.toString('utf8')), interrupt()));
+        child.stderr.on('data', (c: Buffer) => ((stderr += c.toString('utf8')), interrupt()));
         const timer = setTimeout(() => {
           child.kill('SIGKILL');
           reject(new Error(`${script} ${args.join(' ')} did not finish within ${RUN_DEADLINE_MS / 1000}s:\n${stdout}\n${stderr}`));

@@ -11,8 +11,8 @@ import { UsageError, DeployError, exitCodeOf, formatProblems } from '../../lib/e
 import { SETTING_OPTIONS, DEPLOY_OPTIONS, settingFlags, checkCluster } from '../../lib/flags.ts';
 import { SETTING_FLAGS, SETTING_KEYS } from '../../lib/config.ts';
 import { redact, registerSecretValues } from '../../lib/output.ts';
-import { formatDuration, timingSummary } from '../../lib/tasks/render.ts';
-import { isManaged } from '../../lib/tasks/down.ts';
+import { formatDuration, timingSummary } from '../../lib/view/durations.ts';
+import { isManaged } from '../../lib/manifests.ts';
 
 // ---------------------------------------------------------------------------------------------
 const errors = suite('cli: errors and exit codes');

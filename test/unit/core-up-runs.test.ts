@@ -310,6 +310,32 @@ runs('an error nobody caught (a stray rejection or throw) is printed redacted to
   }
 });
 
+runs('SIGTERM during the cluster step, before any watch: exit 143 at once, the step named, nothing applied', async () => {
+  writeSandboxFiles({});
+  // An API server that never answers /version: the run waits in the cluster step until the signal.
+  const { server, kubeconfig } = await fakeServer({ holdPaths: ['/version'] });
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /Cluster/, signal: 'SIGTERM' } });
+  assert.is(r.code, 143, r.output);
+  assert.match(r.stderr, 'Stopped by SIGTERM. It was at: Cluster.', r.output);
+  assert.match(r.stderr, 'Durations until the interruption:');
+  assert.not.match(r.stderr, 'Applied by this run');
+  assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
+  assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
+runs('Ctrl-C (SIGINT) while the Deployment gate waits: exit 130, the gate named, and which stages this run applied', async () => {
+  writeSandboxFiles({});
+  // The stand-in stores Deployments without a status, so their rollout never completes.
+  const { kubeconfig } = await fakeServer();
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /rolling out/, signal: 'SIGINT' } });
+  assert.is(r.code, 130, r.output);
+  assert.match(r.stderr, /Stopped by Ctrl-C \(SIGINT\)\. It was at: [^\n]*rolling out/);
+  assert.match(r.stderr, 'Durations until the interruption:');
+  assert.match(r.stderr, /Applied by this run before it stopped: stages 1 Namespace, 2 Secrets, .*8 Services, 9 Deployments \(applied, not ready\)\./);
+  assertNoSecrets(r.output, Object.values(SECRET_ENV));
+});
+
 runs('the forms checked include the password inside DATABASE_URL, encoded and decoded', () => {
   // Guards the test itself: the URL's password forms are among those checked above.
   assert.ok(forms(DATABASE_URL).includes(DB_PASSWORD_ENCODED));
