@@ -9,13 +9,17 @@ import path from 'node:path';
 
 export const APPS = ['apps/backend', 'apps/mcp-server', 'apps/frontend'] as const;
 
-/** Newest modification time under a folder (files only). */
+/**
+ * Newest modification time under a folder (files only). Links are followed, so a change in
+ * apps/shared (the backend's and mcp-server's src/shared) makes both builds stale.
+ */
 export function newestMtime(dir: string): number {
   if (!existsSync(dir)) return 0;
   let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  for (const name of readdirSync(dir)) {
+    const full = path.join(dir, name);
+    const stat = statSync(full);
+    newest = Math.max(newest, stat.isDirectory() ? newestMtime(full) : stat.mtimeMs);
   }
   return newest;
 }

@@ -2,14 +2,15 @@
 // nothing is pulled, so they are built here too), tagged with a digest of its build context
 // (never "latest"), built only when no image with that tag exists yet. The refs it returns are
 // what the manifests' ${FRONTEND_IMAGE} & co. are rendered with.
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ImageNames } from '../config.ts';
 import { DeployError } from '../errors.ts';
 import { containersOf, podTemplates } from '../policy/objects.ts';
 import type { ComponentKey, ImageKey, ImageRefs, SourcedObject, StoreKey } from '../types.ts';
 import { DEFAULT_NODE_IMAGE } from './base.ts';
-import { contextDigest, contextTag, dotenvFilesIn, listContext } from './context.ts';
+import { contextDigest, contextTag, dotenvFilesIn, listContext, type ListedEntry } from './context.ts';
 import { noRedact, type Redactor } from '../output.ts';
 import { docker, dockerRaw, imageExists, requireDockerEngine } from './docker.ts';
 
@@ -40,6 +41,8 @@ export interface ImagePlan {
   /** Full sha256 of the context, stored as a label for tracing an image back to its sources. */
   digest: string;
   buildArgs: Record<string, string>;
+  /** The files the tag was computed from: exactly what the build is given. */
+  entries: ListedEntry[];
 }
 
 export interface BuildResult {
@@ -113,7 +116,35 @@ export function planImage(repoRoot: string, key: ImageKey, repository: string, n
   const buildArgs = { NODE_IMAGE: nodeImage };
   const input = { entries, dockerfile: readFileSync(dockerfile, 'utf8'), buildArgs, baseImageId };
   const tag = contextTag(input);
-  return { key, context, dockerfile, repository, tag, ref: `${repository}:${tag}`, digest: contextDigest(input), buildArgs };
+  return { key, context, dockerfile, repository, tag, ref: `${repository}:${tag}`, digest: contextDigest(input), buildArgs, entries };
+}
+
+/**
+ * A folder holding the planned context's files and nothing else, with the Dockerfile and
+ * .dockerignore beside them: what Docker builds from. Files reached through a link to a folder
+ * outside the app (apps/shared) are real files here, and a file changed after planning cannot
+ * slip into an image under the old tag. The caller removes the folder.
+ */
+export function stageContext(plan: Pick<ImagePlan, 'context' | 'dockerfile' | 'entries'>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-context-'));
+  const place = (rel: string) => {
+    const target = path.join(dir, rel);
+    mkdirSync(path.dirname(target), { recursive: true });
+    return target;
+  };
+  for (const entry of plan.entries) {
+    const target = place(entry.path);
+    if (entry.kind === 'symlink') {
+      symlinkSync(readlinkSync(entry.source), target);
+    } else {
+      copyFileSync(entry.source, target);
+      chmodSync(target, entry.executable ? 0o755 : 0o644);
+    }
+  }
+  copyFileSync(plan.dockerfile, place('Dockerfile'));
+  const ignore = path.join(plan.context, '.dockerignore');
+  if (existsSync(ignore)) copyFileSync(ignore, place('.dockerignore'));
+  return dir;
 }
 
 /** Builds one planned image unless its tag already exists. */
@@ -125,20 +156,23 @@ export async function buildPlanned(plan: ImagePlan, redact: Redactor = noRedact,
     return { key: plan.key, ref: plan.ref, action: 'skipped', seconds: seconds() };
   }
   log(`${plan.ref}: building from ${plan.context}`);
+  const staged = stageContext(plan);
   const args = [
     'build',
-    '--file', plan.dockerfile,
+    '--file', path.join(staged, 'Dockerfile'),
     '--tag', plan.ref,
     ...Object.entries(plan.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     '--label', `io.todo-deploy.component=${plan.key}`,
     '--label', `io.todo-deploy.context-sha256=${plan.digest}`,
-    plan.context,
+    staged,
   ];
   await docker(args, {
     redact,
     what: `Building the ${plan.key} image ${plan.ref}`,
-    fix: `run \`docker ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\` to see the whole log; if the base image is missing and this machine cannot pull, run \`npm run images:base\` and set NODE_IMAGE to the ref it prints.`,
+    fix: `run \`docker ${args.map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(' ')}\` to see the whole log (its context folder is kept for that; remove it afterwards); if the base image is missing and this machine cannot pull, run \`npm run images:base\` and set NODE_IMAGE to the ref it prints.`,
   });
+  // Kept when the build failed, for the command the error suggests.
+  rmSync(staged, { recursive: true, force: true });
   log(`${plan.ref}: built in ${seconds().toFixed(1)}s`);
   return { key: plan.key, ref: plan.ref, action: 'built', seconds: seconds() };
 }

@@ -1,8 +1,14 @@
-// The build context of an image as Docker sees it: every file under the app folder that its
-// .dockerignore does not exclude (Docker's own matching rules, through @balena/dockerignore),
-// and the content-derived tag computed from those files, the Dockerfile and the build args.
+// The build context of an image: every file under the app folder that its .dockerignore does
+// not exclude (Docker's own matching rules, through @balena/dockerignore), and the
+// content-derived tag computed from those files, the Dockerfile and the build args.
+//
+// One difference from `docker build <folder>`: a link to a folder outside the app folder is
+// followed, and what it holds is part of the context as if it were there. That is how the
+// backend and the mcp-server share apps/shared (each has src/shared -> ../../shared): the
+// build step copies the listed files into a staging folder and builds from it (build.ts), so
+// Docker gets real files, and the tag covers their contents.
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import dockerignore from '@balena/dockerignore';
 
@@ -18,6 +24,12 @@ export interface ContextEntry {
   executable: boolean;
   /** sha256 of the file's bytes, or of the link's target for a symlink. */
   digest: string;
+}
+
+/** An entry as listContext finds it: with the place its bytes are read from. */
+export interface ListedEntry extends ContextEntry {
+  /** Absolute: <context>/<path>, or the file behind a followed link. */
+  source: string;
 }
 
 /** Lines of a .dockerignore as Docker reads them: comments and blank lines dropped. */
@@ -57,34 +69,48 @@ export function dotenvFilesIn(paths: string[]): string[] {
 /**
  * Walks `dir` and returns the context entries Docker would send. A folder excluded by the
  * patterns is not entered (node_modules, dist) unless an exception pattern (`!...`) exists,
- * since an exception could bring back something inside it.
+ * since an exception could bring back something inside it. A link that stays inside `dir` is
+ * an entry of its own, as Docker sends it; a link that leads outside is followed (see above).
  */
-export function listContext(dir: string): ContextEntry[] {
+export function listContext(dir: string): ListedEntry[] {
   const ignoreFile = path.join(dir, '.dockerignore');
   const patterns = existsSync(ignoreFile) ? dockerignorePatterns(readFileSync(ignoreFile, 'utf8')) : [];
   const excluded = excludedBy(patterns);
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
-  const entries: ContextEntry[] = [];
-  const walk = (relDir: string) => {
-    const absDir = path.join(dir, relDir);
+  const root = realpathSync(dir);
+  const inside = (target: string) => target === root || target.startsWith(root + path.sep);
+  const entries: ListedEntry[] = [];
+  const addFile = (rel: string, abs: string, mode: number) =>
+    entries.push({ path: rel, kind: 'file', executable: (mode & 0o100) !== 0, digest: sha256(readFileSync(abs)), source: abs });
+  // `absDir` is where the folder's files are read; `relDir` is its place in the context.
+  const walk = (relDir: string, absDir: string) => {
     for (const name of readdirSync(absDir).sort()) {
       const rel = relDir === '' ? name : `${relDir}/${name}`;
-      const abs = path.join(dir, rel);
-      const stat = lstatSync(abs);
-      if (stat.isDirectory()) {
+      const abs = path.join(absDir, name);
+      const lstat = lstatSync(abs);
+      if (lstat.isSymbolicLink() && !inside(realpathSync(abs))) {
+        const target = statSync(abs);
+        if (target.isDirectory()) {
+          if (!(excluded(rel) && !hasExceptions)) walk(rel, realpathSync(abs));
+        } else if (target.isFile() && !excluded(rel)) {
+          addFile(rel, realpathSync(abs), target.mode);
+        }
+        continue;
+      }
+      if (lstat.isDirectory()) {
         if (excluded(rel) && !hasExceptions) continue;
-        walk(rel);
+        walk(rel, abs);
         continue;
       }
       if (excluded(rel)) continue;
-      if (stat.isSymbolicLink()) {
-        entries.push({ path: rel, kind: 'symlink', executable: false, digest: sha256(readlinkSync(abs)) });
-      } else if (stat.isFile()) {
-        entries.push({ path: rel, kind: 'file', executable: (stat.mode & 0o100) !== 0, digest: sha256(readFileSync(abs)) });
+      if (lstat.isSymbolicLink()) {
+        entries.push({ path: rel, kind: 'symlink', executable: false, digest: sha256(readlinkSync(abs)), source: abs });
+      } else if (lstat.isFile()) {
+        addFile(rel, abs, lstat.mode);
       }
     }
   };
-  walk('');
+  walk('', dir);
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

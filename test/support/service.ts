@@ -5,10 +5,11 @@
 // Any process still running when the test process exits is killed.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../lib/free-port.ts';
 import { REPO_ROOT } from '../../lib/repo-root.ts';
+import { newestMtime } from '../prepare.ts';
 
 export interface Exit {
   code: number | null;
@@ -54,16 +55,6 @@ const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const proc of running) proc.kill('SIGKILL');
 });
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    const time = entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs;
-    if (time > newest) newest = time;
-  }
-  return newest;
-}
 
 /** Refuses to test a missing or stale build: the tests must run what ships. */
 export function assertBuilt(appDir: string): string {

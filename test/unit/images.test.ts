@@ -3,7 +3,7 @@
 // docker's errors (redacted), and the apps' Dockerfiles and .dockerignore files themselves.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -16,7 +16,7 @@ import {
   TAG_LENGTH,
   type TagInput,
 } from '../../lib/images/context.ts';
-import { COMPONENTS, nodeImageFrom, planImage } from '../../lib/images/build.ts';
+import { COMPONENTS, nodeImageFrom, planImage, stageContext } from '../../lib/images/build.ts';
 import {
   DEFAULT_NODE_IMAGE,
   FALLBACK_DEBIAN_MIRROR,
@@ -118,6 +118,64 @@ context('listContext walks the folder, honours .dockerignore, records links and 
   }
 });
 
+/** apps/shared and an app whose src/shared links to it, as the backend and the mcp-server have. */
+function makeSharingApps(): { root: string; app: string } {
+  const root = mkdtempSync(path.join(tmpdir(), 'images-shared-'));
+  const app = path.join(root, 'apps/backend');
+  const files: Record<string, string> = {
+    'apps/shared/log.ts': 'export const log = 1;',
+    'apps/shared/README.md': 'docs',
+    'apps/shared/.env': 'SECRET=1',
+    'apps/backend/Dockerfile': 'ARG NODE_IMAGE\nFROM ${NODE_IMAGE}\n',
+    'apps/backend/.dockerignore': APP_IGNORE,
+    'apps/backend/package.json': '{}',
+    'apps/backend/src/server.ts': 'x',
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    writeFileSync(path.join(root, rel), content);
+  }
+  symlinkSync('../../shared', path.join(app, 'src/shared'));
+  symlinkSync('server.ts', path.join(app, 'src/link.ts'));
+  return { root, app };
+}
+
+context('a link to a folder outside the context is followed: its files count, under the link\'s path and the same .dockerignore', () => {
+  const { root, app } = makeSharingApps();
+  try {
+    const entries = listContext(app);
+    assert.equal(entries.map((e) => e.path), ['package.json', 'src/link.ts', 'src/server.ts', 'src/shared/log.ts']);
+    const shared = entries.find((e) => e.path === 'src/shared/log.ts')!;
+    assert.is(shared.kind, 'file');
+    assert.is(shared.source, path.join(root, 'apps/shared/log.ts'));
+    // A link inside the context stays a link, as Docker sends it.
+    assert.is(entries.find((e) => e.path === 'src/link.ts')!.kind, 'symlink');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+context('stageContext: the planned files as real files, links inside kept, the Dockerfile and .dockerignore beside them', () => {
+  const { root, app } = makeSharingApps();
+  let staged: string | undefined;
+  try {
+    chmodSync(path.join(app, 'src/server.ts'), 0o755);
+    staged = stageContext(planImage(root, 'backend', 'todo-backend', DEFAULT_NODE_IMAGE));
+    const listed = listContext(staged).map((e) => e.path);
+    assert.equal(listed, ['package.json', 'src/link.ts', 'src/server.ts', 'src/shared/log.ts']);
+    assert.ok(lstatSync(path.join(staged, 'src/shared')).isDirectory(), 'src/shared is a real folder');
+    assert.is(readFileSync(path.join(staged, 'src/shared/log.ts'), 'utf8'), 'export const log = 1;');
+    assert.is(readlinkSync(path.join(staged, 'src/link.ts')), 'server.ts');
+    assert.is(statSync(path.join(staged, 'src/server.ts')).mode & 0o111, 0o111);
+    assert.is(readFileSync(path.join(staged, 'Dockerfile'), 'utf8'), 'ARG NODE_IMAGE\nFROM ${NODE_IMAGE}\n');
+    assert.is(readFileSync(path.join(staged, '.dockerignore'), 'utf8'), APP_IGNORE);
+    assert.not.ok(listed.some((p) => p.endsWith('.env') || p.endsWith('.md')));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    if (staged) rmSync(staged, { recursive: true, force: true });
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 const tag = suite('images: content-derived tag');
 
@@ -181,6 +239,20 @@ tag('planImage: an excluded file does not change the tag, a source file does', (
 
     writeFileSync(path.join(app, 'src/server.ts'), 'two');
     assert.is.not(planImage(root, 'backend', 'todo-backend', DEFAULT_NODE_IMAGE).tag, first.tag);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+tag('planImage: a change in a linked folder outside the app (apps/shared) changes the tag', () => {
+  const { root } = makeSharingApps();
+  const backendTag = () => planImage(root, 'backend', 'todo-backend', DEFAULT_NODE_IMAGE).tag;
+  try {
+    const first = backendTag();
+    writeFileSync(path.join(root, 'apps/shared/README.md'), 'other docs');
+    assert.is(backendTag(), first, 'a README (excluded) leaves the tag');
+    writeFileSync(path.join(root, 'apps/shared/log.ts'), 'export const log = 2;');
+    assert.is.not(backendTag(), first, 'a shared source file changes it');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -20,7 +20,7 @@ import { chat } from './chat.ts';
 import { isUnavailable, type Database } from './database.ts';
 import type { Events } from './events.ts';
 import { HttpError, pathOf, readJson, sendJson } from './http.ts';
-import { errorFields, type Logger } from './log.ts';
+import { errorFields, type Logger } from './shared/log.ts';
 import { todoOperations } from './operations.ts';
 import { chatBody, createTodoBody, parseBody, parseId, parseUserId, updateTodoBody } from './validation.ts';
 

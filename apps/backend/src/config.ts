@@ -1,7 +1,7 @@
 // Configuration comes only from environment variables (twelve-factor); this module turns
 // them into a typed object once, at start-up, with one clear message per bad value.
 
-import type { Level } from './log.ts';
+import type { Level } from './shared/log.ts';
 
 export interface Config {
   port: number;

@@ -4,8 +4,8 @@
 // every readiness check) retries the migration.
 
 import pg from 'pg';
-import type { Logger } from './log.ts';
-import { errorFields } from './log.ts';
+import type { Logger } from './shared/log.ts';
+import { errorFields } from './shared/log.ts';
 import { migrate } from './migrations.ts';
 
 export class DatabaseUnavailable extends Error {}

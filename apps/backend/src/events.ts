@@ -3,9 +3,9 @@
 // timeout, and only logs a failure; a missing or slow sidecar never fails a request.
 // Shutdown waits for publishes still in flight (each bounded by the timeout).
 
-import type { Logger } from './log.ts';
-import { errorFields } from './log.ts';
-import type { Todo } from './todos.ts';
+import type { Logger } from './shared/log.ts';
+import { errorFields } from './shared/log.ts';
+import type { Todo } from './shared/todo.ts';
 
 export type TodoAction = 'created' | 'updated' | 'completed' | 'deleted';
 

@@ -6,7 +6,8 @@ import type { Database } from './database.ts';
 import type { Events, TodoAction } from './events.ts';
 import { HttpError } from './http.ts';
 import * as sql from './todos.ts';
-import type { Todo, TodoChanges } from './todos.ts';
+import type { Todo } from './shared/todo.ts';
+import type { TodoChanges } from './todos.ts';
 
 export interface TodoOperations {
   list(): Promise<Todo[]>;

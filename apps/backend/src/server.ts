@@ -1,7 +1,7 @@
 // Entry point: read the configuration, start listening at once (the database may come
 // later), migrate the schema in the background, and stop cleanly on SIGTERM:
 // stop accepting, let requests in flight finish (bounded by SHUTDOWN_TIMEOUT_MS),
-// wait for event publishes, close the pool, exit 0.
+// wait for event publishes, close the pool, exit 0 (apps/shared/shutdown.ts, shared with the mcp-server).
 
 import { createServer } from 'node:http';
 import { createApp } from './app.ts';
@@ -9,7 +9,8 @@ import { createOpenAI } from './chat.ts';
 import { ConfigError, loadConfig, secretsOf } from './config.ts';
 import { Database } from './database.ts';
 import { daprEvents, noEvents } from './events.ts';
-import { createLogger, errorFields } from './log.ts';
+import { createLogger } from './shared/log.ts';
+import { gracefulShutdown } from './shared/shutdown.ts';
 
 function main(): void {
   let config;
@@ -33,25 +34,18 @@ function main(): void {
     ? { client: createOpenAI(config.openaiApiKey, config.openaiBaseUrl), model: config.openaiModel }
     : undefined;
 
-  let shuttingDown = false;
-  const server = createServer(
-    createApp({
-      db,
-      events,
-      log,
-      openai,
-      shuttingDown: () => shuttingDown,
-      // A connection whose last request just finished is idle now; during shutdown, close it.
-      onResponseDone: () => {
-        if (shuttingDown) setImmediate(() => server.closeIdleConnections());
-      },
-    }),
-  );
-
-  server.on('error', (err) => {
-    log.error('server error', errorFields(err, log.level));
-    process.exit(1);
+  const shutdown = gracefulShutdown({
+    log,
+    timeoutMs: config.shutdownTimeoutMs,
+    cleanup: async () => {
+      await events.drain();
+      await db.close();
+    },
   });
+  const server = createServer(
+    createApp({ db, events, log, openai, shuttingDown: shutdown.shuttingDown, onResponseDone: shutdown.onResponseDone }),
+  );
+  shutdown.attach(server);
 
   server.listen(config.port, () => {
     log.info('listening', {
@@ -61,36 +55,6 @@ function main(): void {
     });
     db.migrateInBackground();
   });
-
-  const shutdown = (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    const force = setTimeout(() => {
-      log.warn('requests still in flight at the shutdown deadline; closing their connections', {
-        timeoutMs: config.shutdownTimeoutMs,
-      });
-      server.closeAllConnections();
-    }, config.shutdownTimeoutMs);
-    force.unref();
-    server.close(async () => {
-      clearTimeout(force);
-      try {
-        await events.drain();
-        await db.close();
-        log.info('stopped');
-        process.exit(0);
-      } catch (err) {
-        log.error('error while stopping', errorFields(err, log.level));
-        process.exit(1);
-      }
-    });
-    // Keep-alive connections with no request in flight would hold close() open.
-    server.closeIdleConnections();
-    // Logged once the listener is closed: from here on, new connections are refused.
-    log.info('shutting down', { signal });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
 main();

@@ -2,14 +2,7 @@
 // change another's rows, whatever id they send.
 
 import type { Pool } from 'pg';
-
-export interface Todo {
-  id: number;
-  title: string;
-  completed: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { Todo } from './shared/todo.ts';
 
 interface Row {
   id: number;

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { ConfigError, loadConfig, secretsOf } from '../src/config.ts';
 import { isUnavailable, DatabaseUnavailable } from '../src/database.ts';
-import { createLogger, redact } from '../src/log.ts';
+import { createLogger, redact } from '../src/shared/log.ts';
 import { chatTools, toolNames } from '../src/tools.ts';
 import { parseId, parseUserId } from '../src/validation.ts';
 import { HttpError } from '../src/http.ts';

@@ -12,7 +12,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { BackendClient } from './backend-client.ts';
-import { errorFields, type Logger } from './log.ts';
+import { errorFields, type Logger } from './shared/log.ts';
 import { registerTools } from './tools.ts';
 
 export const SERVER_INFO = { name: 'todo-mcp-server', version: '0.1.0' };

@@ -2,13 +2,7 @@
 // is bounded by a timeout, and turns a non-2xx answer into BackendError with the
 // backend's own reason ({"error": "..."}).
 
-export interface Todo {
-  id: number;
-  title: string;
-  completed: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { Todo } from './shared/todo.ts';
 
 export class BackendError extends Error {
   constructor(

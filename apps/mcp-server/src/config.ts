@@ -1,6 +1,6 @@
 // Configuration from environment variables only, checked once at start-up.
 
-import type { Level } from './log.ts';
+import type { Level } from './shared/log.ts';
 
 export interface Config {
   port: number;
