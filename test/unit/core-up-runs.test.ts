@@ -35,7 +35,7 @@ function jsonEscaped(value: string, times: number): string {
   return out;
 }
 
-/** Every form in which a value could leak, computed here independently of lib/secrets. */
+/** Every form in which a value could leak, computed here independently of lib/output. */
 function forms(value: string): string[] {
   const out = new Set([value, Buffer.from(value, 'utf8').toString('base64'), encodeURIComponent(value), jsonEscaped(value, 1), jsonEscaped(value, 2)]);
   try {
