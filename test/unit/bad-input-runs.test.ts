@@ -215,6 +215,18 @@ test('host namespaces, a selector that misses its template, a credential word in
   await refusedByValidate(['--manifests', dir], expected);
 });
 
+test('validate refuses what up refuses: an object of a kind the creation order does not know, and one defined twice', async () => {
+  const configMap = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: flags\n  namespace: ${NAMESPACE}\n  labels: {app.kubernetes.io/name: flags, app.kubernetes.io/part-of: todo, app.kubernetes.io/managed-by: todo-deploy}\ndata: {a: b}\n';
+  const unknown = manifests('unknown-kind', { '45-flags.yaml': configMap });
+  await refusedByUp(['--manifests', unknown], ['of a kind the creation order does not know', `${label(unknown, '45-flags.yaml')}:1 ConfigMap flags`]);
+  const v = await refusedByValidate(['--manifests', unknown], ['of a kind the creation order does not know', '45-flags.yaml:1 ConfigMap flags']);
+  assert.is(v.code, 2, 'bad input, as for up');
+  const twice = manifests('twice', { '11-again.yaml': readFileSync(path.join(MINIMAL, '10-serviceaccount.yaml'), 'utf8') });
+  await refusedByUp(['--manifests', twice], ['defined twice', `${label(twice, '11-again.yaml')}:1`]);
+  const w = await refusedByValidate(['--manifests', twice], ['defined twice', '11-again.yaml:1']);
+  assert.is(w.code, 2);
+});
+
 test('sanity: the minimal set itself passes validate, and the sandbox holds nothing else', async () => {
   const r = await box!.run('validate.ts', ['--manifests', MINIMAL], {});
   assert.is(r.code, 0, r.output);
