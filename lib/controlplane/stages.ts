@@ -67,9 +67,6 @@ export function kwokNode(spec: NodeSpec): KubeObject {
   };
 }
 
-const notDeleted = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
-const readyCondition = '.status.conditions.[] | select( .type == "Ready" ) | .status';
-
 // Status templates are Go templates (with sprig) rendered against the object; kwok sends
 // the result as a strategic-merge patch of the status subresource, so conditions merge by
 // type (the scheduler's PodScheduled stays) and containerStatuses are replaced whole.
@@ -90,51 +87,83 @@ podIPs:
 {{ end }}
 {{ end }}`;
 
+// Pieces of the pod status templates. Each status entry is written inside a {{ range }} over
+// containers: its name and image, then the fields of its state.
+const statusEntry = (fields: string) => `
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}${fields}`;
+
+/** The entry of every app container, from a {{ range }} over them. */
+const appContainerStatuses = (fields: string) => `
+containerStatuses:
+{{ range .spec.containers }}${statusEntry(fields)}
+{{ end }}`;
+
+const runningState = `
+  state:
+    running:
+      startedAt: {{ $started | Quote }}`;
+
+const terminatedState = (key: 'state' | 'lastState', exitCode: number, reason: string, finishedAt: '$started' | '$now') => `
+  ${key}:
+    terminated:
+      exitCode: ${exitCode}
+      reason: ${reason}
+      startedAt: {{ $started | Quote }}
+      finishedAt: {{ ${finishedAt} | Quote }}`;
+
+const waitingState = (reason: string, message: string) => `
+  state:
+    waiting:
+      reason: ${reason}
+      message: ${message}`;
+
+/** A container that is not running (not ready, not started), restarted `restarts` times. */
+const notRunning = (restarts: number) => `
+  ready: false
+  started: false
+  restartCount: ${restarts}`;
+
 // Init containers have run to completion by the time the app containers start; sidecar
 // init containers (restartPolicy Always) keep running.
 const initContainerStatuses = (ready: boolean) => `
 initContainerStatuses:
-{{ range .spec.initContainers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
+{{ range .spec.initContainers }}${statusEntry(`
   restartCount: 0
   {{ if eq ( or .restartPolicy "" ) "Always" }}
   ready: ${ready}
-  started: true
-  state:
-    running:
-      startedAt: {{ $started | Quote }}
+  started: true${runningState}
   {{ else }}
   ready: true
-  started: false
-  state:
-    terminated:
-      exitCode: 0
-      reason: Completed
-      startedAt: {{ $started | Quote }}
-      finishedAt: {{ $started | Quote }}
-  {{ end }}
+  started: false${terminatedState('state', 0, 'Completed', '$started')}
+  {{ end }}`)}
 {{ end }}`;
 
-const containerStatuses = (ready: boolean) => `
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
+const runningContainerStatuses = (ready: boolean) => appContainerStatuses(`
   ready: ${ready}
   started: true
-  restartCount: 0
-  state:
-    running:
-      startedAt: {{ $started | Quote }}
-{{ end }}`;
+  restartCount: 0${runningState}`);
 
-const podRunningTemplate = `
+/** ContainersReady and Ready, the two conditions that always change together, with the same fields. */
+const readiness = (fields: string) => `
+- type: ContainersReady${fields}
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready${fields}
+  lastTransitionTime: {{ $now | Quote }}`;
+
+const unreadyConditions = readiness(`
+  status: "False"
+  reason: ContainersNotReady
+  message: {{ $unready | Quote }}`);
+
+const namesAndNow = `
 {{ $now := Now }}
-{{ $started := $now }}
 {{ $names := list }}
 {{ range .spec.containers }}{{ $names = append $names .name }}{{ end }}
-{{ $unready := printf "containers with unready status: [%s]" ( join " " $names ) }}
+{{ $unready := printf "containers with unready status: [%s]" ( join " " $names ) }}`;
+
+const podRunningTemplate = `${namesAndNow}
+{{ $started := $now }}
 phase: Running
 startTime: {{ $now | Quote }}
 conditions:
@@ -143,18 +172,8 @@ conditions:
   lastTransitionTime: {{ $now | Quote }}
 - type: Initialized
   status: "True"
-  lastTransitionTime: {{ $now | Quote }}
-- type: ContainersReady
-  status: "False"
-  reason: ContainersNotReady
-  message: {{ $unready | Quote }}
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: ContainersNotReady
-  message: {{ $unready | Quote }}
-  lastTransitionTime: {{ $now | Quote }}
-${containerStatuses(false)}
+  lastTransitionTime: {{ $now | Quote }}${unreadyConditions}
+${runningContainerStatuses(false)}
 ${initContainerStatuses(false)}
 ${podAddresses}
 `;
@@ -162,18 +181,11 @@ ${podAddresses}
 const podReadyTemplate = `
 {{ $now := Now }}
 {{ $started := or .status.startTime $now }}
-conditions:
-- type: ContainersReady
+conditions:${readiness(`
   status: "True"
   reason: null
-  message: null
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "True"
-  reason: null
-  message: null
-  lastTransitionTime: {{ $now | Quote }}
-${containerStatuses(true)}
+  message: null`)}
+${runningContainerStatuses(true)}
 ${initContainerStatuses(true)}
 `;
 
@@ -181,29 +193,9 @@ const podCompleteTemplate = `
 {{ $now := Now }}
 {{ $started := or .status.startTime $now }}
 phase: Succeeded
-conditions:
-- type: ContainersReady
+conditions:${readiness(`
   status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: PodCompleted
-  lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    terminated:
-      exitCode: 0
-      reason: Completed
-      startedAt: {{ $started | Quote }}
-      finishedAt: {{ $now | Quote }}
-{{ end }}
+  reason: PodCompleted`)}${appContainerStatuses(`${notRunning(0)}${terminatedState('state', 0, 'Completed', '$now')}`)}
 `;
 
 const nodeStatusTemplate = `
@@ -242,44 +234,10 @@ nodeInfo:
   bootID: ""
 `;
 
-const failAs = `.metadata.annotations["${FAIL_AS_ANNOTATION}"]`;
-const waitingReason = '.status.containerStatuses.[].state.waiting.reason';
-
-const unreadyConditions = `
-- type: ContainersReady
-  status: "False"
-  reason: ContainersNotReady
-  message: {{ $unready | Quote }}
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: ContainersNotReady
-  message: {{ $unready | Quote }}
-  lastTransitionTime: {{ $now | Quote }}`;
-
-const namesAndNow = `
-{{ $now := Now }}
-{{ $names := list }}
-{{ range .spec.containers }}{{ $names = append $names .name }}{{ end }}
-{{ $unready := printf "containers with unready status: [%s]" ( join " " $names ) }}`;
-
 // What a kubelet reports when an image cannot be pulled: the pod stays Pending.
 const podImagePullBackOffTemplate = `${namesAndNow}
 phase: Pending
-conditions:
-${unreadyConditions}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  ready: false
-  started: false
-  restartCount: 0
-  state:
-    waiting:
-      reason: ImagePullBackOff
-      message: {{ printf "Back-off pulling image %q: ErrImagePull: %s: not found" .image .image | Quote }}
-{{ end }}
+conditions:${unreadyConditions}${appContainerStatuses(`${notRunning(0)}${waitingState('ImagePullBackOff', '{{ printf "Back-off pulling image %q: ErrImagePull: %s: not found" .image .image | Quote }}')}`)}
 `;
 
 // What a kubelet reports for a container that keeps exiting: waiting in CrashLoopBackOff, last
@@ -287,136 +245,93 @@ containerStatuses:
 const podCrashLoopTemplate = (reason: 'Error' | 'OOMKilled', exitCode: number, restarts: number) => `${namesAndNow}
 {{ $started := or .status.startTime $now }}
 phase: Running
-conditions:
-${unreadyConditions}
-containerStatuses:
-{{ range .spec.containers }}
-- name: {{ .name | Quote }}
-  image: {{ .image | Quote }}
-  ready: false
-  started: false
-  restartCount: ${restarts}
-  state:
-    waiting:
-      reason: CrashLoopBackOff
-      message: {{ printf "back-off 20s restarting failed container=%s" .name | Quote }}
-  lastState:
-    terminated:
-      exitCode: ${exitCode}
-      reason: ${reason}
-      startedAt: {{ $started | Quote }}
-      finishedAt: {{ $now | Quote }}
-{{ end }}
+conditions:${unreadyConditions}${appContainerStatuses(`${notRunning(restarts)}${waitingState('CrashLoopBackOff', '{{ printf "back-off 20s restarting failed container=%s" .name | Quote }}')}${terminatedState('lastState', exitCode, reason, '$now')}`)}
 `;
 
-function stage(name: string, kind: 'Pod' | 'Node', spec: Record<string, unknown>): KubeObject {
+type Expression = { key: string; operator: string; values?: string[] };
+
+/**
+ * A kwok Stage: for objects of `kind` matching every expression, kwok applies `next` (after
+ * `delay`, when given).
+ */
+function stage(name: string, kind: 'Pod' | 'Node', matchExpressions: Expression[], next: Record<string, unknown>, delay?: Record<string, unknown>): KubeObject {
   return {
     apiVersion: 'kwok.x-k8s.io/v1alpha1',
     kind: 'Stage',
     metadata: { name },
-    spec: { resourceRef: { apiGroup: 'v1', kind }, ...spec },
+    spec: { resourceRef: { apiGroup: 'v1', kind }, selector: { matchExpressions }, ...(delay ? { delay } : {}), next },
   };
+}
+
+const notDeleted: Expression = { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' };
+/** A pod kwok is to start: scheduled on a node, still Pending, not being deleted. */
+const scheduledPending: Expression[] = [notDeleted, { key: '.spec.nodeName', operator: 'Exists' }, { key: '.status.phase', operator: 'In', values: ['Pending'] }];
+/** A pod whose containers kwok has started, not being deleted. */
+const running: Expression[] = [notDeleted, { key: '.status.phase', operator: 'In', values: ['Running'] }];
+const failAs = `.metadata.annotations["${FAIL_AS_ANNOTATION}"]`;
+const waitingReason = '.status.containerStatuses.[].state.waiting.reason';
+const readyCondition = '.status.conditions.[] | select( .type == "Ready" ) | .status';
+
+/**
+ * The stage of a pod annotated fail-as `failure` whose containers keep exiting: Running, each
+ * container waiting in CrashLoopBackOff, last terminated with `reason` and `exitCode`. The two
+ * such failures differ only in those values, so they are written once.
+ */
+function crashLoopStage(name: string, failure: 'CrashLoopBackOff' | 'OOMKilled', reason: 'Error' | 'OOMKilled', exitCode: number, restarts: number, why: string): KubeObject {
+  return stage(
+    name,
+    'Pod',
+    [...running, { key: failAs, operator: 'In', values: [failure] }, { key: waitingReason, operator: 'NotIn', values: ['CrashLoopBackOff'] }],
+    { statusTemplate: podCrashLoopTemplate(reason, exitCode, restarts), event: { type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container (simulated by kwok: ${why})` } },
+  );
 }
 
 /** Every Stage kwok runs in the test control plane. */
 export function kwokStages(): KubeObject[] {
   return [
-    stage('node-initialize', 'Node', {
-      selector: { matchExpressions: [{ key: readyCondition, operator: 'NotIn', values: ['True'] }] },
-      next: { statusTemplate: nodeStatusTemplate },
-    }),
+    stage('node-initialize', 'Node', [{ key: readyCondition, operator: 'NotIn', values: ['True'] }], { statusTemplate: nodeStatusTemplate }),
     // Conditions are refreshed now and then as a kubelet does; liveness itself comes from
     // the node Lease that kwok renews (--node-lease-duration-seconds).
-    stage('node-heartbeat', 'Node', {
-      selector: {
-        matchExpressions: [
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          { key: readyCondition, operator: 'In', values: ['True'] },
-        ],
-      },
-      delay: { durationMilliseconds: 60_000, jitterDurationMilliseconds: 90_000 },
-      next: { statusTemplate: nodeStatusTemplate },
-    }),
-    stage('pod-running', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.spec.nodeName', operator: 'Exists' },
-          { key: '.status.phase', operator: 'In', values: ['Pending'] },
-          { key: failAs, operator: 'NotIn', values: ['ImagePullBackOff'] },
-        ],
-      },
-      next: { statusTemplate: podRunningTemplate },
-    }),
-    stage('pod-image-pull-backoff', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.spec.nodeName', operator: 'Exists' },
-          { key: '.status.phase', operator: 'In', values: ['Pending'] },
-          { key: failAs, operator: 'In', values: ['ImagePullBackOff'] },
-          { key: waitingReason, operator: 'NotIn', values: ['ImagePullBackOff'] },
-        ],
-      },
-      next: { statusTemplate: podImagePullBackOffTemplate, event: { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff (simulated by kwok: the image is not there)' } },
-    }),
-    stage('pod-crash-loop', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          { key: failAs, operator: 'In', values: ['CrashLoopBackOff'] },
-          { key: waitingReason, operator: 'NotIn', values: ['CrashLoopBackOff'] },
-        ],
-      },
-      next: { statusTemplate: podCrashLoopTemplate('Error', 1, 3), event: { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container (simulated by kwok: it exits with 1)' } },
-    }),
-    stage('pod-oom-killed', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          { key: failAs, operator: 'In', values: ['OOMKilled'] },
-          { key: waitingReason, operator: 'NotIn', values: ['CrashLoopBackOff'] },
-        ],
-      },
-      next: { statusTemplate: podCrashLoopTemplate('OOMKilled', 137, 2), event: { type: 'Warning', reason: 'BackOff', message: 'Back-off restarting failed container (simulated by kwok: OOMKilled)' } },
-    }),
-    stage('pod-ready', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          { key: readyCondition, operator: 'NotIn', values: ['True'] },
-          { key: `.metadata.annotations["${NEVER_READY_ANNOTATION}"]`, operator: 'NotIn', values: ['true'] },
-          { key: failAs, operator: 'NotIn', values: [...FAILURES] },
-        ],
-      },
+    stage(
+      'node-heartbeat',
+      'Node',
+      [{ key: '.status.phase', operator: 'In', values: ['Running'] }, { key: readyCondition, operator: 'In', values: ['True'] }],
+      { statusTemplate: nodeStatusTemplate },
+      { durationMilliseconds: 60_000, jitterDurationMilliseconds: 90_000 },
+    ),
+    stage('pod-running', 'Pod', [...scheduledPending, { key: failAs, operator: 'NotIn', values: ['ImagePullBackOff'] }], { statusTemplate: podRunningTemplate }),
+    stage(
+      'pod-image-pull-backoff',
+      'Pod',
+      [...scheduledPending, { key: failAs, operator: 'In', values: ['ImagePullBackOff'] }, { key: waitingReason, operator: 'NotIn', values: ['ImagePullBackOff'] }],
+      { statusTemplate: podImagePullBackOffTemplate, event: { type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff (simulated by kwok: the image is not there)' } },
+    ),
+    crashLoopStage('pod-crash-loop', 'CrashLoopBackOff', 'Error', 1, 3, 'it exits with 1'),
+    crashLoopStage('pod-oom-killed', 'OOMKilled', 'OOMKilled', 137, 2, 'OOMKilled'),
+    stage(
+      'pod-ready',
+      'Pod',
+      [
+        ...running,
+        { key: readyCondition, operator: 'NotIn', values: ['True'] },
+        { key: `.metadata.annotations["${NEVER_READY_ANNOTATION}"]`, operator: 'NotIn', values: ['true'] },
+        { key: failAs, operator: 'NotIn', values: [...FAILURES] },
+      ],
+      { statusTemplate: podReadyTemplate },
       // A kubelet runs the first readiness probe after initialDelaySeconds; kwok cannot
       // probe, so the pod turns ready once the longest of those delays has passed.
-      delay: {
+      {
         durationMilliseconds: 0,
-        durationFrom: {
-          jq: { expression: '( [ .spec.containers[] | .readinessProbe.initialDelaySeconds // 0 ] | max | tostring ) + "s"' },
-        },
+        durationFrom: { jq: { expression: '( [ .spec.containers[] | .readinessProbe.initialDelaySeconds // 0 ] | max | tostring ) + "s"' } },
       },
-      next: { statusTemplate: podReadyTemplate },
-    }),
-    stage('pod-complete', 'Pod', {
-      selector: {
-        matchExpressions: [
-          notDeleted,
-          { key: '.status.phase', operator: 'In', values: ['Running'] },
-          { key: readyCondition, operator: 'In', values: ['True'] },
-          { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] },
-        ],
-      },
-      next: { statusTemplate: podCompleteTemplate },
-    }),
+    ),
+    stage(
+      'pod-complete',
+      'Pod',
+      [...running, { key: readyCondition, operator: 'In', values: ['True'] }, { key: '.metadata.ownerReferences.[].kind', operator: 'In', values: ['Job'] }],
+      { statusTemplate: podCompleteTemplate },
+    ),
     // A kubelet removes a terminating pod once its containers stopped; kwok has none to stop.
-    stage('pod-delete', 'Pod', {
-      selector: { matchExpressions: [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }] },
-      next: { delete: true },
-    }),
+    stage('pod-delete', 'Pod', [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }], { delete: true }),
   ];
 }
