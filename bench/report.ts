@@ -363,7 +363,7 @@ export function markdownReport(result: BenchResult): string {
     lines.push('## (6) Scale: the stack plus generated components', '', 'Each generated component is a copy of the frontend\'s ServiceAccount, Role, RoleBinding, Service and Deployment (named gen-<i>), so every tool deploys and removes the same objects and todo-deploy\'s policy gate passes them. Cold deploy, then down; median (min – max). The slope is the least-squares fit of the medians over the number of Deployments (the stack\'s 5 included).', '', scaleTable(result), '');
   }
   if (result.quick.length) {
-    lines.push('## Start-up and (7) validate', '', 'Short commands, each run many times, interleaved. For todo-deploy both through npm (as a person types it) and the script alone (`node bin/todo-deploy.mjs`, what npm runs); `validate` renders the manifests and checks every policy rule. kube-score scores the same rendered files (its exit code says it found problems; only the time is compared).', '', quickTable(result), '');
+    lines.push('## Start-up and (7) validate', '', 'Short commands, each run many times, interleaved. For todo-deploy both through npm (as a person types it) and the script alone (`node scripts/bundle/todo-deploy.mjs`, what npm runs); `validate` renders the manifests and checks every policy rule. kube-score scores the same rendered files (its exit code says it found problems; only the time is compared).', '', quickTable(result), '');
   }
   if (result.skipped.length) {
     lines.push('## Scenarios not run', '');

@@ -393,17 +393,17 @@ async function main(): Promise<number> {
       log(`kube-score could not be built, so (7) has no peer: ${err.message}`);
       return undefined;
     });
-    const launcher = path.join(REPO_ROOT, 'bin', 'todo-deploy.mjs');
+    const launcher = path.join(REPO_ROOT, 'scripts', 'bundle', 'todo-deploy.mjs');
     const node = process.execPath;
     const files = readdirSync(renderedDir).map((f) => path.join(renderedDir, f));
     const quickList = [
       { tool: 'todo-deploy', what: 'start-up through npm', display: 'npm run -s up -- --help', program: 'npm', args: ['run', '-s', 'up', '--', '--help'] },
-      { tool: 'todo-deploy', what: 'start-up, the script alone', display: 'node bin/todo-deploy.mjs up --help', program: node, args: [launcher, 'up', '--help'] },
+      { tool: 'todo-deploy', what: 'start-up, the script alone', display: 'node scripts/bundle/todo-deploy.mjs up --help', program: node, args: [launcher, 'up', '--help'] },
       { tool: 'kubectl', what: 'start-up', display: 'kubectl version --client', program: box.tools.kubectl.path, args: ['version', '--client'] },
       { tool: 'helm', what: 'start-up', display: 'helm version', program: box.tools.helm.path, args: ['version'] },
       { tool: 'kapp', what: 'start-up', display: 'kapp version', program: box.tools.kapp.path, args: ['version'] },
       { tool: 'todo-deploy', what: '(7) validate through npm', display: `npm run -s validate -- --env ${options.env}`, program: 'npm', args: ['run', '-s', 'validate', '--', '--env', options.env] },
-      { tool: 'todo-deploy', what: '(7) validate, the script alone', display: `node bin/todo-deploy.mjs validate --env ${options.env}`, program: node, args: [launcher, 'validate', '--env', options.env] },
+      { tool: 'todo-deploy', what: '(7) validate, the script alone', display: `node scripts/bundle/todo-deploy.mjs validate --env ${options.env}`, program: node, args: [launcher, 'validate', '--env', options.env] },
       ...(kubeScore ? [{ tool: 'kube-score', what: `(7) score the rendered files (${kubeScore.version})`, display: 'kube-score score <tmp>/rendered/*.yaml', program: kubeScore.path, args: ['score', ...files] }] : []),
     ].filter((c) => c.tool === 'kube-score' || options.tools.includes(c.tool as ToolId));
     log(`start-up and validate: ${options.quickRuns} interleaved round(s) of ${quickList.length} commands`);

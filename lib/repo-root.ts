@@ -1,6 +1,6 @@
 // The repository's root folder, found from this module's own location: the nearest folder
 // above it with a package.json. The same code runs from the sources (lib/, under tsx) and
-// from the build (dist/, bundled by bin/build.mjs, where every module shares one folder), so
+// from the build (dist/, bundled by scripts/bundle/build.mjs, where every module shares one folder), so
 // a fixed number of `..` would be right in one of them only.
 import { existsSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 // npm run chart: writes charts/todo-app from manifests/ and env/*.env (one source: the chart
 // is generated, never edited). --check only says whether the committed chart is current.
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { REPO_ROOT, main } from '../lib/cli.ts';
 import { CHART_DIR } from '../lib/chart.ts';
 import { chartDrift, writeChart } from '../lib/chart-files.ts';

@@ -7,7 +7,7 @@
 //   npm run controlplane -- env       eval "$(npm run -s controlplane -- env)"
 //   npm run controlplane -- stop
 
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';

@@ -6,7 +6,7 @@
 //   4. each planned object classified: create, update (which fields), unchanged; and what the
 //      cluster has that the plan lacks: prune. Secret values are never shown.
 // Exit codes: 0 nothing would change, 1 something would, 2 the diff could not be made.
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, settingFlags } from '../lib/flags.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';

@@ -4,7 +4,7 @@
 //   Node.js, the configuration and secrets, Docker (daemon reachable), minikube or kind,
 //   helm or the Dapr CLI, the cluster and its context, the ingress controller, the Dapr
 //   control plane, and whether the domain resolves to the ingress address.
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT, COMMON_OPTIONS } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, CLUSTER_OPTIONS, SETTING_OPTIONS, checkCluster, settingFlags } from '../lib/flags.ts';
 import { probe } from '../lib/doctor/probe.ts';

@@ -5,7 +5,7 @@
 //   3. find the objects todo-deploy created (managed-by label)
 //   4. stages 10..1: delete, wait until gone; the namespace last, until it finished terminating
 //   5. with --purge: delete the minikube profile / kind cluster `up` created, or stop the sandbox
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 

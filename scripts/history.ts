@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 // npm run history: the revisions of the release todo-app, as `helm history todo-app` lists
 // them (the records are Helm's own: helm history shows the same).
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, settingFlags } from '../lib/flags.ts';
 import { loadConfig } from '../lib/config.ts';

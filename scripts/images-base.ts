@@ -2,7 +2,7 @@
 // Builds the offline Node 22 base image (todo-deploy/node-base:<node>-bookworm-offline) for
 // machines that cannot pull node:22-bookworm-slim: debootstrap + Node from the npm registry +
 // docker import. Skips when the image already exists. Pass the printed ref as NODE_IMAGE.
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { UsageError } from '../lib/errors.ts';
 import { ensureOfflineBaseImage } from '../lib/images/offline-base.ts';

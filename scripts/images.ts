@@ -3,7 +3,7 @@
 // does (content-derived tags, a build skipped when its tag exists) and prints the refs.
 // NODE_IMAGE picks the base (default node:22-bookworm-slim; offline: the ref printed by
 // `npm run images:base`).
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { COMMON_OPTIONS, main, REPO_ROOT } from '../lib/cli.ts';
 import { IMAGE_SETTINGS, loadConfig } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';

@@ -5,7 +5,7 @@
 //   2. the cluster, found as `down` finds it (never started)
 //   3. the stack's objects, pods, EndpointSlices and the release history, read at once
 //   4. a table (or --output json); --watch redraws whenever one of them changes
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, settingFlags } from '../lib/flags.ts';
 import { loadConfig } from '../lib/config.ts';

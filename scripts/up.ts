@@ -9,7 +9,7 @@
 //   6. build and load images
 //   7. stages 1..10 of the creation order, each applied together and gated
 //   8. the URL, and the hosts-file line when the domain does not resolve to the ingress
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { createInterface } from 'node:readline/promises';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';

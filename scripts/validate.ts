@@ -5,7 +5,7 @@
 //   3. policy          every rule of docs/rules.md, exceptions applied, lines pointed at fields
 //   4. --server        a server-side dry-run apply of every object against the current context
 // Exit codes: 0 clean, 1 violations (or server rejections), 2 bad input.
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { COMMON_OPTIONS, REPO_ROOT, main } from '../lib/cli.ts';

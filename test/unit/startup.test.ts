@@ -1,7 +1,7 @@
-// What users run starts from the build (bin/build.mjs -> dist/), never from a transpiler, and
+// What users run starts from the build (scripts/bundle/build.mjs -> dist/), never from a transpiler, and
 // loads the heavy packages only in the commands that need them: `--help`, `validate` and
 // doctor's local checks never load the Kubernetes client or listr2. Each command runs as
-// npm runs it (node bin/todo-deploy.mjs <command>), with a module hook that records every
+// npm runs it (node scripts/bundle/todo-deploy.mjs <command>), with a module hook that records every
 // module the process resolves. The launcher's rebuild is checked in a throwaway copy of the
 // sources: an edited source is rebuilt before it runs, one that does not compile is refused.
 import { suite } from 'uvu';
@@ -35,7 +35,7 @@ interface Run {
 function launch(root: string, args: string[], env: Record<string, string> = {}): Run {
   const log = path.join(scratch, `modules-${Math.random().toString(36).slice(2)}.log`);
   writeFileSync(log, '');
-  const r = spawnSync(NODE, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, path.join(root, 'bin', 'todo-deploy.mjs'), ...args], {
+  const r = spawnSync(NODE, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, path.join(root, 'scripts', 'bundle', 'todo-deploy.mjs'), ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: scratch, NO_COLOR: '1', CI: 'true', MODULE_LOG: log, ...env },
     encoding: 'utf8',
@@ -96,7 +96,7 @@ test("doctor's local checks (no minikube, so no cluster to ask) load no Kubernet
 
 test('the launcher rebuilds an edited source before running it, and refuses one that does not compile', () => {
   const copy = path.join(scratch, 'repo');
-  for (const dir of ['bin', 'lib', 'scripts', 'env', 'manifests', 'docs']) {
+  for (const dir of ['lib', 'scripts', 'env', 'manifests', 'docs']) {
     cpSync(path.join(REPO, dir), path.join(copy, dir), { recursive: true });
   }
   cpSync(path.join(REPO, 'package.json'), path.join(copy, 'package.json'));

@@ -1,24 +1,17 @@
 #!/usr/bin/env node
 // @ts-check
-// The launcher behind every `npm run <command>`: `node bin/todo-deploy.mjs <command> [args]`.
-// It runs dist/<command>.js, the build of scripts/<command>.ts (bin/build.mjs), and rebuilds
+// The launcher behind every `npm run <command>`: `node scripts/bundle/todo-deploy.mjs <command> [args]`.
+// It runs dist/<command>.js, the build of scripts/<command>.ts (scripts/bundle/build.mjs), and rebuilds
 // first when a source changed since that build, so what runs is plain JavaScript that was
-// never transpiled at start-up and still always matches the sources. It is plain JavaScript
-// Node 20 can parse, so that it can say which Node is needed before anything else runs.
+// never transpiled at start-up and still always matches the sources.
+// The Node version check comes first: the launcher is plain JavaScript Node 20 can parse, so that
+// it can say which Node is needed before anything else runs.
+import '../../lib/require-node.mjs';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
-  process.stderr.write(
-    `todo-deploy needs Node.js 22 or newer, and this is Node.js ${process.versions.node}. ` +
-      'Fix: run it through npm (`npm run up`, `npm run down`, ...), which uses the Node 22 that `npm ci` installs, or install Node 22.\n',
-  );
-  process.exit(2);
-}
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = path.join(root, 'dist');
 const command = process.argv[2] ?? '';
 

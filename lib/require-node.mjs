@@ -1,5 +1,7 @@
-// Imported first by every script: a clear sentence instead of a crash deep inside a dependency
-// when the script is started with an older Node than the project's (npm run brings Node 22).
+// @ts-check
+// Imported first by the launcher (scripts/bundle/todo-deploy.mjs) and by every script: a clear
+// sentence instead of a crash deep inside a dependency when it is started with an older Node
+// than the project's (npm run brings Node 22). Plain JavaScript, so that Node 20 can parse it.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(

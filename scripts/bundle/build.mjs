@@ -2,7 +2,7 @@
 // The build of what users run: every scripts/*.ts (and the ingress stand-in the sandbox
 // starts) bundled by esbuild into dist/, one file per command plus shared chunks, with the
 // npm packages left as imports of node_modules. `npm ci` runs it (the prepare script); the
-// launcher (bin/todo-deploy.mjs) runs it again when a source is newer than the build. So a
+// launcher (scripts/bundle/todo-deploy.mjs) runs it again when a source is newer than the build. So a
 // command starts from plain JavaScript and nothing is transpiled at start-up, while tsx stays
 // the way tests and development run the sources.
 //
@@ -96,9 +96,9 @@ export async function build(root) {
   return manifest;
 }
 
-// `node bin/build.mjs`: the prepare script, and by hand.
+// `node scripts/bundle/build.mjs`: the prepare script, and by hand.
 if (process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
-  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
   const started = Date.now();
   try {
     const manifest = await build(root);
