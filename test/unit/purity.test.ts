@@ -13,10 +13,15 @@ const lib = (file: string) => path.join(REPO, 'lib', file);
 const PURE = ['config.ts', 'order.ts', 'kinds.ts', 'readiness.ts', 'manifests.ts', 'plan.ts', 'diagnose.ts', 'view/durations.ts', ...readdirSync(lib('policy'), { recursive: true }).map(String).filter((f) => f.endsWith('.ts') && f !== 'server-dry-run.ts').map((f) => `policy/${f}`)];
 const FORBIDDEN = [/^@kubernetes\/client-node/, /kube\/watch\.ts$/];
 
-/** The static imports of a module: `import ... from 'x'` and `export ... from 'x'` (type-only ones included). */
+/**
+ * Every module a module imports: `import ... from 'x'` and `export ... from 'x'` (type-only ones
+ * included), `import 'x'` for its side effects, and `import('x')` loaded later, which is a
+ * dependency all the same.
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  const forms = [/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm, /^\s*import\s+['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  return forms.flatMap((form) => [...text.matchAll(form)].map((m) => m[1]!));
 }
 
 /** Every module reached from `start`, with the chain that reached it. */
@@ -29,7 +34,7 @@ function reach(start: string): Map<string, string[]> {
       const target = spec.startsWith('.') ? path.resolve(path.dirname(file), spec) : spec;
       if (seen.has(target)) continue;
       seen.set(target, [...seen.get(file)!, target]);
-      if (spec.startsWith('.') && target.endsWith('.ts')) queue.push(target);
+      if (spec.startsWith('.') && /\.(ts|mjs)$/.test(target)) queue.push(target);
     }
   }
   return seen;
@@ -49,7 +54,7 @@ for (const module of PURE) {
 test('no module under lib/ imports from test/', () => {
   const walk = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
-    return statSync(full).isDirectory() ? walk(full) : full.endsWith('.ts') ? [full] : [];
+    return statSync(full).isDirectory() ? walk(full) : /\.(ts|mjs)$/.test(full) ? [full] : [];
   });
   for (const file of walk(path.join(REPO, 'lib'))) {
     for (const spec of importsOf(file)) {
