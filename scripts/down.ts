@@ -6,6 +6,7 @@
 //   4. stages 10..1: delete, wait until gone; the namespace last, until it finished terminating
 //   5. with --purge: delete the minikube profile / kind cluster `up` created, or stop the sandbox
 import '../lib/require-node.mjs';
+import { styleText } from 'node:util';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 
@@ -43,11 +44,10 @@ await main<Record<string, any>>({
     const clusterProvider = checkCluster(values.cluster);
     applyPodsFlag(values.pods, clusterProvider);
     // Loaded here, not at start-up: --help and a refused flag never pay for the pipeline.
-    const [{ runDown }, { listrView }, { timingSummary }, { chalk }] = await Promise.all([
+    const [{ runDown }, { listrView }, { timingSummary }] = await Promise.all([
       import('../lib/tasks/down.ts'),
       import('../lib/view/listr.ts'),
       import('../lib/view/durations.ts'),
-      import('zx'),
     ]);
     const started = Date.now();
     const view = listrView();
@@ -65,13 +65,13 @@ await main<Record<string, any>>({
     const purged = result.purged ? ` Purge: ${result.purged}.` : '';
     if (result.removed === 0) {
       const why = result.absent ? `${result.absent}` : `nothing managed by todo-deploy is deployed in namespace ${result.config.namespace}`;
-      console.log(chalk.green(`\n✔ Nothing to remove: ${why}.${purged}`));
+      console.log(styleText('green', `\n✔ Nothing to remove: ${why}.${purged}`));
       return;
     }
     console.log(`\n${timingSummary('Durations:', result.timings, Date.now() - started)}`);
     const namespace = result.namespaceGone
       ? `namespace ${result.config.namespace} is gone`
       : `namespace ${result.config.namespace} is kept${result.foreignNamespace ? ' (todo-deploy did not create it)' : result.keptFor ? ` (it holds ${result.keptFor.length} object(s) todo-deploy did not create; see above, or --force)` : ''}`;
-    console.log(chalk.green(`\n✔ Removed ${result.removed} object(s); ${namespace}.${purged}`));
+    console.log(styleText('green', `\n✔ Removed ${result.removed} object(s); ${namespace}.${purged}`));
   },
 });

@@ -10,6 +10,7 @@
 //   7. stages 1..10 of the creation order, each applied together and gated
 //   8. the URL, and the hosts-file line when the domain does not resolve to the ingress
 import '../lib/require-node.mjs';
+import { styleText } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
@@ -72,14 +73,13 @@ await main<Record<string, any>>({
     if (values['write-hosts'] && !values.yes && !process.stdin.isTTY) {
       throw new UsageError('--write-hosts asks before it changes the hosts file, and there is no terminal to ask on. Fix: add --yes to answer yes, or drop --write-hosts and add the line `up` prints yourself.');
     }
-    // The pipeline (the Kubernetes client, listr2, zx) is loaded here, not at start-up: --help
+    // The pipeline (the Kubernetes client, listr2) is loaded here, not at start-up: --help
     // and a refused flag never pay for it.
-    const [{ runUp }, { listrView }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }, { chalk }] = await Promise.all([
+    const [{ runUp }, { listrView }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }] = await Promise.all([
       import('../lib/tasks/up.ts'),
       import('../lib/view/listr.ts'),
       import('../lib/view/durations.ts'),
       import('../lib/cluster/hosts.ts'),
-      import('zx'),
     ]);
     const started = Date.now();
     const view = listrView();
@@ -99,18 +99,18 @@ await main<Record<string, any>>({
     const { config, address } = result;
     const domain = config.domain;
     if (!address.serves) {
-      console.log(chalk.green(`\n✔ Every stage passed in namespace ${config.namespace} (sandbox).`));
+      console.log(styleText('green', `\n✔ Every stage passed in namespace ${config.namespace} (sandbox).`));
       if (address.hint) console.log(address.hint);
       return;
     }
     if (address.url) {
       // Reachable without a name (the sandbox's real node, where no ingress controller routes yet).
-      console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${address.url}`));
+      console.log(styleText('green', `\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${address.url}`));
       if (address.hint) console.log(address.hint);
       return;
     }
     const advice = await hostsAdvice(domain, address.ingress);
-    console.log(chalk.green(`\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${advice.url}`));
+    console.log(styleText('green', `\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${advice.url}`));
     if (address.hint) console.log(address.hint);
     if (advice.note) console.log(advice.note);
     if (!advice.line) return;

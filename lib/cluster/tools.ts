@@ -1,8 +1,14 @@
 // The command-line tools the providers drive (minikube, kind, helm, dapr, docker): found on
-// PATH with zx's `which`, run with zx's `$` (arguments quoted by zx, never a shell string we
+// PATH, run with zx's `$` (arguments quoted by zx, never a shell string we
 // assembled), and a failure turned into a DeployError that shows the tool's own stderr through
 // the run's redaction, so a secret a tool echoes never reaches the output.
-import { $, which } from 'zx';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
+// zx is imported where a tool runs, not at start-up: it takes a few hundred milliseconds to load,
+// which a command that runs no tool (`up --cluster current`) does not pay. Finding a tool needs
+// no zx: zx settles its shell from PATH when it loads, so loading it only to look a tool up
+// under an unusual PATH would leave it without bash for the rest of the process.
 import { DeployError, UsageError } from '../errors.ts';
 import type { Redactor } from '../output.ts';
 
@@ -18,9 +24,19 @@ export const INSTALL: Record<ToolName, string> = {
   go: 'install Go 1.26 or newer (https://go.dev/doc/install)',
 };
 
-/** The tool's path on PATH, or undefined. PATH is read at each call, so tests can change it. */
+/** The tool's path on PATH (the first executable file of that name), or undefined. PATH is read at each call, so tests can change it. */
 export async function findTool(name: ToolName): Promise<string | undefined> {
-  return (await which(name, { nothrow: true })) ?? undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.join(dir, name);
+    try {
+      await access(file, constants.X_OK);
+      if ((await stat(file)).isFile()) return file;
+    } catch {
+      // not there, or not executable: the next folder
+    }
+  }
+  return undefined;
 }
 
 export interface ToolResult {
@@ -44,6 +60,7 @@ export interface ToolOptions {
 
 /** Runs `<tool> <args>` and returns its output whatever the exit code; 127 when it is not installed. */
 export async function runToolRaw(tool: ToolName, args: string[], options: ToolOptions): Promise<ToolResult> {
+  const { $ } = await import('zx');
   const run = $({
     quiet: true,
     nothrow: true,

@@ -2,7 +2,6 @@
 // arguments quoted by zx (never a shell string we assembled), and a failure becomes a
 // DeployError that shows docker's own stderr, passed through the caller's redaction first so a
 // secret that docker echoes (a build arg, a registry URL with credentials) never reaches output.
-import { $ } from 'zx';
 import { DeployError } from '../errors.ts';
 import { noRedact, type Redactor } from '../output.ts';
 
@@ -25,10 +24,21 @@ export interface DockerOptions {
   fix?: string;
 }
 
-const quiet = $({ quiet: true, nothrow: true, verbose: false });
+type Shell = typeof import('zx').$;
+let shell: Promise<Shell> | undefined;
+
+/**
+ * zx's `$`, quiet, loaded on the first docker call: zx takes a few hundred milliseconds to load,
+ * which a command that never runs docker (`up --skip-images`) does not pay.
+ */
+function quietShell(): Promise<Shell> {
+  shell ??= import('zx').then(({ $ }) => $({ quiet: true, nothrow: true, verbose: false }));
+  return shell;
+}
 
 /** Runs `docker <args>` and returns its output, whatever the exit code. */
 export async function dockerRaw(args: string[], options: DockerOptions = {}): Promise<DockerResult> {
+  const quiet = await quietShell();
   const run = options.env || options.cwd || options.input !== undefined
     ? quiet({ cwd: options.cwd, input: options.input, env: { ...process.env, ...options.env } })
     : quiet;

@@ -6,7 +6,6 @@
 // Layers shared by several images (the common base) are written once.
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { $ } from 'zx';
 import { DeployError } from '../errors.ts';
 import { noRedact, type Redactor } from '../output.ts';
 import { docker, imageExists, requireDockerEngine } from './docker.ts';
@@ -87,6 +86,8 @@ export async function exportImages(refs: readonly string[], file: string, option
 
 /** The tags an archive written by exportImages carries (manifest.json's RepoTags), for checks. */
 export async function archiveRefs(file: string): Promise<string[]> {
+  // zx loads here, not with the sandbox provider that imports this module (it takes a few hundred ms).
+  const { $ } = await import('zx');
   const out = await $({ quiet: true, nothrow: true, verbose: false })`tar -xOf ${file} manifest.json`;
   if (out.exitCode !== 0) {
     throw new DeployError(`${file} is not an image archive with a manifest.json (tar: ${out.stderr.trim()}). Fix: write it again with exportImages.`);

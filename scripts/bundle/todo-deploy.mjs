@@ -8,6 +8,8 @@
 // it can say which Node is needed before anything else runs.
 import '../../lib/require-node.mjs';
 import { readFileSync, statSync } from 'node:fs';
+import module from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -72,6 +74,10 @@ if (!manifest.entries.includes(command)) {
   process.stderr.write(`todo-deploy: unknown command "${command}". Known: ${manifest.entries.join(', ')}.\n`);
   process.exit(2);
 }
+// V8's compiled code of the build is kept between runs (Node's module compile cache): loading the
+// vendored Kubernetes client then takes about half as long. A cache that cannot be written only
+// costs that saving.
+module.enableCompileCache?.(path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'todo-deploy', 'compile-cache'));
 // The command sees its own arguments, as if it had been started directly.
 process.argv.splice(1, 2, path.join(dist, `${command}.js`));
 // Stack traces (--debug only) name the TypeScript sources rather than the bundle.

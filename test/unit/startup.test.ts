@@ -45,7 +45,10 @@ function launch(root: string, args: string[], env: Record<string, string> = {}):
 }
 
 const HEAVY = ['@kubernetes/client-node', 'listr2'];
-const loaded = (run: Run, pkg: string) => run.modules.some((url) => url.includes(`/node_modules/${pkg}/`));
+/** A vendored package (scripts/bundle/build.mjs VENDORED) loads from dist/vendor/<name>-<hash>.js instead of node_modules. */
+const vendored = (pkg: string) => `/dist/vendor/${pkg.replace(/^@/, '').replace(/\//g, '-')}-`;
+const fromNodeModules = (run: Run, pkg: string) => run.modules.some((url) => url.includes(`/node_modules/${pkg}/`));
+const loaded = (run: Run, pkg: string) => fromNodeModules(run, pkg) || run.modules.some((url) => url.includes(vendored(pkg)));
 
 function assertLight(run: Run, what: string): void {
   for (const pkg of HEAVY) assert.not.ok(loaded(run, pkg), `${what} loaded ${pkg}`);
@@ -92,6 +95,18 @@ test("doctor's local checks (no minikube, so no cluster to ask) load no Kubernet
   assert.is(run.code, 1, run.output);
   assert.match(run.output, /✗ Cluster \(minikube\)\s+not checked: minikube is not installed/);
   assertLight(run, 'doctor (local checks)');
+});
+
+test('up loads the Kubernetes client as one vendored file, and no zx when it runs no tool', () => {
+  // An empty kubeconfig: up stops at reading it (exit 2), after the pipeline has loaded.
+  const kubeconfig = path.join(scratch, 'empty.kubeconfig');
+  writeFileSync(kubeconfig, '');
+  const run = launch(REPO, ['up', '--cluster', 'current', '--skip-images'], { KUBECONFIG: kubeconfig, OPENAI_API_KEY: 'sk-startup-test-not-real', BETTER_AUTH_SECRET: 'startup-test-auth-secret-0123456789abcdef' });
+  assert.is(run.code, 2, run.output);
+  assert.match(run.output, 'The kubeconfig could not be read');
+  assert.ok(run.modules.some((url) => url.includes(vendored('@kubernetes/client-node'))), `up did not load the vendored client:\n${run.modules.join('\n')}`);
+  assert.not.ok(fromNodeModules(run, '@kubernetes/client-node'), 'up loaded @kubernetes/client-node from node_modules, module by module');
+  assert.not.ok(fromNodeModules(run, 'zx'), 'up --cluster current --skip-images loaded zx');
 });
 
 test('the launcher rebuilds an edited source before running it, and refuses one that does not compile', () => {
