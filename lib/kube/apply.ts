@@ -1,10 +1,11 @@
 // Server-side apply and delete, one object at a time, with API errors turned into sentences
 // that name the object and its manifest line.
 import { DeployError } from '../errors.ts';
-import { kindRefOf, objectRef } from '../order.ts';
+import { KINDS } from '../kinds.ts';
+import { kindRefOf, objectRef, type KindRef } from '../order.ts';
 import type { KubeObject } from '../types.ts';
 import { networkCause, unreachableError, type Cluster } from './client.ts';
-import { ApiStatusError, getJson, requestJson } from './raw.ts';
+import { ApiStatusError, getJson, requestJson, resourcePath } from './raw.ts';
 
 export const FIELD_MANAGER = 'todo-deploy';
 
@@ -149,9 +150,8 @@ export async function deleteNow(cluster: Cluster, object: KubeObject, propagatio
 }
 
 /** Deletes every object of a kind in a namespace that a label selector matches (one request). */
-export async function deleteMatching(cluster: Cluster, kind: { apiVersion: string; plural: string }, namespace: string, labelSelector: string): Promise<void> {
-  const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
-  await requestJson(cluster, 'DELETE', `${base}/namespaces/${namespace}/${kind.plural}`, { query: { labelSelector }, body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' } });
+export async function deleteMatching(cluster: Cluster, kind: KindRef, namespace: string, labelSelector: string): Promise<void> {
+  await requestJson(cluster, 'DELETE', resourcePath({ kind, namespace }), { query: { labelSelector }, body: { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background' } });
 }
 
 /** Deletes an object (see propagationFor). Returns false when it was already gone. */
@@ -169,6 +169,35 @@ export async function deleteObject(cluster: Cluster, object: KubeObject): Promis
 
 /** Lists objects of a kind; undefined when the cluster does not serve the kind (for example no Dapr CRDs). */
 export async function listObjects(
+  cluster: Cluster,
+  apiVersion: string,
+  kind: string,
+  namespace: string | undefined,
+  labelSelector?: string,
+  fieldSelector?: string,
+): Promise<{ items: KubeObject[]; resourceVersion?: string } | undefined> {
+  const ref = tableRef(apiVersion, kind);
+  if (!ref) return listThroughClient(cluster, apiVersion, kind, namespace, labelSelector, fieldSelector);
+  try {
+    // A kind of the table: its path is known, so no discovery request, and the kept-alive connection of raw.ts.
+    const list = await getJson<{ metadata?: { resourceVersion?: string }; items?: KubeObject[] }>(cluster, resourcePath({ kind: ref, namespace }), { labelSelector, fieldSelector });
+    const items = (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
+    return { items, resourceVersion: list.metadata?.resourceVersion };
+  } catch (err) {
+    // Network failures arrive as raw.ts's unreachableError already.
+    if (!(err instanceof ApiStatusError)) throw err;
+    if (err.code === 404) return undefined;
+    throw new DeployError(`Listing ${kind} objects${namespace ? ` in namespace ${namespace}` : ''} failed: ${apiMessage(err)}`, { cause: err });
+  }
+}
+
+/** The kind table's reference for an apiVersion and kind, when the table has it. */
+function tableRef(apiVersion: string, kind: string): KindRef | undefined {
+  return kindRefOf({ apiVersion, kind }) ?? Object.values(KINDS).find((k) => k.ref.apiVersion === apiVersion && k.ref.kind === kind)?.ref;
+}
+
+/** A kind the table does not know: client-node finds its path by discovery. */
+async function listThroughClient(
   cluster: Cluster,
   apiVersion: string,
   kind: string,

@@ -8,8 +8,7 @@ import { MANAGED_SELECTOR } from '../manifests.ts';
 import { STAGES, type KindRef } from '../order.ts';
 import type { KubeObject } from '../types.ts';
 import type { Cluster } from './client.ts';
-import { ApiStatusError, getJson } from './raw.ts';
-import { resourcePath } from './watch.ts';
+import { ApiStatusError, getJson, resourcePath } from './raw.ts';
 
 export interface LiveList {
   kind: KindRef;

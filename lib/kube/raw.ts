@@ -8,7 +8,16 @@
 import http from 'node:http';
 import https from 'node:https';
 import { DeployError } from '../errors.ts';
+import type { WatchTarget } from '../kinds.ts';
 import { networkCause, unreachableError, type Cluster } from './client.ts';
+
+/** The collection path of a kind (in a namespace, when the kind is namespaced): no discovery needed. */
+export function resourcePath(target: WatchTarget): string {
+  const { apiVersion, plural, namespaced } = target.kind;
+  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const ns = namespaced && target.namespace ? `/namespaces/${target.namespace}` : '';
+  return `${base}${ns}/${plural}`;
+}
 
 const agents = new WeakMap<Cluster, https.Agent>();
 
@@ -41,6 +50,8 @@ export interface RequestOptions {
   /** JSON body (sent as given; an apply's object is valid YAML as JSON). */
   body?: unknown;
   contentType?: string;
+  /** The Accept header (default application/json): aggregated discovery asks for its own media type first. */
+  accept?: string;
 }
 
 /** Answers that say "ask again shortly": too many requests (or storage of a new CRD still starting), unavailable. */
@@ -69,7 +80,7 @@ async function requestOnce<T>(cluster: Cluster, method: string, path: string, op
   const url = new URL(cluster.server.replace(/\/$/, '') + path);
   for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body), 'utf8');
-  const headers: Record<string, string | number> = { Accept: 'application/json' };
+  const headers: Record<string, string | number> = { Accept: options.accept ?? 'application/json' };
   if (payload) Object.assign(headers, { 'Content-Type': options.contentType ?? 'application/json', 'Content-Length': payload.length });
   const request: https.RequestOptions = { method, headers };
   await cluster.kc.applyToHTTPSOptions(request);

@@ -5,6 +5,7 @@ import { Watch } from '@kubernetes/client-node';
 import { DeployError } from '../errors.ts';
 import type { KubeObject } from '../types.ts';
 import { listObjects } from './apply.ts';
+import { resourcePath } from './raw.ts';
 import { withRetry } from './retry.ts';
 import type { Cluster } from './client.ts';
 import type { Verdict, WatchTarget } from '../kinds.ts';
@@ -35,12 +36,7 @@ export class GateFailed extends DeployError {
 const QUICK_END_MS = 1000;
 const MAX_PAUSE_MS = 5000;
 
-export function resourcePath(target: WatchTarget): string {
-  const { apiVersion, plural, namespaced } = target.kind;
-  const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  const ns = namespaced && target.namespace ? `/namespaces/${target.namespace}` : '';
-  return `${base}${ns}/${plural}`;
-}
+export { resourcePath };
 
 export interface WatchOptions {
   /** Absolute time (ms since epoch) after which the wait fails. */

@@ -76,13 +76,13 @@ async function deleteStage(cluster: Cluster, stage: Stage, objects: readonly Kub
   const ref = (o: KubeObject) => stage.kinds.find((k) => k.kind === o.kind)!;
   const results = await Promise.all(objects.map(async (o) => ({ o, result: await deleteNow(cluster, o) })));
   const gates = results.filter((r) => r.result === 'pending').map((r) => goneGate(r.o, ref(r.o)));
-  for (const d of objects.filter((o) => o.kind === KINDS.Deployment.ref.kind)) {
+  const deployments = objects.filter((o) => o.kind === KINDS.Deployment.ref.kind).flatMap((d) => {
     const selector = selectorOf(d);
-    if (!selector) continue;
-    const namespace = d.metadata.namespace!;
-    await Promise.all([deleteMatching(cluster, KINDS.ReplicaSet.ref, namespace, selector), deleteMatching(cluster, KINDS.Pod.ref, namespace, selector)]);
-    gates.push(podsGoneGate(d, selector));
-  }
+    return selector ? [{ d, selector }] : [];
+  });
+  // Every Deployment's ReplicaSets and Pods at once (one after the other, each added a round trip per Deployment).
+  await Promise.all(deployments.flatMap(({ d, selector }) => [KINDS.ReplicaSet.ref, KINDS.Pod.ref].map((kind) => deleteMatching(cluster, kind, d.metadata.namespace!, selector))));
+  gates.push(...deployments.map(({ d, selector }) => podsGoneGate(d, selector)));
   return { title: gates.length ? 'gone' : 'gone: every object went with its DELETE', gates };
 }
 

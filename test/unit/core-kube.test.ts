@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { resourcePath } from '../../lib/kube/watch.ts';
 import { apiMessage, statusCode, applyError, propagationFor } from '../../lib/kube/apply.ts';
 import { networkCause, unreachableError, type Cluster } from '../../lib/kube/client.ts';
+import { fromAggregated } from '../../lib/kube/namespace-objects.ts';
 import { DeployError } from '../../lib/errors.ts';
 import type { KubeObject } from '../../lib/types.ts';
 
@@ -102,3 +103,29 @@ propagation('owners are deleted in the foreground (a Deployment waits for its po
 });
 
 propagation.run();
+
+// ---------------------------------------------------------------------------------------------
+const discovery = suite('kube: aggregated discovery (what down lists before deleting a namespace)');
+
+discovery('each group at its first (preferred) version, with plural, kind, scope and verbs', () => {
+  const doc = {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    items: [
+      { metadata: { name: '' }, versions: [{ version: 'v1', resources: [{ resource: 'configmaps', responseKind: { group: '', version: 'v1', kind: 'ConfigMap' }, scope: 'Namespaced', verbs: ['get', 'list'] }, { resource: 'nodes', responseKind: { kind: 'Node' }, scope: 'Cluster', verbs: ['list'] }] }] },
+      { metadata: { name: 'dapr.io' }, versions: [{ version: 'v2alpha1', resources: [{ resource: 'subscriptions', responseKind: { kind: 'Subscription' }, scope: 'Namespaced', verbs: ['list'] }] }, { version: 'v1alpha1', resources: [] }] },
+      { metadata: { name: 'empty.example' }, versions: [] },
+    ],
+  };
+  assert.equal(fromAggregated(doc), [
+    { groupVersion: 'v1', resources: [{ name: 'configmaps', kind: 'ConfigMap', namespaced: true, verbs: ['get', 'list'] }, { name: 'nodes', kind: 'Node', namespaced: false, verbs: ['list'] }] },
+    { groupVersion: 'dapr.io/v2alpha1', resources: [{ name: 'subscriptions', kind: 'Subscription', namespaced: true, verbs: ['list'] }] },
+  ]);
+});
+
+discovery('an answer that is not aggregated discovery (an older server) is not read as one', () => {
+  assert.is(fromAggregated({ kind: 'APIGroupList' }), undefined);
+  assert.is(fromAggregated({ kind: 'APIVersions' }), undefined);
+});
+
+discovery.run();
