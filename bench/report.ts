@@ -65,6 +65,35 @@ export interface ScalePoint {
   tools: Array<{ id: ToolId; cold: Sample[]; down: Sample[] }>;
 }
 
+/** (5) One run of a tool deploying the stack with a Deployment whose pods crash. */
+export interface FailureSample {
+  run: number;
+  /** ms from the tool's start to the first CrashLoopBackOff the benchmark's own pod watch saw; undefined: none seen. */
+  crashAfterMs?: number;
+  /** ms from the tool's start to its exit, or to the cap when the benchmark stopped it. */
+  exitAfterMs: number;
+  /** The exit code of the step that ended the run; null when stopped at the cap. */
+  code: number | null;
+  capped: boolean;
+  /** The last lines of the tool's output (masked). */
+  output: string;
+  maxRssKiB?: number;
+}
+
+export interface FailureResult {
+  id: ToolId;
+  commands: string[];
+  samples: FailureSample[];
+}
+
+export interface FailureScenario {
+  /** Each tool's run is stopped this many seconds after it started. */
+  capSeconds: number;
+  /** What crashes, one sentence. */
+  what: string;
+  tools: FailureResult[];
+}
+
 export interface SkippedScenario {
   scenario: string;
   reason: string;
@@ -113,6 +142,8 @@ export interface BenchResult {
   notMeasured: string[];
   quick: QuickCommand[];
   scale: ScalePoint[];
+  /** (5) failure detection; undefined when not run. */
+  failure?: FailureScenario;
   skipped: SkippedScenario[];
   /** Wall time of the whole benchmark, set-up included. */
   totalSeconds: number;
@@ -212,6 +243,8 @@ export function ratioTable(result: BenchResult): string {
     const m = summarize(ours.phases[phase]).median;
     lines.push(`| ${names[phase]} | ${seconds(m)} | ${peers.map((p) => `${seconds(summarize(p.phases[phase]).median)} (${ratio(summarize(p.phases[phase]).median, m)})`).join(' | ')} |`);
   }
+  const failure = result.failure ? failureRatioRow(result.failure, peers.map((p) => p.id)) : undefined;
+  if (failure) lines.push(failure);
   return lines.join('\n');
 }
 
@@ -246,6 +279,58 @@ export function scaleTable(result: BenchResult): string {
   const ms = (v: number) => (Number.isFinite(v) ? `${(v * 1000).toFixed(0)} ms` : '–');
   lines.push(`| slope per extra Deployment (least squares) | ${ids.map((id) => `${ms(per(id, 'cold'))} / ${ms(per(id, 'down'))}`).join(' | ')} |`);
   return lines.join('\n');
+}
+
+/** ms from the first CrashLoopBackOff to the exit; NaN when no crash was seen. Pure. */
+export function detectionMs(s: FailureSample): number {
+  return s.crashAfterMs === undefined ? NaN : s.exitAfterMs - s.crashAfterMs;
+}
+
+/** Median detection time over the runs, and whether any run reached the cap (then it is a lower bound). Pure. */
+export function detection(samples: FailureSample[]): { ms: number; capped: boolean; detected: boolean } {
+  const ms = median(samples.map(detectionMs).filter(Number.isFinite));
+  const capped = samples.some((s) => s.capped);
+  return { ms, capped, detected: samples.length > 0 && samples.every((s) => !s.capped && s.code !== 0) };
+}
+
+function detectionCell(samples: FailureSample[], capSeconds: number): string {
+  if (samples.length === 0) return 'not run';
+  const d = detection(samples);
+  if (!Number.isFinite(d.ms)) return samples.every((s) => s.capped) ? `no CrashLoopBackOff seen within the cap (${capSeconds} s)` : 'no CrashLoopBackOff seen';
+  if (d.capped) return `**not detected**: stopped at the cap (${capSeconds} s after its start), ≥ ${seconds(d.ms)} after the first CrashLoopBackOff`;
+  if (samples.some((s) => s.code === 0)) return `exited 0 (did not report the failure) ${seconds(d.ms)} after the first CrashLoopBackOff`;
+  return `**${seconds(d.ms)}**`;
+}
+
+/** (5): per tool, when the crash showed, when the tool exited, and the difference. Pure. */
+export function failureTable(f: FailureScenario): string {
+  const lines = ['| Tool | command | first CrashLoopBackOff (after the tool started) | exit (after the tool started) | exit code | detection: exit − first CrashLoopBackOff, median |', '|---|---|---|---|---|---|'];
+  for (const t of f.tools) {
+    const crash = t.samples.map((s) => (s.crashAfterMs === undefined ? '–' : seconds(s.crashAfterMs))).join(', ');
+    const exit = t.samples.map((s) => `${seconds(s.exitAfterMs)}${s.capped ? ' (cap)' : ''}`).join(', ');
+    const codes = t.samples.map((s) => (s.capped ? 'stopped' : String(s.code))).join(', ');
+    lines.push(`| ${t.id} | ${t.commands.map((c) => `\`${escapeCell(c)}\``).join(' then ')} | ${crash} | ${exit} | ${codes} | ${detectionCell(t.samples, f.capSeconds)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The (5) row of the ratio table: each peer's detection time over todo-deploy's ("≥" when the peer hit the cap). Pure. */
+export function failureRatioRow(f: FailureScenario, peerIds: readonly ToolId[]): string | undefined {
+  const ours = f.tools.find((t) => t.id === 'todo-deploy');
+  if (!ours) return undefined;
+  const o = detection(ours.samples);
+  const oursText = o.capped ? `≥ ${seconds(o.ms)} (cap)` : seconds(o.ms);
+  const cells = peerIds.map((id) => {
+    const t = f.tools.find((x) => x.id === id);
+    if (!t) return 'not run';
+    const p = detection(t.samples);
+    if (!Number.isFinite(p.ms)) return '–';
+    const r = ratio(p.ms, o.ms);
+    // A ratio needs todo-deploy's own time: when it hit the cap too, there is none.
+    if (o.capped) return p.capped ? `≥ ${seconds(p.ms)} (cap; both capped, no ratio)` : `${seconds(p.ms)} (≤ ${r})`;
+    return p.capped ? `≥ ${seconds(p.ms)} (cap; ≥ ${r})` : `${seconds(p.ms)} (${r})`;
+  });
+  return `| (5) failure detection (first CrashLoopBackOff → exit) | ${oursText} | ${cells.join(' | ')} |`;
 }
 
 export function quickTable(result: BenchResult): string {
@@ -361,6 +446,17 @@ export function markdownReport(result: BenchResult): string {
   lines.push('## Peak memory and API requests', '', 'Peak RSS: the largest process of the command (GNU time; for todo-deploy that is its node process under npm), median over the runs. API requests: the lines the API server\'s audit log wrote for the identity the tools run as (a ServiceAccount only they use), between the phase\'s start and end; a watch counts when it ends.', '', resourcesTable(result), '');
   if (result.scale.length) {
     lines.push('## (6) Scale: the stack plus generated components', '', 'Each generated component is a copy of the frontend\'s ServiceAccount, Role, RoleBinding, Service and Deployment (named gen-<i>), so every tool deploys and removes the same objects and todo-deploy\'s policy gate passes them. Cold deploy, then down; median (min – max). The slope is the least-squares fit of the medians over the number of Deployments (the stack\'s 5 included).', '', scaleTable(result), '');
+  }
+  if (result.failure) {
+    const f = result.failure;
+    lines.push(
+      '## (5) Failure detection',
+      '',
+      `${f.what} Each tool deploys it into the absent namespace; the benchmark watches the pods itself and notes when a pod first shows CrashLoopBackOff, and when the tool exits. Detection is the time between the two. A run still going ${f.capSeconds} s after the tool started is stopped there (the cap): Helm's \`--wait --timeout 5m\` and kubectl's \`rollout status --timeout 5m\` would otherwise wait out their five minutes (kubectl's rollout status ends earlier only at the Deployment's progress deadline, 600 s by default).`,
+      '',
+      failureTable(f),
+      '',
+    );
   }
   if (result.quick.length) {
     lines.push('## Start-up and (7) validate', '', 'Short commands, each run many times, interleaved. For todo-deploy both through npm (as a person types it) and the script alone (`node scripts/bundle/todo-deploy.mjs`, what npm runs); `validate` renders the manifests and checks every policy rule. kube-score scores the same rendered files (its exit code says it found problems; only the time is compared).', '', quickTable(result), '');

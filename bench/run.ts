@@ -19,10 +19,13 @@ import { installDaprStandIn } from './dapr-stand-in.ts';
 import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
 import { parseToolList, PHASES, toolPlans, type PhaseId, type Step, type ToolId, type ToolPlan } from './peers.ts';
 import { BENCH_SECRETS, renderStack, writeChart, writePerObject, writeRendered, type RenderedStack } from './render.ts';
-import { markdownReport, ratioTable, resultsTable, seconds, selfTimings, type BenchResult, type Probe, type QuickCommand, type Sample, type ScalePoint, type SkippedScenario, type StepRecord, type ToolResult } from './report.ts';
+import { markdownReport, ratioTable, resultsTable, seconds, selfTimings, type BenchResult, type FailureSample, type FailureScenario, type Probe, type QuickCommand, type Sample, type ScalePoint, type SkippedScenario, type StepRecord, type ToolResult } from './report.ts';
 import { describeToolVersions, ensureKubeScore, ensureTools } from './tools.ts';
 import { countSince, logOffset, writeAuditPolicy, writeToolKubeconfig } from './audit.ts';
-import { nextTag, writeChangedManifests, writeScaledManifests } from './variants.ts';
+import { nextTag, writeChangedManifests, writeCrashingManifests, writeScaledManifests } from './variants.ts';
+import { watchUntil } from '../lib/kube/watch.ts';
+import { KINDS } from '../lib/kinds.ts';
+import type { KubeObject } from '../lib/types.ts';
 import type { Variant } from './peers.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -30,7 +33,8 @@ const USAGE = `Usage: npm run bench -- [options]
 Measures todo-deploy side by side with a kubectl runbook, Helm and kapp deploying the same
 rendered objects to the project's loopback control plane, which the benchmark starts and
 stops itself: (1) cold deploy, (2) deploy with nothing changed, (3) deploy with one image tag
-changed, (4) remove, interleaved; (6) the stack plus generated components; start-up and
+changed, (4) remove, interleaved; (5) a Deployment whose pods crash (time from the first CrashLoopBackOff to the
+tool's non-zero exit); (6) the stack plus generated components; start-up and
 (7) validate against kube-score. Reports medians (min – max), each peer's median divided by
 todo-deploy's, peak RSS and the API requests of every phase.
 
@@ -43,6 +47,8 @@ Options:
   --timeout S       seconds each tool may wait for readiness (default 300)
   --scale LIST      generated components for (6), e.g. 10,50,100 (default); none to skip
   --scale-runs N    runs per tool and size of (6) (default 1)
+  --failure-runs N  runs per tool of (5) failure detection (default 1; 0 skips it)
+  --failure-cap S   seconds after which a (5) run is stopped (default 60)
   --quick-runs N    runs of each start-up and validate command (default 10)
   -h, --help        show this help
 
@@ -71,6 +77,8 @@ interface Options {
   scale: number[];
   scaleRuns: number;
   quickRuns: number;
+  failureRuns: number;
+  failureCap: number;
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -86,6 +94,8 @@ function parseOptions(argv: string[]): Options | undefined {
       scale: { type: 'string', default: '10,50,100' },
       'scale-runs': { type: 'string', default: '1' },
       'quick-runs': { type: 'string', default: '10' },
+      'failure-runs': { type: 'string', default: '1' },
+      'failure-cap': { type: 'string', default: '60' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -108,6 +118,8 @@ function parseOptions(argv: string[]): Options | undefined {
     scale,
     scaleRuns: int('scale-runs', values['scale-runs']!, 1),
     quickRuns: int('quick-runs', values['quick-runs']!, 1),
+    failureRuns: int('failure-runs', values['failure-runs']!, 0),
+    failureCap: int('failure-cap', values['failure-cap']!, 10),
   };
 }
 
@@ -290,6 +302,67 @@ async function orderingProbe(ctx: Ctx, dir: string, objects: number): Promise<Pr
   };
 }
 
+/** The peers of (5): the issue names Helm's and kubectl's waits (kapp would wait out its own 15 minutes the same way). */
+const FAILURE_TOOLS: readonly ToolId[] = ['todo-deploy', 'kubectl', 'helm'];
+const CRASH_REASON = 'CrashLoopBackOff';
+
+/** True when a pod of the list has a container waiting with the reason. Pure. */
+function showsWaiting(pods: KubeObject[], reason: string): boolean {
+  return pods.some((p) => [...((p.status?.containerStatuses as any[]) ?? []), ...((p.status?.initContainerStatuses as any[]) ?? [])].some((c) => c?.state?.waiting?.reason === reason));
+}
+
+/**
+ * (5) One tool deploys the crashing stack into the absent namespace. The benchmark's own watch
+ * on the namespace's pods notes the first CrashLoopBackOff; the tool's steps run until one
+ * fails or the cap; then the tool's removal and a namespace delete clean up (untimed).
+ */
+async function failureRun(ctx: Ctx, plan: ToolPlan, run: number, capSeconds: number): Promise<FailureSample> {
+  await waitNamespaceGone(ctx.cluster, ctx.namespace, NAMESPACE_DEADLINE_MS);
+  const started = Date.now();
+  const capAt = started + capSeconds * 1000;
+  let crashAt: number | undefined;
+  let sampleEnd = started;
+  const stopWatch = new AbortController();
+  const watching = watchUntil(ctx.cluster, { kind: KINDS.Pod.ref, namespace: ctx.namespace }, (pods) => ({ done: showsWaiting(pods, CRASH_REASON) }), {
+    deadline: capAt + 60_000,
+    goal: `a pod of namespace ${ctx.namespace} in ${CRASH_REASON}`,
+    signal: stopWatch.signal,
+  }).then(
+    () => void (crashAt = Date.now()),
+    () => undefined,
+  );
+  let last: CommandResult | undefined;
+  let capped = false;
+  try {
+    for (const step of plan.phases.cold) {
+      const left = capAt - Date.now();
+      if (left <= 0) {
+        capped = true;
+        break;
+      }
+      last = await runCommand(step.program, step.args, { env: ctx.env, cwd: REPO_ROOT, name: step.name, secrets: ctx.secrets, replace: [[ctx.tmp, '<tmp>']], deadlineMs: left, maxRss: true });
+      if (last.timedOut) capped = true;
+      if (last.code !== 0) break;
+    }
+  } finally {
+    // A crash may show only after a tool gave up early: the watch gets a moment more to see it.
+    const exitAt = capped ? Math.min(Date.now(), capAt) : Date.now();
+    await Promise.race([watching, new Promise((r) => setTimeout(r, 2000))]);
+    stopWatch.abort();
+    sampleEnd = exitAt;
+  }
+  await recover(ctx, plan);
+  return {
+    run,
+    ...(crashAt !== undefined ? { crashAfterMs: crashAt - started } : {}),
+    exitAfterMs: sampleEnd - started,
+    code: capped ? null : (last?.code ?? null),
+    capped,
+    output: last ? tail(last.output, 6) : '',
+    ...(last?.maxRssKiB ? { maxRssKiB: last.maxRssKiB } : {}),
+  };
+}
+
 const PHASE_RUNNERS: Record<PhaseId, (ctx: Ctx, plan: ToolPlan, run: number) => Promise<Sample>> = { cold, warm: redeploy('warm'), change: redeploy('change'), down };
 
 /** A rendered variant of the stack in the temporary folder: the files for kubectl and kapp, the chart for Helm. */
@@ -301,12 +374,10 @@ function writeVariant(rendered: RenderedStack, dir: string, manifestsDir?: strin
   return { renderedDir, chartDir, ...(manifestsDir ? { manifestsDir } : {}) };
 }
 
+const SKIPPED_FAILURE = '(5) failure detection (time from the first CrashLoopBackOff to a non-zero exit)';
+
 /** Scenarios that cannot run yet, and why (checked again whenever they are added). */
 const SKIPPED: SkippedScenario[] = [
-  {
-    scenario: '(5) failure detection (time from the first CrashLoopBackOff to a non-zero exit)',
-    reason: "todo-deploy has no fail-fast yet (the releases issue adds it): its Deployment gate waits for the rollout until READY_TIMEOUT, so the measurement would be the deadline, not detection. Added once fail-fast is on main, with Helm `--wait --timeout 5m` and `kubectl rollout status --timeout 5m` beside it.",
-  },
   {
     scenario: '(8) (1)–(4) on the real node with real pods',
     reason: 'the sandbox has no real node on main yet (the real-node issue); every number here is on kwok-simulated pods.',
@@ -473,6 +544,31 @@ async function main(): Promise<number> {
       probes.push(probe);
     }
 
+    // (5) Failure detection: the stack with the backend's pods crashing, capped.
+    let failure: FailureScenario | undefined;
+    const failureTools = FAILURE_TOOLS.filter((id) => options.tools.includes(id));
+    if (options.failureRuns > 0 && failureTools.length > 0) {
+      const manifests = writeCrashingManifests(path.join(REPO_ROOT, 'manifests'), path.join(tmp, 'crashing', 'manifests'));
+      const variant = writeVariant(renderStack(REPO_ROOT, options.env, env, manifests), path.join(tmp, 'crashing'), manifests);
+      // Helm and kubectl with the five-minute timeouts the issue names; the cap ends them earlier.
+      const crashPlans = toolPlans({ repoRoot: REPO_ROOT, env: options.env, namespace: rendered.config.namespace, bin, ...variant, timeoutSeconds: 300 });
+      failure = {
+        capSeconds: options.failureCap,
+        what: `The stack with the backend Deployment's pods annotated \`todo-deploy.test/fail-as: CrashLoopBackOff\`: the control plane's kwok then shows each backend container as a kubelet shows one that keeps exiting (Running, then waiting in CrashLoopBackOff after exiting 1, with a warning event).`,
+        tools: failureTools.map((id) => ({ id, commands: crashPlans[id].phases.cold.map((s) => runCommandDisplay(s, tmp)), samples: [] })),
+      };
+      for (let run = 1; run <= options.failureRuns; run++) {
+        const shift = (run - 1) % failure.tools.length;
+        for (const entry of [...failure.tools.slice(shift), ...failure.tools.slice(0, shift)]) {
+          if (interrupted) throw new Interrupted('interrupted');
+          const sample = await failureRun(ctx, crashPlans[entry.id], run, options.failureCap);
+          entry.samples.push(sample);
+          const d = sample.crashAfterMs === undefined ? 'no CrashLoopBackOff seen' : `${seconds(sample.exitAfterMs - sample.crashAfterMs)} after the first CrashLoopBackOff`;
+          log(`(5) run ${run} ${entry.id}: ${sample.capped ? `stopped at the cap (${options.failureCap} s)` : `exited ${sample.code} after ${seconds(sample.exitAfterMs)}`}, ${d}`);
+        }
+      }
+    }
+
     // (6) Scale: the stack plus n generated components, cold deploy and down per tool.
     const scale: ScalePoint[] = [];
     for (const n of options.scale) {
@@ -518,7 +614,11 @@ async function main(): Promise<number> {
       notMeasured: NOT_MEASURED,
       quick,
       scale,
-      skipped: SKIPPED,
+      ...(failure ? { failure } : {}),
+      skipped: [
+        ...(failure ? [] : [{ scenario: SKIPPED_FAILURE, reason: options.failureRuns === 0 ? 'skipped with --failure-runs 0.' : 'none of todo-deploy, kubectl and helm was among --tools.' }]),
+        ...SKIPPED,
+      ],
       totalSeconds: 0,
       failed: results.some((r) => PHASES.some((p) => r.phases[p].some((s) => !s.ok))) || scale.some((p) => p.tools.some((t) => [...t.cold, ...t.down].some((s) => !s.ok))),
     };

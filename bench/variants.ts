@@ -4,10 +4,13 @@
 //     release of one component looks like);
 //   - scale N: the stack plus N generated components, each a copy of the frontend's
 //     ServiceAccount, Role, RoleBinding, Service and Deployment under the name gen-<i>, so
-//     they pass the same policy gate as the stack.
+//     they pass the same policy gate as the stack;
+//   - crashing: the stack with the backend's pods annotated so that the control plane's kwok
+//     shows them as a kubelet shows a container that keeps exiting (CrashLoopBackOff).
 // Pure text work on the files (no YAML rewriting: comments and placeholders stay as written).
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { FAIL_AS_ANNOTATION } from '../lib/controlplane/stages.ts';
 
 /** The documents of a multi-document YAML file, comment-only lines dropped. Pure. */
 export function documents(text: string): string[] {
@@ -44,6 +47,13 @@ export function withBackendImage(deploymentsText: string, image: string): string
   return deploymentsText.replace('image: ${BACKEND_IMAGE}', `image: ${image}`);
 }
 
+/** The file's text with the backend's pod template annotated to crash (kwok: CrashLoopBackOff). Pure. */
+export function withCrashingBackend(deploymentsText: string): string {
+  const anchor = '        dapr.io/app-id: backend\n';
+  if (!deploymentsText.includes(anchor)) throw new Error('bench: 80-deployments.yaml no longer annotates the backend pods with dapr.io/app-id: backend; update bench/variants.ts');
+  return deploymentsText.replace(anchor, `${anchor}        ${FAIL_AS_ANNOTATION}: CrashLoopBackOff\n`);
+}
+
 function readManifests(manifestsDir: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const name of readdirSync(manifestsDir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))) files.set(name, readFileSync(path.join(manifestsDir, name), 'utf8'));
@@ -60,6 +70,14 @@ export function writeChangedManifests(manifestsDir: string, dir: string, backend
   copyManifests(manifestsDir, dir);
   const file = path.join(dir, '80-deployments.yaml');
   writeFileSync(file, withBackendImage(readFileSync(file, 'utf8'), backendImage));
+  return dir;
+}
+
+/** manifests/ with the backend's pods crashing; returns the folder. */
+export function writeCrashingManifests(manifestsDir: string, dir: string): string {
+  copyManifests(manifestsDir, dir);
+  const file = path.join(dir, '80-deployments.yaml');
+  writeFileSync(file, withCrashingBackend(readFileSync(file, 'utf8')));
   return dir;
 }
 

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countRequests, describeCount, TOOL_USER } from '../audit.ts';
-import { ratio, slope } from '../report.ts';
-import { documents, frontendDocuments, generatedComponents, nextTag, withBackendImage } from '../variants.ts';
+import { detection, failureRatioRow, ratio, slope, type FailureSample } from '../report.ts';
+import { documents, frontendDocuments, generatedComponents, nextTag, withBackendImage, withCrashingBackend } from '../variants.ts';
 import { REPO_ROOT as repoRoot } from '../../lib/repo-root.ts';
 
 const test = suite('bench: scenarios');
@@ -32,6 +32,37 @@ test("the changed variant moves the backend's image only; tags move on by a patc
   assert.is(changed.split('\n').filter((l, i) => l !== text.split('\n')[i]).length, 1);
   assert.is(nextTag('0.1.0'), '0.1.1');
   assert.is(nextTag('abc1234'), 'abc1234-next');
+});
+
+test("the crashing variant annotates the backend's pods only, for kwok's CrashLoopBackOff", () => {
+  const text = readFileSync(path.join(repoRoot, 'manifests', '80-deployments.yaml'), 'utf8');
+  const crashing = withCrashingBackend(text);
+  const added = crashing.split('\n').filter((l) => !text.split('\n').includes(l));
+  assert.equal(added, ['        todo-deploy.test/fail-as: CrashLoopBackOff']);
+  const backend = documents(crashing).find((d) => /^ {2}name: backend$/m.test(d) && /^kind: Deployment$/m.test(d))!;
+  assert.match(backend, 'todo-deploy.test/fail-as: CrashLoopBackOff');
+});
+
+test('(5) detection: exit minus the first CrashLoopBackOff; a capped peer is a lower bound', () => {
+  const sample = (over: Partial<FailureSample>): FailureSample => ({ run: 1, crashAfterMs: 4000, exitAfterMs: 5500, code: 1, capped: false, output: '', ...over });
+  assert.equal(detection([sample({})]), { ms: 1500, capped: false, detected: true });
+  assert.equal(detection([sample({ exitAfterMs: 60_000, code: null, capped: true })]), { ms: 56_000, capped: true, detected: false });
+  assert.is(detection([sample({ crashAfterMs: undefined })]).ms.toString(), 'NaN');
+  const row = failureRatioRow(
+    {
+      capSeconds: 60,
+      what: '',
+      tools: [
+        { id: 'todo-deploy', commands: [], samples: [sample({})] },
+        { id: 'helm', commands: [], samples: [sample({ exitAfterMs: 60_000, code: null, capped: true })] },
+      ],
+    },
+    ['kubectl', 'helm'],
+  )!;
+  assert.match(row, '| 1.50 s | not run | ≥ 56.0 s (cap; ≥ 37.33×) |');
+  const capped = { run: 1, crashAfterMs: 4000, exitAfterMs: 60_000, code: null, capped: true, output: '' };
+  const both = failureRatioRow({ capSeconds: 60, what: '', tools: [{ id: 'todo-deploy', commands: [], samples: [capped] }, { id: 'kubectl', commands: [], samples: [capped] }] }, ['kubectl'])!;
+  assert.match(both, '| ≥ 56.0 s (cap) | ≥ 56.0 s (cap; both capped, no ratio) |');
 });
 
 test("the audit log counts the tools' finished requests only, by verb", () => {
