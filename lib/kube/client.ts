@@ -1,8 +1,9 @@
 // Connection to a cluster through @kubernetes/client-node: the kubeconfig (KUBECONFIG and
 // --context honoured), and a reachability check that turns network failures into one clear
 // sentence naming the server, before anything is applied.
-import { KubeConfig, KubernetesObjectApi, VersionApi } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import { DeployError, UsageError } from '../errors.ts';
+import { getJson } from './raw.ts';
 
 export interface Cluster {
   kc: KubeConfig;
@@ -77,12 +78,12 @@ export function unreachableError(cluster: Pick<Cluster, 'server' | 'context'>, c
 
 /** Asks the API server for its version with a deadline; the answer proves the cluster is reachable. */
 export async function checkReachable(cluster: Cluster, timeoutMs = 10_000): Promise<string> {
-  const api = cluster.kc.makeApiClient(VersionApi);
+  // Through raw.ts: the connection it opens is the one the lists and applies that follow reuse.
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs).unref(),
   );
   try {
-    const info = await Promise.race([api.getCode(), timeout]);
+    const info = await Promise.race([getJson<{ gitVersion: string }>(cluster, '/version'), timeout]);
     return info.gitVersion;
   } catch (err) {
     const cause = networkCause(err);
