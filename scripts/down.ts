@@ -44,10 +44,9 @@ await main<Record<string, any>>({
     const clusterProvider = checkCluster(values.cluster);
     applyPodsFlag(values.pods, clusterProvider);
     // Loaded here, not at start-up: --help and a refused flag never pay for the pipeline.
-    const [{ runDown }, { listrView }, { timingSummary }] = await Promise.all([
+    const [{ runDown }, { listrView, closingDurations }] = await Promise.all([
       import('../lib/tasks/down.ts'),
       import('../lib/view/listr.ts'),
-      import('../lib/view/durations.ts'),
     ]);
     const started = Date.now();
     const view = listrView();
@@ -68,7 +67,7 @@ await main<Record<string, any>>({
       console.log(styleText('green', `\n✔ Nothing to remove: ${why}.${purged}`));
       return;
     }
-    console.log(`\n${timingSummary('Durations:', result.timings, Date.now() - started)}`);
+    console.log(`\n${closingDurations(result.timings, Date.now() - started)}`);
     const namespace = result.namespaceGone
       ? `namespace ${result.config.namespace} is gone`
       : `namespace ${result.config.namespace} is kept${result.foreignNamespace ? ' (todo-deploy did not create it)' : result.keptFor ? ` (it holds ${result.keptFor.length} object(s) todo-deploy did not create; see above, or --force)` : ''}`;

@@ -75,10 +75,9 @@ await main<Record<string, any>>({
     }
     // The pipeline (the Kubernetes client, listr2) is loaded here, not at start-up: --help
     // and a refused flag never pay for it.
-    const [{ runUp }, { listrView }, { timingSummary }, { hostsAdvice, hostsFilePath, writeHostsLine }] = await Promise.all([
+    const [{ runUp }, { listrView, closingDurations }, { hostsAdvice, hostsFilePath, writeHostsLine }] = await Promise.all([
       import('../lib/tasks/up.ts'),
       import('../lib/view/listr.ts'),
-      import('../lib/view/durations.ts'),
       import('../lib/cluster/hosts.ts'),
     ]);
     const started = Date.now();
@@ -95,7 +94,7 @@ await main<Record<string, any>>({
     };
     const result = await runUp(options, view.listener).finally(view.closed);
     const total = Date.now() - started;
-    console.log(`\n${timingSummary('Durations:', result.timings, total)}`);
+    console.log(`\n${closingDurations(result.timings, total)}`);
     const { config, address } = result;
     const domain = config.domain;
     if (!address.serves) {

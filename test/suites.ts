@@ -17,6 +17,8 @@ export const SUITES_NEEDING: Record<string, readonly string[]> = {
   sandbox: ['unit', 'integration', 'real-node'],
   // The real node's host tools (network namespace, veth, routes; its client certificate).
   node: ['real-node'],
+  // up and down on a real terminal (test/integration/terminal.test.ts).
+  terminal: ['integration'],
 };
 
 /** Every suite, cheapest first. A suite whose folder does not exist yet is reported, not hidden. */

@@ -23,6 +23,8 @@ export const DEBIAN_PACKAGES: Record<string, readonly string[]> = {
   // the real node (lib/controlplane/node): ip, iptables inside its namespace, openssl for the
   // API server's client certificate (nsenter and umount come with util-linux and mount).
   node: ['iproute2', 'iptables', 'openssl'],
+  // the integration suite's terminal test: `up` and `down` in a real terminal (a tmux pane).
+  terminal: ['tmux'],
 };
 
 /** The packages of `groups` that dpkg does not report as installed. */

@@ -4,11 +4,29 @@
 // a terminal (a pipe, CI=true), listr2's plain renderer prints one line per event instead.
 import { Listr, PRESET_TIMER, type ListrTask, type ListrTaskWrapper } from 'listr2';
 import type { Listener, RunEvent, StepNode } from '../executor.ts';
-import { timingSummary } from './durations.ts';
+import { formatDuration, timingSummary, type Timing } from './durations.ts';
 import { Interrupted } from '../errors.ts';
 
 export function plainOutput(): boolean {
   return !process.stdout.isTTY || process.env.CI === 'true' || process.env.CI === '1';
+}
+
+/**
+ * The durations that close a successful run. Plain output gets the table (one line per step, as
+ * CI logs and the benchmark read it); on a terminal each step's duration is already on its line
+ * of the tree, so a second copy of them would double the screen: only the total.
+ */
+export function closingDurations(timings: readonly Timing[], totalMs: number): string {
+  return plainOutput() ? timingSummary('Durations:', timings, totalMs) : `Total ${formatDuration(totalMs)} (each step's duration is on its line above).`;
+}
+
+/**
+ * On a terminal the tree's own timer shows every finished step's duration, so a title that ends
+ * with the executor's "(2.5s)" (a stage's) would show it twice: the title loses it there.
+ */
+function titleShown(title: string, ms: number): string {
+  const suffix = ` (${formatDuration(ms)})`;
+  return !plainOutput() && title.endsWith(suffix) ? title.slice(0, -suffix.length) : title;
 }
 
 type StartEvent = Extract<RunEvent, { type: 'start' }>;
@@ -105,7 +123,7 @@ export function listrView(): View {
       }
       case 'end': {
         // A skip's message becomes the title through task.skip (retitling first would show it twice).
-        const s = event.outcome === 'skipped' ? state(event.id) : retitle(event.id, event.title);
+        const s = event.outcome === 'skipped' ? state(event.id) : retitle(event.id, titleShown(event.title, event.ms));
         s.end = event;
         s.started.fire();
         s.ended.fire();
@@ -134,7 +152,8 @@ function createListr(tasks: ListrTask<unknown>[]): Listr<unknown> {
     concurrent: false,
     exitOnError: true,
     renderer: 'default',
-    rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: true, showErrorMessage: false },
+    // The timer in the executor's own format ("148ms", "2.5s"; listr2's preset rounds to "2s").
+    rendererOptions: { timer: { ...PRESET_TIMER, field: formatDuration }, collapseSubtasks: true, showErrorMessage: false },
     fallbackRenderer: 'simple',
     fallbackRendererCondition: plainOutput,
     fallbackRendererOptions: { timer: PRESET_TIMER },
