@@ -6,6 +6,7 @@ import { COMMON_OPTIONS, type Options } from './cli.ts';
 import { parseProviderName, type ProviderName } from './cluster/provider.ts';
 import { Interrupted, UsageError } from './errors.ts';
 import { POD_MODES, type PodMode } from './controlplane/pods.ts';
+import { signalChildren } from './child-processes.ts';
 
 /** One string option per configuration setting (--namespace, --replicas, --timeout, ...). */
 export const SETTING_OPTIONS: Options = Object.fromEntries(
@@ -80,13 +81,17 @@ export function applyPodsFlag(value: unknown, cluster: ProviderName | undefined,
 
 /**
  * An AbortSignal that fires on Ctrl-C or SIGTERM, its reason an Interrupted error (exit 130 or
- * 143), so the run stops at once wherever it is and ends with a sentence and its durations. A
- * second Ctrl-C ends the process without waiting for anything.
+ * 143), so the run stops at once wherever it is and ends with a sentence and its durations. The
+ * signal is passed on to the programs the run started (lib/child-processes.ts), then and again as
+ * the process exits (the abandoned work may have started one since). A second Ctrl-C ends the
+ * process without waiting for anything.
  */
 export function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   const stop = (signal: 'SIGINT' | 'SIGTERM') => () => {
     if (controller.signal.aborted) process.exit(new Interrupted(signal).exitCode);
+    signalChildren(signal);
+    process.once('exit', () => signalChildren(signal));
     controller.abort(new Interrupted(signal));
   };
   process.on('SIGINT', stop('SIGINT'));

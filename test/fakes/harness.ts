@@ -27,6 +27,8 @@ export interface Call {
   context?: string;
   /** fake-kind: the content of the --config file. */
   config?: string;
+  /** fake-docker: the pid of a call that hangs (state.hang). */
+  pid?: number;
 }
 
 export interface FakeBin {

@@ -42,8 +42,11 @@ export interface Run {
 
 export interface RunOptions {
   tty?: boolean;
-  /** Sends `signal` once the output matches `when`, as a terminal (Ctrl-C) or a supervisor would. */
-  interrupt?: { when: RegExp; signal: NodeJS.Signals };
+  /**
+   * Sends `signal` once the output matches `when` (or, for a function, once it returns true: it
+   * is asked on each output and every 100 ms), as a terminal (Ctrl-C) or a supervisor would.
+   */
+  interrupt?: { when: RegExp | ((output: string) => boolean); signal: NodeJS.Signals };
 }
 
 export interface ScriptSandbox {
@@ -100,23 +103,29 @@ export function createScriptSandbox(prefix: string): ScriptSandbox {
         let stdout = '';
         let stderr = '';
         let interrupted = false;
+        const when = options.interrupt?.when;
         const interrupt = () => {
-          if (!options.interrupt || interrupted || !options.interrupt.when.test(stdout + stderr)) return;
+          if (!options.interrupt || interrupted) return;
+          if (!(typeof when === 'function' ? when(stdout + stderr) : when!.test(stdout + stderr))) return;
           interrupted = true;
           child.kill(options.interrupt.signal);
         };
+        const poll = typeof when === 'function' ? setInterval(interrupt, 100) : undefined;
         child.stdout.on('data', (c: Buffer) => ((stdout += c.toString('utf8')), interrupt()));
         child.stderr.on('data', (c: Buffer) => ((stderr += c.toString('utf8')), interrupt()));
         const timer = setTimeout(() => {
+          clearInterval(poll);
           child.kill('SIGKILL');
           reject(new Error(`${script} ${args.join(' ')} did not finish within ${RUN_DEADLINE_MS / 1000}s:\n${stdout}\n${stderr}`));
         }, RUN_DEADLINE_MS);
         child.on('error', (err) => {
           clearTimeout(timer);
+          clearInterval(poll);
           reject(err);
         });
         child.on('close', (code) => {
           clearTimeout(timer);
+          clearInterval(poll);
           resolve({ code, stdout, stderr, output: `${stdout}\n${stderr}` });
         });
       });

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { writeKubeconfig } from '../fixtures/core/fake-apiserver.ts';
 import { freePort } from '../../lib/free-port.ts';
 import { embeddedPostgresPassword } from '../../lib/secrets.ts';
+import { fakeBin } from '../fakes/harness.ts';
 import { DEV_ENV, createScriptSandbox, type ScriptSandbox } from '../support/script-sandbox.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -82,6 +83,15 @@ function assertNoSecretsInFiles(values: string[]): void {
     for (const value of values) {
       for (const form of forms(value)) assert.not.ok(text.includes(form), `secret form ${JSON.stringify(form)} written to ${path.relative(sandbox, file)}`);
     }
+  }
+}
+
+/** True while a process of that pid exists (and is not a zombie). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 
@@ -323,6 +333,49 @@ runs('SIGTERM during the cluster step, before any watch: exit 143 at once, the s
   assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
   assertNoSecrets(r.output, Object.values(SECRET_ENV));
 });
+
+runs('Ctrl-C (SIGINT) during the cluster step, before any watch: exit 130 at once, the step named, nothing applied', async () => {
+  writeSandboxFiles({});
+  const { server, kubeconfig } = await fakeServer({ holdPaths: ['/version'] });
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /Cluster/, signal: 'SIGINT' } });
+  assert.is(r.code, 130, r.output);
+  assert.match(r.stderr, 'Stopped by Ctrl-C (SIGINT). It was at: Cluster.', r.output);
+  assert.match(r.stderr, 'Durations until the interruption:');
+  assert.match(r.stderr, /\n  cluster +\d/, 'the cluster step\'s time so far');
+  assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
+});
+
+for (const [signal, code, said] of [['SIGINT', 130, 'Ctrl-C (SIGINT)'], ['SIGTERM', 143, 'SIGTERM']] as const) {
+  runs(`${signal} during the images step (a docker call that never ends): exit ${code} at once, the step named, its time, nothing applied, docker not left running`, async () => {
+    writeSandboxFiles({});
+    const { server, kubeconfig } = await fakeServer();
+    // docker answers `info`; every image command hangs, as a stuck build would.
+    const bin = fakeBin(['docker']);
+    bin.setState({ hang: ['docker image', 'docker build', 'docker pull', 'docker import', 'docker load', 'docker buildx'] });
+    try {
+      const args = UP_ARGS.filter((a) => a !== '--skip-images');
+      const env = { KUBECONFIG: kubeconfig, ...SECRET_ENV, PATH: `${bin.dir}:${process.env.PATH}`, FAKE_STATE_DIR: bin.stateDir };
+      // The signal comes once a docker call hangs (the images step is then certainly under way).
+      const hanging = () => bin.calls('docker').some((c) => c.pid !== undefined);
+      const r = await run('up.ts', args, env, { interrupt: { when: hanging, signal } });
+      assert.is(r.code, code, r.output);
+      assert.match(r.stderr, `Stopped by ${said}. It was at: Build and load images.`, r.output);
+      assert.match(r.stderr, 'Durations until the interruption:');
+      assert.match(r.stderr, /\n  images +\d/, 'the images step\'s time so far');
+      assert.not.match(r.stderr, 'Applied by this run');
+      assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
+      const hung = bin.calls('docker').filter((c) => c.pid !== undefined);
+      assert.ok(hung.length > 0, bin.lines('docker').join('\n'));
+      // The signal passed on is delivered on the kernel's schedule: give it a few seconds.
+      const deadline = Date.now() + 10_000;
+      while (hung.some((c) => alive(c.pid!)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+      assert.equal(hung.filter((c) => alive(c.pid!)).map((c) => c.argv.join(' ')), [], 'no docker call outlives the run');
+    } finally {
+      for (const c of bin.calls('docker')) if (c.pid !== undefined && alive(c.pid)) process.kill(c.pid, 'SIGKILL');
+      bin.cleanup();
+    }
+  });
+}
 
 runs('Ctrl-C (SIGINT) while the Deployment gate waits: exit 130, the gate named, and which stages this run applied', async () => {
   writeSandboxFiles({});
