@@ -320,32 +320,26 @@ runs('an error nobody caught (a stray rejection or throw) is printed redacted to
   }
 });
 
-runs('SIGTERM during the cluster step, before any watch: exit 143 at once, the step named, nothing applied', async () => {
-  writeSandboxFiles({});
-  // An API server that never answers /version: the run waits in the cluster step until the signal.
-  const { server, kubeconfig } = await fakeServer({ holdPaths: ['/version'] });
-  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /Cluster/, signal: 'SIGTERM' } });
-  assert.is(r.code, 143, r.output);
-  assert.match(r.stderr, 'Stopped by SIGTERM. It was at: Cluster.', r.output);
-  assert.match(r.stderr, 'Durations until the interruption:');
-  assert.not.match(r.stderr, 'Applied by this run');
-  assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
-  assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
-  assertNoSecrets(r.output, Object.values(SECRET_ENV));
-});
+const SIGNALS = [['SIGINT', 130, 'Ctrl-C (SIGINT)'], ['SIGTERM', 143, 'SIGTERM']] as const;
 
-runs('Ctrl-C (SIGINT) during the cluster step, before any watch: exit 130 at once, the step named, nothing applied', async () => {
-  writeSandboxFiles({});
-  const { server, kubeconfig } = await fakeServer({ holdPaths: ['/version'] });
-  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /Cluster/, signal: 'SIGINT' } });
-  assert.is(r.code, 130, r.output);
-  assert.match(r.stderr, 'Stopped by Ctrl-C (SIGINT). It was at: Cluster.', r.output);
-  assert.match(r.stderr, 'Durations until the interruption:');
-  assert.match(r.stderr, /\n  cluster +\d/, 'the cluster step\'s time so far');
-  assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
-});
+for (const [signal, code, said] of SIGNALS) {
+  runs(`${signal} during the cluster step, before any watch: exit ${code} at once, the step named, its time, nothing applied`, async () => {
+    writeSandboxFiles({});
+    // An API server that never answers /version: the run waits in the cluster step until the signal.
+    const { server, kubeconfig } = await fakeServer({ holdPaths: ['/version'] });
+    const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig, ...SECRET_ENV }, { interrupt: { when: /Cluster/, signal } });
+    assert.is(r.code, code, r.output);
+    assert.match(r.stderr, `Stopped by ${said}. It was at: Cluster.`, r.output);
+    assert.match(r.stderr, 'Durations until the interruption:');
+    assert.match(r.stderr, /\n  cluster +\d/, 'the cluster step\'s time so far');
+    assert.not.match(r.stderr, 'Applied by this run');
+    assert.equal(server.requests.filter((q) => q.method === 'PATCH'), [], 'nothing was applied');
+    assert.not.match(r.output, /\n\s+at .+:\d+:\d+/, 'no stack trace without --debug');
+    assertNoSecrets(r.output, Object.values(SECRET_ENV));
+  });
+}
 
-for (const [signal, code, said] of [['SIGINT', 130, 'Ctrl-C (SIGINT)'], ['SIGTERM', 143, 'SIGTERM']] as const) {
+for (const [signal, code, said] of SIGNALS) {
   runs(`${signal} during the images step (a docker call that never ends): exit ${code} at once, the step named, its time, nothing applied, docker not left running`, async () => {
     writeSandboxFiles({});
     const { server, kubeconfig } = await fakeServer();
