@@ -6,7 +6,7 @@
 // (test/support/script-sandbox.ts), so a developer's own .env is never read.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeKubeconfig } from '../fixtures/core/fake-apiserver.ts';
@@ -193,6 +193,26 @@ runs('a bad .env exits 2 naming the key and how to make a good one; no request; 
   assert.match(r.stderr, 'openssl rand -hex 32');
   assert.equal(server.requests, []);
   assertNoSecrets(r.output, [DATABASE_URL, shortSecret]);
+});
+
+runs('a newcomer\'s first up: no .env and no secret anywhere: .env made from env/.env.example (0600) with a generated BETTER_AUTH_SECRET, announced without it, sent in the Secret; chat is off', async () => {
+  writeSandboxFiles({}); // env/dev.env only: no .env
+  // The stand-in rejects the Secret: the run stops right after sending it, which is all this needs.
+  const { server, kubeconfig } = await fakeServer({ rejectPlurals: ['secrets'] });
+  const r = await run('up.ts', UP_ARGS, { KUBECONFIG: kubeconfig });
+  assert.is(r.code, 1, r.output);
+  const dotenv = path.join(sandbox, '.env');
+  assert.is(statSync(dotenv).mode & 0o777, 0o600, '.env is readable by its owner only');
+  const generated = /^BETTER_AUTH_SECRET=([0-9a-f]{64})$/m.exec(readFileSync(dotenv, 'utf8'))?.[1];
+  assert.ok(generated, `.env holds a generated BETTER_AUTH_SECRET:\n${readFileSync(dotenv, 'utf8').replace(/=.+$/gm, '=…')}`);
+  assert.ok(readFileSync(dotenv, 'utf8').startsWith(readFileSync(path.join(sandbox, 'env', '.env.example'), 'utf8').split('\n')[0]!), 'made from env/.env.example');
+  assert.match(r.output, 'Generated BETTER_AUTH_SECRET (32 random bytes) and wrote it to .env (created from env/.env.example, mode 0600); its value is not shown.');
+  assert.match(r.output, 'chat is off (no OPENAI_API_KEY');
+  const secret = server.requests.find((q) => q.method === 'PATCH' && q.url.includes('/secrets/todo-secrets'));
+  assert.ok(secret, 'the Secret was sent');
+  assert.match(secret!.body, Buffer.from(generated!).toString('base64'), 'the Secret carries the generated value');
+  assert.not.match(secret!.body, 'openai-api-key', 'the Secret has no openai-api-key');
+  assertNoSecrets(r.output, [generated!]);
 });
 
 runs('down with a bad env/dev.env also exits 2 without a request', async () => {
