@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
-import { MANAGED_SELECTOR } from '../../lib/manifests.ts';
+import { MANAGED_LABELS, MANAGED_SELECTOR } from '../../lib/manifests.ts';
 import { runScript, show } from '../support/run-script.ts';
 
 interface Ctx {
@@ -39,6 +39,10 @@ test.after(async (ctx) => {
   await ctx.plane?.stop();
 });
 
+// A finalizer nobody serves: the object (and its namespace) stays until the test removes it.
+const HOLD = 'todo-deploy.test/hold';
+/** The output without colour codes (FORCE_COLOR in the environment wins over NO_COLOR). */
+const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
 const args = (ns: string, ...extra: string[]) => ['--cluster', 'current', '--skip-images', '--namespace', ns, '--timeout', '120', ...extra];
 const core = (ctx: Ctx) => ctx.plane!.kc.makeApiClient(CoreV1Api);
 
@@ -103,6 +107,41 @@ test('in a namespace up created, an object the user added keeps the namespace th
   assert.match(forced.output, `namespace ${ns} is gone`);
   // down waits until the namespace has finished terminating.
   assert.is(await namespaceOf(ctx, ns), undefined, 'the namespace is gone');
+});
+
+test('up while down is still deleting the namespace: the gate says it waits for that, and once it is gone up creates it anew', async (ctx) => {
+  const ns = 'being-deleted';
+  // todo-deploy's own namespace, held in Terminating by a ConfigMap whose finalizer only this test removes.
+  await core(ctx).createNamespace({ body: { metadata: { name: ns, labels: { ...MANAGED_LABELS } } } });
+  await core(ctx).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'held', finalizers: [HOLD] } } });
+  await core(ctx).deleteNamespace({ name: ns });
+  assert.ok((await namespaceOf(ctx, ns))?.metadata?.deletionTimestamp, 'the namespace is Terminating');
+
+  // Short deadline first: up waits at the namespace gate and its failure says what it waited for.
+  const waited = await runScript('up', [...args(ns).slice(0, -2), '--timeout', '5'], ctx.env!, 120_000); // --timeout 120 replaced
+  assert.is(waited.code, 1, show(waited));
+  assert.match(waited.output, `Compared with the cluster: namespace ${ns} is being deleted, so everything is applied anew`);
+  assert.match(waited.output, `namespace ${ns} Terminating: waiting until an earlier down has finished deleting it`);
+  assert.not.match(waited.output, 'not created yet');
+  assert.not.match(waited.output, 'Applied by this run', 'nothing applied while it waited');
+
+  // Then the finalizer goes while up waits: the namespace controller finishes, up goes on.
+  let released: Promise<unknown> | undefined;
+  const up = await runScript('up', args(ns), ctx.env!, 300_000, (soFar) => {
+    if (!released && plain(soFar).includes(`❯ namespace ${ns} not being deleted`)) {
+      released = core(ctx).patchNamespacedConfigMap({ namespace: ns, name: 'held', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
+    }
+  });
+  await released;
+  assert.ok(released, `up waited at the namespace gate:\n${show(up)}`);
+  assert.is(up.code, 0, show(up));
+  assert.match(plain(up.output), `✔ namespace ${ns} absent`);
+  assert.not.match(up.output, 'not created yet');
+  const now = await namespaceOf(ctx, ns);
+  assert.is(now?.status?.phase, 'Active', 'created anew');
+  assert.not.ok(now?.metadata?.deletionTimestamp);
+  const deployments = await ctx.plane!.kc.makeApiClient(KubernetesObjectApi).list('apps/v1', 'Deployment', ns, undefined, undefined, undefined, undefined, MANAGED_SELECTOR);
+  assert.ok(deployments.items.length > 0, 'the stack was deployed into the new namespace');
 });
 
 test.run();

@@ -14,7 +14,8 @@ export interface ScriptResult {
   timedOut: boolean;
 }
 
-export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, deadlineMs = 300_000): Promise<ScriptResult> {
+/** `onOutput` sees everything printed so far each time more arrives (to act while the run waits). */
+export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, deadlineMs = 300_000, onOutput?: (soFar: string) => void): Promise<ScriptResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('npm', ['run', '-s', script, '--', ...args], {
@@ -25,8 +26,12 @@ export function runScript(script: string, args: string[], env: NodeJS.ProcessEnv
     });
     let output = '';
     let timedOut = false;
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const more = (d: Buffer) => {
+      output += d;
+      onOutput?.(output);
+    };
+    child.stdout.on('data', more);
+    child.stderr.on('data', more);
     const timer = setTimeout(() => {
       timedOut = true;
       try {
