@@ -13,7 +13,7 @@ export const SETTING_OPTIONS: Options = Object.fromEntries(
   SETTING_KEYS.map((key) => [SETTING_FLAGS[key].slice(2), { type: 'string' as const }]),
 );
 
-// No default for --cluster: it depends on --env (minikube for dev, current for prod).
+// No default for --cluster: it depends on --env (dev: the first cluster available, prod: current).
 export const CLUSTER_OPTIONS = {
   cluster: { type: 'string' },
   context: { type: 'string' },
@@ -45,7 +45,9 @@ export const SETTING_HELP = `Settings (override env/<env>.env and .env):
   --image-tag TAG             tag used with --skip-images (semver or commit SHA, never latest)
   --timeout SECONDS           deadline of each readiness gate (READY_TIMEOUT)`;
 
-export const CLUSTER_HELP = `Cluster (default: minikube for --env dev, current for --env prod):
+export const CLUSTER_HELP = `Cluster (default for --env dev: the first available of a running local cluster in the current
+context (minikube, kind, Docker Desktop), minikube, kind, the sandbox, said in one line with why;
+for --env prod: current, never another):
   --cluster minikube          a minikube profile (MINIKUBE_PROFILE, default todo), started when not
                               running with the docker driver, MINIKUBE_CPUS and MINIKUBE_MEMORY
   --cluster kind              a kind cluster (KIND_CLUSTER, default todo), created when missing,

@@ -22,7 +22,7 @@ import { Execution, Skip, goneGate, runStage, stageId, stageTitle, steps, untilA
 export interface DownOptions {
   env: string;
   repoRoot: string;
-  /** --cluster; undefined: the environment's default (minikube for dev, current for prod). */
+  /** --cluster; undefined: the environment's default (dev: the first available, lib/cluster/default.ts; prod: current). */
   clusterProvider?: ProviderName;
   /** --purge: after removing the stack, delete the cluster `up` created (or stop the sandbox). */
   purge?: boolean;

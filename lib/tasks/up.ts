@@ -32,7 +32,7 @@ export interface UpOptions {
   env: string;
   repoRoot: string;
   manifestsDir: string;
-  /** --cluster; undefined: the environment's default (minikube for dev, current for prod). */
+  /** --cluster; undefined: the environment's default (dev: the first available, lib/cluster/default.ts; prod: current). */
   clusterProvider?: ProviderName;
   context?: string;
   skipImages: boolean;
