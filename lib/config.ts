@@ -116,6 +116,9 @@ export function isAcceptedImageTag(tag: string): boolean {
   return SEMVER.test(tag) || COMMIT_SHA.test(tag);
 }
 
+/** The manifest folder rendered when --manifests is not given. */
+export const DEFAULT_MANIFESTS_DIR = 'manifests';
+
 export function envFilePath(environment: string): string {
   return `env/${environment}.env`;
 }

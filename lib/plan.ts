@@ -43,7 +43,9 @@ export function manifestVars(config: Config, refs: ImageRefs, embeddedPostgres: 
   };
 }
 
-export const DEFAULT_MANIFESTS_DIR = 'manifests';
+// The default manifest folder lives with the configuration: the commands' flag tables read it
+// at start-up, without loading the renderer (and the YAML parser) for --help.
+export { DEFAULT_MANIFESTS_DIR } from './config.ts';
 
 export interface Rendering {
   vars: Vars;

@@ -9,7 +9,7 @@
 import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, settingFlags } from '../lib/flags.ts';
-import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
+import { DEFAULT_MANIFESTS_DIR } from '../lib/config.ts';
 import { DeployError, UsageError } from '../lib/errors.ts';
 
 const OUTPUTS = ['text', 'json'] as const;

@@ -14,7 +14,7 @@ import { styleText } from 'node:util';
 import { createInterface } from 'node:readline/promises';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
-import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
+import { DEFAULT_MANIFESTS_DIR } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
 
 const usage = `Usage: npm run up -- [options]
