@@ -23,8 +23,11 @@ export const DAPR_WORKLOADS = [
   { kind: 'StatefulSet', name: 'dapr-scheduler-server' },
 ] as const;
 
-/** The stand-in's objects: the namespace, then one single-replica workload per Dapr service. Pure. */
-export function daprStandInObjects(): KubeObject[] {
+/**
+ * The stand-in's objects: the namespace, then one single-replica workload per Dapr service.
+ * On kwok the image never runs; on a real node pass one the node has (the pause image). Pure.
+ */
+export function daprStandInObjects(image?: string): KubeObject[] {
   const meta = (name: string, namespace?: string) => ({
     name,
     ...(namespace ? { namespace } : {}),
@@ -40,7 +43,7 @@ export function daprStandInObjects(): KubeObject[] {
         metadata: { labels },
         spec: {
           automountServiceAccountToken: false,
-          containers: [{ name: w.name.replace(/^dapr-/, ''), image: 'stand-in.invalid/dapr-stand-in:none', resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+          containers: [{ name: w.name.replace(/^dapr-/, ''), image: image ?? 'stand-in.invalid/dapr-stand-in:none', ...(image ? { imagePullPolicy: 'Never' } : {}), resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
         },
       },
     };
@@ -57,8 +60,8 @@ export function workloadReady(o: any): boolean {
 }
 
 /** Applies the stand-in (server-side apply) and waits by watch until every workload is ready. */
-export async function installDaprStandIn(cluster: Cluster, deadlineMs = 120_000): Promise<void> {
-  for (const object of daprStandInObjects()) {
+export async function installDaprStandIn(cluster: Cluster, deadlineMs = 120_000, image?: string): Promise<void> {
+  for (const object of daprStandInObjects(image)) {
     await cluster.objects.patch(object, undefined, undefined, 'todo-deploy-bench', true, PatchStrategy.ServerSideApply);
   }
   for (const [plural, kind] of [['deployments', 'Deployment'], ['statefulsets', 'StatefulSet']] as const) {

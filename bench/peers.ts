@@ -52,6 +52,8 @@ export interface PlanInputs extends Variant {
   changed?: Variant;
   /** Deadline each tool is given for its own waiting, in seconds. */
   timeoutSeconds: number;
+  /** More arguments for todo-deploy's `up` (the real node's --image-tag). */
+  upArgs?: string[];
 }
 
 const step = (name: string, program: string, args: string[], attempts = 1, retryArgs?: string[]): Step => ({ name, program, args, attempts, ...(retryArgs ? { retryArgs } : {}) });
@@ -64,7 +66,7 @@ export function toolPlans(p: PlanInputs): Record<ToolId, ToolPlan> {
   const kapp = (...args: string[]) => step('kapp', p.bin.kapp, args);
 
   const changed = p.changed ?? p;
-  const up = (v: Variant) => npm('up', '--cluster', 'current', '--skip-images', '--env', p.env, ...(v.manifestsDir ? ['--manifests', v.manifestsDir] : []));
+  const up = (v: Variant) => npm('up', '--cluster', 'current', '--skip-images', '--env', p.env, ...(v.manifestsDir ? ['--manifests', v.manifestsDir] : []), ...(p.upArgs ?? []));
   const kubectlDeploy = (v: Variant) => [
     kubectl(['apply', '--server-side', '-f', v.renderedDir], 3),
     kubectl(['-n', p.namespace, 'rollout', 'status', 'deployment', '-l', 'app.kubernetes.io/part-of=todo', `--timeout=${t}`]),

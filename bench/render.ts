@@ -7,7 +7,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { loadConfig, type Config } from '../lib/config.ts';
+import { loadConfig, type Config, type SettingKey } from '../lib/config.ts';
 import { planDeployment, DEFAULT_MANIFESTS_DIR, type Plan } from '../lib/plan.ts';
 import type { Secrets } from '../lib/secrets.ts';
 import type { KubeObject, SourcedObject } from '../lib/types.ts';
@@ -33,8 +33,8 @@ export interface RenderedStack {
  * Renders as `up` does when given `processEnv` (the environment the benchmark hands every
  * tool): the same configuration layers and the same secret sources, so the objects agree.
  */
-export function renderStack(repoRoot: string, env: string, processEnv: Record<string, string | undefined>, manifestsDir = DEFAULT_MANIFESTS_DIR): RenderedStack {
-  const config = loadConfig({ env, repoRoot });
+export function renderStack(repoRoot: string, env: string, processEnv: Record<string, string | undefined>, manifestsDir = DEFAULT_MANIFESTS_DIR, flags: Partial<Record<SettingKey, string>> = {}): RenderedStack {
+  const config = loadConfig({ env, repoRoot, flags });
   const plan = planDeployment({ config, processEnv, repoRoot, manifestsDir, secrets: 'required' });
   return { config, secrets: plan.secrets, plan, objects: plan.stages.flatMap((s) => s.objects.map((o) => o.object)) };
 }

@@ -94,6 +94,22 @@ export interface FailureScenario {
   tools: FailureResult[];
 }
 
+/** (8) (1)-(4) on the sandbox's real node. */
+export interface RealNodeScenario {
+  controlPlane: string;
+  objects: number;
+  /** Repository -> the local image the benchmark tagged for the node. */
+  images: Record<string, string>;
+  imageTag: string;
+  imageMB: number;
+  /** Seconds from the control plane's start to the first timed run (node, images, Dapr stand-in, settling). */
+  setupSeconds: number;
+  timeoutSeconds: number;
+  tools: ToolResult[];
+  /** Set when a failure stopped the scenario early. */
+  stopped?: string;
+}
+
 export interface SkippedScenario {
   scenario: string;
   reason: string;
@@ -144,6 +160,7 @@ export interface BenchResult {
   scale: ScalePoint[];
   /** (5) failure detection; undefined when not run. */
   failure?: FailureScenario;
+  realNode?: RealNodeScenario;
   skipped: SkippedScenario[];
   /** Wall time of the whole benchmark, set-up included. */
   totalSeconds: number;
@@ -457,6 +474,28 @@ export function markdownReport(result: BenchResult): string {
       failureTable(f),
       '',
     );
+  }
+  if (result.realNode) {
+    const r = result.realNode;
+    const on = { ...result, tools: r.tools, objects: r.objects, failure: undefined };
+    lines.push(
+      '## (8) (1)–(4) on the real node',
+      '',
+      `The same phases on the sandbox's real node instead of kwok (${r.controlPlane}; containerd, kubelet and kube-proxy in a network namespace, lib/controlplane/node): pods start real containers from the local images and pass their real readiness probes (PostgreSQL in the cluster, the backend's /readyz). ` +
+        `Images: the newest local image of each repository (${Object.values(r.images).map((i) => `\`${i}\``).join(', ')}), tagged \`${r.imageTag}\` for every tool and imported into the node's containerd (${r.imageMB} MB; nothing pulled or built). ` +
+        `Set-up before the first timed run: ${r.setupSeconds} s. Each tool's readiness deadline: ${r.timeoutSeconds} s.${r.stopped ? ` **Stopped early:** ${escapeCell(r.stopped)}.` : ''}`,
+      '',
+      resultsTable(on),
+      '',
+      ratioTable(on),
+      '',
+      resourcesTable(on),
+      '',
+    );
+    for (const t of r.tools) {
+      const obs = observations(t).filter((o) => /timing summary|failed/.test(o));
+      if (obs.length) lines.push(`${t.id} on the real node:`, ...obs.map((o) => `- ${o}`), '');
+    }
   }
   if (result.quick.length) {
     lines.push('## Start-up and (7) validate', '', 'Short commands, each run many times, interleaved. For todo-deploy both through npm (as a person types it) and the script alone (`node scripts/bundle/todo-deploy.mjs`, what npm runs); `validate` renders the manifests and checks every policy rule. kube-score scores the same rendered files (its exit code says it found problems; only the time is compared).', '', quickTable(result), '');

@@ -19,7 +19,7 @@ import { installDaprStandIn } from './dapr-stand-in.ts';
 import { displayCommand, killRunning, mask, runCommand, tail, type CommandResult } from './measure.ts';
 import { parseToolList, PHASES, toolPlans, type PhaseId, type Step, type ToolId, type ToolPlan } from './peers.ts';
 import { BENCH_SECRETS, renderStack, writeChart, writePerObject, writeRendered, type RenderedStack } from './render.ts';
-import { markdownReport, ratioTable, resultsTable, seconds, selfTimings, type BenchResult, type FailureSample, type FailureScenario, type Probe, type QuickCommand, type Sample, type ScalePoint, type SkippedScenario, type StepRecord, type ToolResult } from './report.ts';
+import { markdownReport, ratioTable, resultsTable, seconds, selfTimings, type BenchResult, type FailureSample, type FailureScenario, type Probe, type QuickCommand, type Sample, type RealNodeScenario, type ScalePoint, type SkippedScenario, type StepRecord, type ToolResult } from './report.ts';
 import { describeToolVersions, ensureKubeScore, ensureTools } from './tools.ts';
 import { countSince, logOffset, writeAuditPolicy, writeToolKubeconfig } from './audit.ts';
 import { nextTag, writeChangedManifests, writeCrashingManifests, writeScaledManifests } from './variants.ts';
@@ -27,6 +27,8 @@ import { watchUntil } from '../lib/kube/watch.ts';
 import { KINDS } from '../lib/kinds.ts';
 import type { KubeObject } from '../lib/types.ts';
 import type { Variant } from './peers.ts';
+import { REAL_NODE_TAG, loadIntoNode, realNodeUnavailable, tagImages, untagImages } from './real-node.ts';
+import { imageRefs } from '../lib/controlplane/versions.ts';
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -50,6 +52,12 @@ Options:
   --failure-runs N  runs per tool of (5) failure detection (default 1; 0 skips it)
   --failure-cap S   seconds after which a (5) run is stopped (default 60)
   --quick-runs N    runs of each start-up and validate command (default 10)
+  --real-node auto|off
+                    (8): (1)-(4) again on the sandbox's real node (default auto: when this
+                    machine can run one, its programs are built, and no other real node runs
+                    here; the control plane of the other scenarios is stopped first)
+  --real-runs N     runs per tool and phase of (8) (default 1)
+  --real-timeout S  seconds each tool may wait for readiness in (8) (default 180)
   -h, --help        show this help
 
 Exit codes: 0 every phase succeeded, 1 a phase or the set-up failed, 2 bad options.
@@ -79,6 +87,9 @@ interface Options {
   quickRuns: number;
   failureRuns: number;
   failureCap: number;
+  realNode: 'auto' | 'off';
+  realRuns: number;
+  realTimeout: number;
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -96,6 +107,9 @@ function parseOptions(argv: string[]): Options | undefined {
       'quick-runs': { type: 'string', default: '10' },
       'failure-runs': { type: 'string', default: '1' },
       'failure-cap': { type: 'string', default: '60' },
+      'real-node': { type: 'string', default: 'auto' },
+      'real-runs': { type: 'string', default: '1' },
+      'real-timeout': { type: 'string', default: '180' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -107,6 +121,7 @@ function parseOptions(argv: string[]): Options | undefined {
     return n;
   };
   if (values.env !== 'dev' && values.env !== 'prod') throw new Error(`--env must be dev or prod, not '${values.env}'.`);
+  if (values['real-node'] !== 'auto' && values['real-node'] !== 'off') throw new Error(`--real-node must be auto or off, not '${values['real-node']}'.`);
   const scale = values.scale === 'none' ? [] : values.scale!.split(',').map((n) => int('scale', n.trim(), 1));
   return {
     runs: int('runs', values.runs!, 1),
@@ -120,6 +135,9 @@ function parseOptions(argv: string[]): Options | undefined {
     quickRuns: int('quick-runs', values['quick-runs']!, 1),
     failureRuns: int('failure-runs', values['failure-runs']!, 0),
     failureCap: int('failure-cap', values['failure-cap']!, 10),
+    realNode: values['real-node'] as 'auto' | 'off',
+    realRuns: int('real-runs', values['real-runs']!, 1),
+    realTimeout: int('real-timeout', values['real-timeout']!, 30),
   };
 }
 
@@ -363,6 +381,55 @@ async function failureRun(ctx: Ctx, plan: ToolPlan, run: number, capSeconds: num
   };
 }
 
+/** Each tool's (empty) record of the phases, with the commands it runs. */
+function toolResults(plans: Record<ToolId, ToolPlan>, ids: readonly ToolId[], versionOf: Record<ToolId, string>, tmp: string): ToolResult[] {
+  return ids.map((id) => ({
+    id,
+    version: versionOf[id],
+    waitsFor: plans[id].waitsFor,
+    commands: Object.fromEntries(PHASES.map((p) => [p, plans[id].phases[p].map((s) => runCommandDisplay(s, tmp))])) as Record<PhaseId, string[]>,
+    phases: { cold: [], warm: [], change: [], down: [] },
+    startup: [],
+    startupCommand: runCommandDisplay(plans[id].startup, tmp),
+  }));
+}
+
+/**
+ * (1)-(4): in each run every tool in turn does its start-up command, cold, warm, change and
+ * down; each run starts with the next tool. A failed phase is cleaned up and that tool's run
+ * ends; with stopOnFailure nothing more runs (the real node: a stack that does not come up
+ * would only wait out every tool's deadline). Returns the failure that stopped it, if any.
+ */
+async function runTools(ctx: Ctx, plans: Record<ToolId, ToolPlan>, results: ToolResult[], runs: number, options: { label?: string; stopOnFailure?: boolean } = {}): Promise<string | undefined> {
+  const label = options.label ?? '';
+  for (let run = 1; run <= runs; run++) {
+    // Each run starts with the next tool, so no tool always goes first (or right after another).
+    const shift = (run - 1) % results.length;
+    for (const result of [...results.slice(shift), ...results.slice(0, shift)]) {
+      const plan = plans[result.id];
+      if (interrupted) throw new Interrupted('interrupted');
+      const start = await runStep(ctx, plan.startup);
+      result.startup.push(start.record.ms);
+      for (const phase of PHASES) {
+        const sample = await PHASE_RUNNERS[phase](ctx, plan, run);
+        if (interrupted) throw new Interrupted('interrupted');
+        result.phases[phase].push(sample);
+        const extra = [
+          sample.stackChanges ? `${sample.stackChanges.changed.length + sample.stackChanges.added.length + sample.stackChanges.removed.length} stack object(s) written` : '',
+          sample.steps.some((s) => s.attempts > 1) ? 'needed a second attempt' : '',
+        ].filter(Boolean);
+        log(`${label}run ${run}/${runs} ${result.id} ${phase}: ${sample.ok ? seconds(sample.ms) : `FAILED after ${seconds(sample.ms)}: ${sample.failure}`}${extra.length ? ` (${extra.join(', ')})` : ''}`);
+        if (!sample.ok) {
+          await recover(ctx, plan);
+          if (options.stopOnFailure) return `${result.id} ${phase} (run ${run}) failed: ${sample.failure}`;
+          break;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
 const PHASE_RUNNERS: Record<PhaseId, (ctx: Ctx, plan: ToolPlan, run: number) => Promise<Sample>> = { cold, warm: redeploy('warm'), change: redeploy('change'), down };
 
 /** A rendered variant of the stack in the temporary folder: the files for kubectl and kapp, the chart for Helm. */
@@ -375,13 +442,10 @@ function writeVariant(rendered: RenderedStack, dir: string, manifestsDir?: strin
 }
 
 const SKIPPED_FAILURE = '(5) failure detection (time from the first CrashLoopBackOff to a non-zero exit)';
+const SKIPPED_REAL_NODE = '(8) (1)–(4) on the real node with real pods';
 
 /** Scenarios that cannot run yet, and why (checked again whenever they are added). */
 const SKIPPED: SkippedScenario[] = [
-  {
-    scenario: '(8) (1)–(4) on the real node with real pods',
-    reason: 'the sandbox has no real node on main yet (the real-node issue); every number here is on kwok-simulated pods.',
-  },
   {
     scenario: '(7) kube-linter',
     reason: 'its module (golang.stackrox.io/kube-linter) is not served by the Go module proxy this machine reaches, so it cannot be built here; kube-score is measured instead.',
@@ -500,40 +564,8 @@ async function main(): Promise<number> {
       helm: box.tools.helm.version,
       kapp: box.tools.kapp.version.replace(/^kapp version\s*/, ''),
     };
-    const results: ToolResult[] = options.tools.map((id) => ({
-      id,
-      version: versionOf[id],
-      waitsFor: plans[id].waitsFor,
-      commands: Object.fromEntries(PHASES.map((p) => [p, plans[id].phases[p].map((s) => runCommandDisplay(s, tmp))])) as Record<PhaseId, string[]>,
-      phases: { cold: [], warm: [], change: [], down: [] },
-      startup: [],
-      startupCommand: runCommandDisplay(plans[id].startup, tmp),
-    }));
-
-    for (let run = 1; run <= options.runs; run++) {
-      // Each run starts with the next tool, so no tool always goes first (or right after another).
-      const shift = (run - 1) % results.length;
-      for (const result of [...results.slice(shift), ...results.slice(0, shift)]) {
-        const plan = plans[result.id];
-        if (interrupted) throw new Interrupted('interrupted');
-        const start = await runStep(ctx, plan.startup);
-        result.startup.push(start.record.ms);
-        for (const phase of PHASES) {
-          const sample = await PHASE_RUNNERS[phase](ctx, plan, run);
-          if (interrupted) throw new Interrupted('interrupted');
-          result.phases[phase].push(sample);
-          const extra = [
-            sample.stackChanges ? `${sample.stackChanges.changed.length + sample.stackChanges.added.length + sample.stackChanges.removed.length} stack object(s) written` : '',
-            sample.steps.some((s) => s.attempts > 1) ? 'needed a second attempt' : '',
-          ].filter(Boolean);
-          log(`run ${run}/${options.runs} ${result.id} ${phase}: ${sample.ok ? seconds(sample.ms) : `FAILED after ${seconds(sample.ms)}: ${sample.failure}`}${extra.length ? ` (${extra.join(', ')})` : ''}`);
-          if (!sample.ok) {
-            await recover(ctx, plan);
-            break;
-          }
-        }
-      }
-    }
+    const results = toolResults(plans, options.tools, versionOf, tmp);
+    await runTools(ctx, plans, results, options.runs);
 
     const probes: Probe[] = [];
     if (options.tools.includes('kubectl')) {
@@ -599,13 +631,66 @@ async function main(): Promise<number> {
       }
     }
 
+    // (8) (1)-(4) on the real node: the simulated cluster is stopped first (its work is done).
+    const controlPlane = describeVersions(plane.versions);
+    const realNodeScenario = async (): Promise<RealNodeScenario> => {
+      const began8 = Date.now();
+      const dir = path.join(tmp, 'real');
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const realAudit = writeAuditPolicy(dir);
+      log('(8) starting the control plane with a real node');
+      const realPlane = await startControlPlane({ pods: 'real', log: (l) => log(l), apiserverExtraArgs: realAudit.args });
+      plane = realPlane;
+      const realCluster = clusterFromKubeConfig(realPlane.kc);
+      const realEnv: NodeJS.ProcessEnv = { ...env, KUBECONFIG: await writeToolKubeconfig(realCluster, readFileSync(path.join(realPlane.dir, 'pki', 'apiserver.crt'), 'utf8'), path.join(dir, 'tool.kubeconfig')) };
+      const changedTag = nextTag(REAL_NODE_TAG);
+      const images = tagImages(rendered.config, REAL_NODE_TAG, changedTag);
+      try {
+        log(`(8) images: ${Object.values(images.sources).join(', ')} tagged ${REAL_NODE_TAG}; importing into the node`);
+        const mb = await loadIntoNode(realPlane.node!, images.refs, (l) => log(`(8) ${l}`));
+        await installDaprStandIn(realCluster, 300_000, imageRefs(realPlane.versions).pause);
+        const flags = { IMAGE_TAG: REAL_NODE_TAG };
+        const realRendered = renderStack(REPO_ROOT, options.env, env, undefined, flags);
+        const realSettle = await settleGarbageCollector(realCluster, custom);
+        log(`(8) settled in ${seconds(realSettle.foregroundMs)}`);
+        const realStack = writeVariant(realRendered, path.join(dir, 'stack'));
+        const realChangedManifests = writeChangedManifests(path.join(REPO_ROOT, 'manifests'), path.join(dir, 'changed', 'manifests'), `${rendered.config.images.backend}:${changedTag}`);
+        const realChanged = writeVariant(renderStack(REPO_ROOT, options.env, env, realChangedManifests, flags), path.join(dir, 'changed'), realChangedManifests);
+        const realPlans = toolPlans({ repoRoot: REPO_ROOT, env: options.env, namespace: rendered.config.namespace, bin, ...realStack, changed: realChanged, timeoutSeconds: options.realTimeout, upArgs: ['--image-tag', REAL_NODE_TAG] });
+        const realCtx: Ctx = { plans: realPlans, env: realEnv, cluster: realCluster, namespace: rendered.config.namespace, secrets, tmp, timeoutSeconds: options.realTimeout, auditLog: realAudit.log };
+        const realResults = toolResults(realPlans, options.tools, versionOf, tmp);
+        const setupSeconds = Math.round((Date.now() - began8) / 1000);
+        const stopped = await runTools(realCtx, realPlans, realResults, options.realRuns, { label: '(8) ', stopOnFailure: true });
+        return { controlPlane: describeVersions(realPlane.versions), objects: realRendered.objects.length, images: images.sources, imageTag: REAL_NODE_TAG, imageMB: mb, setupSeconds, timeoutSeconds: options.realTimeout, tools: realResults, ...(stopped ? { stopped } : {}) };
+      } finally {
+        untagImages(images.refs);
+      }
+    };
+    let realNode: RealNodeScenario | undefined;
+    let realSkip = options.realNode === 'off' ? 'skipped with --real-node off.' : realNodeUnavailable();
+    if (realSkip) log(`(8) not run: ${realSkip}`);
+    else {
+      await plane.stop();
+      plane = undefined;
+      try {
+        realNode = await realNodeScenario();
+      } catch (err) {
+        if (err instanceof Interrupted) throw err;
+        // The other scenarios' results stand; the report says why (8) has none.
+        realSkip = `it could not run here: ${mask((err as Error).message, secrets, [[tmp, '<tmp>']]).split('\n')[0]}`;
+        log(`(8) failed: ${realSkip}`);
+        if (plane) await (plane as ControlPlane).stop();
+        plane = undefined;
+      }
+    }
+
     const bench: BenchResult = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command,
       runs: options.runs,
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', memGiB: Math.round(os.totalmem() / 2 ** 30), os: osName(), loadAtStart, loadAtEnd: os.loadavg() },
       node: process.version,
-      controlPlane: describeVersions(plane.versions),
+      controlPlane,
       builds: Object.values(box.tools).map((t) => ({ tool: t.tool, version: t.version, seconds: t.buildSeconds, fromCache: t.fromCache })),
       objects: rendered.objects.length,
       tools: results,
@@ -615,14 +700,18 @@ async function main(): Promise<number> {
       quick,
       scale,
       ...(failure ? { failure } : {}),
+      ...(realNode ? { realNode } : {}),
       skipped: [
         ...(failure ? [] : [{ scenario: SKIPPED_FAILURE, reason: options.failureRuns === 0 ? 'skipped with --failure-runs 0.' : 'none of todo-deploy, kubectl and helm was among --tools.' }]),
+        ...(realSkip ? [{ scenario: SKIPPED_REAL_NODE, reason: `${realSkip}${/\.$/.test(realSkip) ? '' : '.'} Every number above is on kwok-simulated pods.` }] : []),
         ...SKIPPED,
       ],
       totalSeconds: 0,
-      failed: results.some((r) => PHASES.some((p) => r.phases[p].some((s) => !s.ok))) || scale.some((p) => p.tools.some((t) => [...t.cold, ...t.down].some((s) => !s.ok))),
+      failed:
+        [...results, ...(realNode?.tools ?? [])].some((r) => PHASES.some((p) => r.phases[p].some((s) => !s.ok))) ||
+        scale.some((p) => p.tools.some((t) => [...t.cold, ...t.down].some((s) => !s.ok))),
     };
-    await plane.stop();
+    await plane?.stop();
     plane = undefined;
     bench.totalSeconds = Math.round((Date.now() - began) / 1000);
     console.log(`${resultsTable(bench)}\n\n${ratioTable(bench)}`);

@@ -9,6 +9,7 @@ import { countRequests, describeCount, TOOL_USER } from '../audit.ts';
 import { detection, failureRatioRow, ratio, slope, type FailureSample } from '../report.ts';
 import { documents, frontendDocuments, generatedComponents, nextTag, withBackendImage, withCrashingBackend } from '../variants.ts';
 import { REPO_ROOT as repoRoot } from '../../lib/repo-root.ts';
+import { busyReason, newestTags } from '../real-node.ts';
 
 const test = suite('bench: scenarios');
 
@@ -63,6 +64,14 @@ test('(5) detection: exit minus the first CrashLoopBackOff; a capped peer is a l
   const capped = { run: 1, crashAfterMs: 4000, exitAfterMs: 60_000, code: null, capped: true, output: '' };
   const both = failureRatioRow({ capSeconds: 60, what: '', tools: [{ id: 'todo-deploy', commands: [], samples: [capped] }, { id: 'kubectl', commands: [], samples: [capped] }] }, ['kubectl'])!;
   assert.match(both, '| ≥ 56.0 s (cap) | ≥ 56.0 s (cap; both capped, no ratio) |');
+});
+
+test('(8) the real node is left alone when another one is in use; the newest image of each repository is taken', () => {
+  assert.is(busyReason('', ''), undefined);
+  assert.match(busyReason('todo-node-1 (id: 0)\n', '')!, 'network namespace todo-node-1 exists');
+  assert.match(busyReason('', '4242\n')!, 'a kubelet runs (pid 4242)');
+  const tags = newestTags('todo-backend b13f4fe76201\ntodo-backend 010867a55a0a\ntodo-frontend <none>\ntodo-frontend e16e5acebeb2\n');
+  assert.equal([...tags], [['todo-backend', 'b13f4fe76201'], ['todo-frontend', 'e16e5acebeb2']]);
 });
 
 test("the audit log counts the tools' finished requests only, by verb", () => {
