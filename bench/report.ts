@@ -439,6 +439,63 @@ export function observations(t: ToolResult): string[] {
   return out;
 }
 
+/** One target of the issue, judged from this run's numbers. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** undefined: not measured in this run. */
+  met?: boolean;
+}
+
+/** The issue's targets, each judged from the results (medians; ratios are peer / todo-deploy). Pure. */
+export function targetChecks(result: BenchResult): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const quick = (what: string) => result.quick.find((q) => q.tool === 'todo-deploy' && q.what === what);
+  const limit = (target: string, q: QuickCommand | undefined, maxMs: number) => {
+    const m = q ? median(q.ms) : NaN;
+    out.push({ target, measured: Number.isFinite(m) ? seconds(m) : 'not measured', met: Number.isFinite(m) ? m <= maxMs : undefined });
+  };
+  limit('`npm run up -- --help` ≤ 0.4 s through npm', quick('start-up through npm'), 400);
+  limit('the script alone (`node scripts/bundle/todo-deploy.mjs up --help`) ≤ 0.15 s', quick('start-up, the script alone'), 150);
+  limit('`npm run validate` on the stack ≤ 0.5 s through npm', quick('(7) validate through npm'), 500);
+  const ours = result.tools.find((t) => t.id === 'todo-deploy');
+  const peer = (id: ToolId) => result.tools.find((t) => t.id === id);
+  const vs = (target: string, phase: PhaseId, id: ToolId, extra?: { met: boolean; text: string }) => {
+    const o = ours ? summarize(ours.phases[phase]).median : NaN;
+    const p = peer(id) ? summarize(peer(id)!.phases[phase]).median : NaN;
+    if (!Number.isFinite(o) || !Number.isFinite(p)) return out.push({ target, measured: 'not measured' });
+    out.push({ target, measured: `${seconds(o)} against ${seconds(p)} (${ratio(p, o)})${extra ? `; ${extra.text}` : ''}`, met: o <= p && (extra?.met ?? true) });
+  };
+  vs('cold `up` ≤ 1.0× the kubectl runbook', 'cold', 'kubectl');
+  const warm = ours?.phases.warm.filter((s) => s.ok && s.stackChanges) ?? [];
+  const wrote = warm.length ? Math.max(...warm.map((s) => s.stackChanges!.changed.length + s.stackChanges!.added.length + s.stackChanges!.removed.length)) : NaN;
+  vs('`up` with nothing changed ≤ 1.0× the kubectl runbook, writing 0 objects', 'warm', 'kubectl', { met: wrote === 0, text: `wrote ${Number.isFinite(wrote) ? wrote : '?'} object(s)` });
+  vs('`down` ≤ 1.0× `kapp delete`', 'down', 'kapp');
+  const f = result.failure?.tools.find((t) => t.id === 'todo-deploy');
+  if (!f) out.push({ target: 'failure detection ≤ 2 s after the first CrashLoopBackOff', measured: 'not measured' });
+  else {
+    const d = detection(f.samples);
+    out.push({ target: 'failure detection ≤ 2 s after the first CrashLoopBackOff', measured: d.capped ? `not detected within the cap (${result.failure!.capSeconds} s)` : seconds(d.ms), met: !d.capped && d.detected && d.ms <= 2000 });
+  }
+  const slopeOf = (id: ToolId, phase: 'cold' | 'down') => slope(result.scale.map((p) => [p.deployments, summarize(p.tools.find((t) => t.id === id)?.[phase] ?? []).median / 1000]));
+  const ms = (v: number) => (Number.isFinite(v) ? `${(v * 1000).toFixed(0)} ms` : '–');
+  if (result.scale.length >= 2) {
+    const [ou, ku] = [slopeOf('todo-deploy', 'cold'), slopeOf('kubectl', 'cold')];
+    out.push({ target: 'scale: `up` grows no steeper than the kubectl runbook (per extra Deployment)', measured: `${ms(ou)} against ${ms(ku)}`, met: Number.isFinite(ou) && Number.isFinite(ku) ? ou <= ku : undefined });
+    const [od, kd] = [slopeOf('todo-deploy', 'down'), slopeOf('kubectl', 'down')];
+    out.push({ target: 'scale: `down` grows no steeper than `kubectl delete` (the runbook\'s `delete -f --wait`; `kubectl delete namespace --wait` is not run)', measured: `${ms(od)} against ${ms(kd)}`, met: Number.isFinite(od) && Number.isFinite(kd) ? od <= kd : undefined });
+  } else out.push({ target: 'scale: slopes of `up` and `down`', measured: 'not measured' });
+  const rss = ours ? PHASES.map((p) => ours.phases[p].filter((s) => s.ok && s.maxRssKiB).map((s) => s.maxRssKiB!)).flat() : [];
+  out.push({ target: 'peak RSS of `up` and `down` under 200 MB', measured: rss.length ? `at most ${Math.round(Math.max(...rss) / 1024)} MB` : 'not measured', met: rss.length ? Math.max(...rss) < 200 * 1024 : undefined });
+  return out;
+}
+
+export function targetsTable(result: BenchResult): string {
+  const lines = ['| target (issue 13) | this run | met |', '|---|---|---|'];
+  for (const c of targetChecks(result)) lines.push(`| ${c.target} | ${escapeCell(c.measured)} | ${c.met === undefined ? '–' : c.met ? 'yes' : '**no**'} |`);
+  return lines.join('\n');
+}
+
 export function markdownReport(result: BenchResult): string {
   const m = result.machine;
   const lines: string[] = [];
@@ -460,6 +517,7 @@ export function markdownReport(result: BenchResult): string {
   lines.push('## Wall time: median (min – max)', '', resultsTable(result), '');
   lines.push('"wrote" compares the resourceVersion of every stack object (label app.kubernetes.io/part-of=todo) before and after the run; record writes are the tool\'s own bookkeeping objects in `default` (Helm release Secrets, kapp app/change ConfigMaps). (3) deploys the stack with the backend Deployment\'s image tag moved on by one patch release (todo-deploy: `--manifests` with that one line changed; the peers: the same objects re-rendered).', '');
   lines.push('## Each peer against todo-deploy', '', 'Each peer\'s median divided by todo-deploy\'s (above 1×: todo-deploy is faster).', '', ratioTable(result), '');
+  lines.push('## The targets', '', 'Judged by the report from the numbers of this run (medians; on the simulated cluster).', '', targetsTable(result), '');
   lines.push('## Peak memory and API requests', '', 'Peak RSS: the largest process of the command (GNU time; for todo-deploy that is its node process under npm), median over the runs. API requests: the lines the API server\'s audit log wrote for the identity the tools run as (a ServiceAccount only they use), between the phase\'s start and end; a watch counts when it ends.', '', resourcesTable(result), '');
   if (result.scale.length) {
     lines.push('## (6) Scale: the stack plus generated components', '', 'Each generated component is a copy of the frontend\'s ServiceAccount, Role, RoleBinding, Service and Deployment (named gen-<i>), so every tool deploys and removes the same objects and todo-deploy\'s policy gate passes them. Cold deploy, then down; median (min – max). The slope is the least-squares fit of the medians over the number of Deployments (the stack\'s 5 included).', '', scaleTable(result), '');

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countRequests, describeCount, TOOL_USER } from '../audit.ts';
-import { detection, failureRatioRow, ratio, slope, type FailureSample } from '../report.ts';
+import { detection, failureRatioRow, ratio, slope, targetChecks, type BenchResult, type FailureSample, type Sample } from '../report.ts';
 import { documents, frontendDocuments, generatedComponents, nextTag, withBackendImage, withCrashingBackend } from '../variants.ts';
 import { REPO_ROOT as repoRoot } from '../../lib/repo-root.ts';
 import { busyReason, newestTags } from '../real-node.ts';
@@ -72,6 +72,26 @@ test('(8) the real node is left alone when another one is in use; the newest ima
   assert.match(busyReason('', '4242\n')!, 'a kubelet runs (pid 4242)');
   const tags = newestTags('todo-backend b13f4fe76201\ntodo-backend 010867a55a0a\ntodo-frontend <none>\ntodo-frontend e16e5acebeb2\n');
   assert.equal([...tags], [['todo-backend', 'b13f4fe76201'], ['todo-frontend', 'e16e5acebeb2']]);
+});
+
+test("the targets are judged from the run's medians: ratios, writes, detection, RSS", () => {
+  const sample = (ms: number, over: Partial<Sample> = {}): Sample => ({ run: 1, ms, ok: true, steps: [], load1: 1, ...over });
+  const tool = (id: 'todo-deploy' | 'kubectl' | 'kapp', cold: number, warm: number, down: number, over: Partial<Sample> = {}) => ({
+    id, version: '', waitsFor: '', commands: { cold: [], warm: [], change: [], down: [] }, startup: [], startupCommand: '',
+    phases: { cold: [sample(cold, over)], warm: [sample(warm, { stackChanges: { changed: [], added: [], removed: [] }, ...over })], change: [], down: [sample(down, over)] },
+  });
+  const result = {
+    quick: [{ tool: 'todo-deploy', what: 'start-up through npm', display: '', ms: [300, 500, 350], codes: [], maxRssKiB: [] }],
+    tools: [tool('todo-deploy', 2000, 1000, 7000, { maxRssKiB: 120 * 1024 }), tool('kubectl', 3000, 900, 12000), tool('kapp', 6000, 400, 7500)],
+    scale: [],
+  } as unknown as BenchResult;
+  const checks = Object.fromEntries(targetChecks(result).map((c) => [c.target, c]));
+  assert.is(checks['`npm run up -- --help` ≤ 0.4 s through npm']!.met, true);
+  assert.is(checks['cold `up` ≤ 1.0× the kubectl runbook']!.met, true);
+  assert.is(checks['`up` with nothing changed ≤ 1.0× the kubectl runbook, writing 0 objects']!.met, false, '1.0 s against 0.9 s');
+  assert.is(checks['`down` ≤ 1.0× `kapp delete`']!.met, true);
+  assert.is(checks['failure detection ≤ 2 s after the first CrashLoopBackOff']!.met, undefined, 'not measured');
+  assert.is(checks['peak RSS of `up` and `down` under 200 MB']!.measured, 'at most 120 MB');
 });
 
 test("the audit log counts the tools' finished requests only, by verb", () => {
