@@ -167,6 +167,9 @@ export async function deleteObject(cluster: Cluster, object: KubeObject): Promis
   }
 }
 
+/** A list's objects (apiVersion and kind set on each) and its resourceVersion; undefined when the cluster does not serve the kind. */
+type Listed = { items: KubeObject[]; resourceVersion?: string } | undefined;
+
 /** Lists objects of a kind; undefined when the cluster does not serve the kind (for example no Dapr CRDs). */
 export async function listObjects(
   cluster: Cluster,
@@ -175,9 +178,9 @@ export async function listObjects(
   namespace: string | undefined,
   labelSelector?: string,
   fieldSelector?: string,
-): Promise<{ items: KubeObject[]; resourceVersion?: string } | undefined> {
+): Promise<Listed> {
   const ref = tableRef(apiVersion, kind);
-  if (!ref) return listThroughClient(cluster, apiVersion, kind, namespace, labelSelector, fieldSelector);
+  if (!ref) return listThroughClient(cluster, { apiVersion, kind, namespace, labelSelector, fieldSelector });
   try {
     // A kind of the table: its path is known, so no discovery request, and the kept-alive connection of raw.ts.
     const list = await getJson<{ metadata?: { resourceVersion?: string }; items?: KubeObject[] }>(cluster, resourcePath({ kind: ref, namespace }), { labelSelector, fieldSelector });
@@ -199,12 +202,8 @@ function tableRef(apiVersion: string, kind: string): KindRef | undefined {
 /** A kind the table does not know: client-node finds its path by discovery. */
 async function listThroughClient(
   cluster: Cluster,
-  apiVersion: string,
-  kind: string,
-  namespace: string | undefined,
-  labelSelector?: string,
-  fieldSelector?: string,
-): Promise<{ items: KubeObject[]; resourceVersion?: string } | undefined> {
+  { apiVersion, kind, namespace, labelSelector, fieldSelector }: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; fieldSelector?: string },
+): Promise<Listed> {
   try {
     const list = await cluster.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, fieldSelector, labelSelector);
     const items = (list.items as KubeObject[]).map((item) => ({ ...item, apiVersion, kind }));
