@@ -45,7 +45,7 @@ import { realNodeSupport } from './node/support.ts';
 import { installCrds, readCrds } from './crds.ts';
 import { get, healthFromArgs, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
-import { childEnv, startComponent, startReaper, stopComponent, type Component, type Reaper } from './processes.ts';
+import { childEnv, startComponent, startReaper, stopComponent, TEARDOWN_GRACE_MS, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
 import { binaryPath, cacheRoot, checkBinaries, describeVersions, readVersions, type Binary, type ControlPlaneVersions } from './versions.ts';
 import { REPO_ROOT } from '../repo-root.ts';
@@ -198,7 +198,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       stopping ??= (async () => {
         await ingress?.stop();
         // Node programs first, then clients, then the API server, then its store.
-        for (const c of [...components].reverse()) await stopComponent(c);
+        for (const c of [...components].reverse()) await stopComponent(c, TEARDOWN_GRACE_MS);
         const left = removePlaneDir(dir, nodeRecord);
         if (left.length) log(`control plane: could not clean up ${left.join('; ')}`);
         reaper?.release();

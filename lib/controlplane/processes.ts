@@ -64,6 +64,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * How long a plane's programs get to end on SIGTERM when the plane is torn down: its store is
+ * thrown away, so a graceful end buys nothing (kube-apiserver alone would take 10 s).
+ */
+export const TEARDOWN_GRACE_MS = 3_000;
+
 /** SIGTERM to the component's group, SIGKILL if it has not exited within graceMs. */
 export async function stopComponent(c: Component, graceMs = 10_000): Promise<void> {
   if (c.proc.exitCode !== null || c.proc.signalCode !== null) {

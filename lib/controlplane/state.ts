@@ -12,7 +12,7 @@ import { healthFromArgs, waitForHealthy } from './health.ts';
 import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
 import type { PodMode } from './config.ts';
 import type { RealNodeRecord } from './node/index.ts';
-import { isAlive, startComponent, stopPids } from './processes.ts';
+import { isAlive, startComponent, stopPids, TEARDOWN_GRACE_MS } from './processes.ts';
 import { cacheRoot, describeVersions } from './versions.ts';
 
 export interface ControlPlaneState {
@@ -86,8 +86,8 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
 export async function stopRecorded(state: ControlPlaneState, file = stateFilePath()): Promise<StopResult> {
   // The node's programs first (the kubelet must not restart what the sweep kills), then the rest.
   const order = [...state.processes].reverse();
-  await stopPids(order.filter((p) => NODE_PROGRAMS.includes(p.name)).map((p) => p.pid));
-  await stopPids(order.map((p) => p.pid));
+  await stopPids(order.filter((p) => NODE_PROGRAMS.includes(p.name)).map((p) => p.pid), TEARDOWN_GRACE_MS);
+  await stopPids(order.map((p) => p.pid), TEARDOWN_GRACE_MS);
   const alive = state.processes.filter((p) => isAlive(p.pid));
   const leftovers = removePlaneDir(state.dir, state.node);
   rmSync(file, { force: true });

@@ -1,0 +1,223 @@
+// `npm run up -- --cluster sandbox` on this machine as a person runs it: the sandbox starts a
+// real node (kubelet and containerd built here, in a network namespace), the images are built
+// and imported into it, and every stage passes on real pods (the backend's /readyz answered
+// through its real readiness probe, PostgreSQL in the cluster). Then, from the host, the
+// checks of .github/workflows/smoke.yml; the order of deletion and creation on store
+// revisions; a pod killed by hand; the four failures only a real node shows; doctor; and
+// `down --purge`, after which the host is as it was (processes, network namespace, veth,
+// routes, mounts, iptables rules, cgroups, kernel settings, host paths). One `up` is shared.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { isAlive } from '../../lib/controlplane/processes.ts';
+import { podsOf, readState, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { NODE_NAME } from '../../lib/controlplane/node/layout.ts';
+import { readVersions } from '../../lib/controlplane/versions.ts';
+import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
+import { watchUntil } from '../../lib/kube/watch.ts';
+import { outOfOrder, recordStackEvents, type EventRecorder, type RecordedEvent } from '../integration/support/event-recorder.ts';
+import { runScript, show, STACK_LINE, type ScriptResult } from '../support/run-script.ts';
+import { FAILURES, failureManifests, type FailureKind } from './support/failures.ts';
+import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
+import { cookieFetch, mcpCall } from './support/smoke.ts';
+
+const NS = 'todo';
+/** Gate deadline of the runs that fail on purpose: long enough for each reason to show. */
+const FAIL_GATE_SECONDS = 30;
+
+interface Ctx {
+  before?: HostSnapshot;
+  tmp?: string;
+  stateFile?: string;
+  env?: NodeJS.ProcessEnv;
+  state?: ControlPlaneState;
+  kc?: KubeConfig;
+  url?: string;
+  recorder?: EventRecorder;
+}
+
+const test = suite<Ctx>('real node: up, the app from the host, failures, down --purge');
+
+test.before((ctx) => {
+  ctx.before = hostSnapshot();
+  ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-real-node-'));
+  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
+  ctx.env = {
+    ...process.env,
+    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
+    // Secrets as CI passes them; no DATABASE_URL: the in-cluster PostgreSQL is deployed.
+    OPENAI_API_KEY: 'sk-real-node-test-not-a-real-key',
+    BETTER_AUTH_SECRET: 'real-node-test-auth-secret-0123456789abcdef',
+    DATABASE_URL: '',
+    KUBECONFIG: '',
+    SANDBOX_PODS: '',
+    CI: 'true',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
+});
+
+test.after(async (ctx) => {
+  ctx.recorder?.stop();
+  // Whatever happened above, nothing of the sandbox may outlive the suite.
+  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
+  if (left) await stopRecorded(left, ctx.stateFile);
+  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+});
+
+const up = (ctx: Ctx, ...extra: string[]) => runScript('up', ['--cluster', 'sandbox', ...extra], ctx.env!, 1_800_000);
+const core = (ctx: Ctx) => ctx.kc!.makeApiClient(CoreV1Api);
+
+function ready(pod: any): boolean {
+  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
+}
+
+test('up --cluster sandbox: a real node, images built and imported, every stage green on real pods, a URL', async (ctx) => {
+  const r = await up(ctx);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /✔ Cluster \(sandbox\): sandbox control plane: started at https:\/\/10\.250\.0\.1:\d+, .*; pods run on a real node/);
+  assert.match(r.output, /✔ Images: .*loaded \(sandbox\)/);
+  for (let n = 1; n <= 10; n++) assert.match(r.output, new RegExp(`✔ Stage ${n}/10 `));
+  assert.not.match(r.output, /✖/);
+  assert.not.match(r.output, STACK_LINE);
+  const url = /✔ The Todo stack is deployed in namespace todo: (http:\/\/10\.96\.\d+\.\d+:3000\/)/.exec(r.output);
+  assert.ok(url, `up prints a URL through the frontend Service:\n${r.output}`);
+  ctx.url = url![1];
+  console.log(`  first up: ${(r.ms / 1000).toFixed(1)} s`);
+
+  ctx.state = readState(ctx.stateFile!);
+  assert.ok(ctx.state, 'the sandbox recorded its state');
+  assert.is(podsOf(ctx.state!), 'real');
+  assert.equal(ctx.state!.processes.map((p) => p.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy', 'ingress-stand-in']);
+  assert.ok(ctx.state!.processes.every((p) => isAlive(p.pid)), 'the sandbox outlives up');
+  ctx.kc = new KubeConfig();
+  ctx.kc.loadFromFile(ctx.state!.kubeconfig);
+});
+
+test('the pods are real: containerd runs them on the node, the backend passed its /readyz probe, PostgreSQL runs in the cluster', async (ctx) => {
+  const node = await core(ctx).readNode({ name: NODE_NAME });
+  assert.is(node.status?.nodeInfo?.containerRuntimeVersion, `containerd://${readVersions().containerd}`);
+  const pods = (await core(ctx).listNamespacedPod({ namespace: NS })).items;
+  const byApp = (name: string) => pods.filter((p) => p.metadata?.labels?.['app.kubernetes.io/name'] === name);
+  for (const app of ['frontend', 'backend', 'mcp-server', 'postgres', 'redis']) {
+    const [pod] = byApp(app);
+    assert.ok(pod, `a ${app} pod exists`);
+    assert.is(pod!.spec?.nodeName, NODE_NAME);
+    assert.ok(ready(pod), `${app} is ready`);
+    assert.ok(pod!.status?.containerStatuses?.every((c) => c.ready && c.containerID?.startsWith('containerd://') && c.state?.running), `${app}'s containers run under containerd`);
+  }
+  const backend = byApp('backend')[0]!;
+  assert.is(backend.spec?.containers[0]?.readinessProbe?.httpGet?.path, '/readyz');
+  const started = await core(ctx).listNamespacedEvent({ namespace: NS, fieldSelector: `involvedObject.name=${backend.metadata!.name},reason=Started` });
+  assert.ok(started.items.length >= 1, 'the kubelet started the backend container');
+});
+
+test('from the host, as smoke.yml checks: the page over HTTP, a todo through the API, an MCP tool call that lists it', async (ctx) => {
+  const http = cookieFetch();
+  const page = await http(ctx.url!);
+  assert.is(page.status, 200);
+  assert.match(page.body, /<html/i);
+
+  const created = await http(new URL('api/todos', ctx.url).href, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'real node: through the API' }) });
+  assert.ok(created.status >= 200 && created.status < 300, `POST /api/todos: ${created.status} ${created.body}`);
+  assert.match(created.body, '"title":"real node: through the API"');
+  const list = await http(new URL('api/todos', ctx.url).href);
+  assert.match(list.body, 'real node: through the API');
+
+  const svc = await core(ctx).readNamespacedService({ name: 'mcp-server-svc', namespace: NS });
+  const mcp = `http://${svc.spec!.clusterIP}:8080/`;
+  const init = await mcpCall(mcp, 1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'real-node-test', version: '1.0.0' } });
+  assert.match(init.body, '"serverInfo"');
+  const added = await mcpCall(mcp, 2, 'tools/call', { name: 'add_task', arguments: { user_id: 'smoke', title: 'real node: through MCP' } }, init.session);
+  assert.match(added.body, 'real node: through MCP');
+  assert.not.match(added.body, '"isError":true');
+  const listed = await mcpCall(mcp, 3, 'tools/call', { name: 'list_tasks', arguments: { user_id: 'smoke' } }, init.session);
+  assert.match(listed.body, 'real node: through MCP');
+});
+
+const firstOf = (events: RecordedEvent[], type: RecordedEvent['type']) => {
+  const seen = new Map<string, RecordedEvent>();
+  for (const e of events) if (e.type === type && !seen.has(`${e.kind} ${e.id}`)) seen.set(`${e.kind} ${e.id}`, e);
+  return [...seen.values()];
+};
+
+test('down, then up again: deletion in reverse stage order and creation in stage order, on store revisions', async (ctx) => {
+  ctx.recorder = recordStackEvents(ctx.kc!);
+  await ctx.recorder.ready;
+  const down = await runScript('down', ['--cluster', 'sandbox'], ctx.env!, 600_000);
+  assert.is(down.code, 0, show(down));
+  const deleted = firstOf(ctx.recorder.events, 'DELETED');
+  assert.ok(deleted.length >= 40, `the whole stack was deleted (${deleted.length})`);
+  assert.equal(outOfOrder(deleted, 'descending'), [], 'every object of stage k+1 is gone before any of stage k');
+  assert.is(deleted.at(-1)?.kind, 'Namespace');
+  assert.equal((await core(ctx).listNamespacedPod({ namespace: NS })).items, [], 'no pod is left: the kubelet stopped them');
+
+  const mark = ctx.recorder.events.length;
+  const again = await up(ctx);
+  assert.is(again.code, 0, show(again));
+  assert.match(again.output, 'sandbox control plane: already running');
+  const created = firstOf(ctx.recorder.events.slice(mark), 'ADDED');
+  assert.equal([...new Set(created.map((e) => e.stage))].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.equal(outOfOrder(created, 'ascending'), [], 'every object of stage k is created before any of stage k+1');
+  assert.equal(ctx.recorder.errors, []);
+  console.log(`  down: ${(down.ms / 1000).toFixed(1)} s; up on the running node: ${(again.ms / 1000).toFixed(1)} s`);
+});
+
+test('a pod killed by hand is replaced by its ReplicaSet, and the gate passes again', async (ctx) => {
+  const [victim] = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=backend' })).items;
+  await core(ctx).deleteNamespacedPod({ name: victim!.metadata!.name!, namespace: NS, gracePeriodSeconds: 0 });
+  const r = await up(ctx);
+  assert.is(r.code, 0, show(r));
+  const pods = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=backend' })).items;
+  assert.is(pods.length, 1);
+  assert.is.not(pods[0]!.metadata!.name, victim!.metadata!.name, 'a new pod replaced the killed one');
+  assert.ok(ready(pods[0]), 'and it passed its readiness probe');
+});
+
+for (const kind of Object.keys(FAILURES) as FailureKind[]) {
+  test(`a Deployment that fails on the real node (${kind}): up exits 1 naming pod, container, reason, events and logs`, async (ctx) => {
+    const r = await up(ctx, '--manifests', failureManifests(ctx.tmp!, kind), '--timeout', String(FAIL_GATE_SECONDS));
+    const name = `fail-${kind}`;
+    try {
+      assert.is(r.code, 1, show(r));
+      assert.match(r.output, `Deployment todo/${name}`);
+      const [pod] = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${name}` })).items;
+      assert.ok(r.output.includes(`pod ${pod!.metadata!.name}`), `the output names the pod:\n${r.output}`);
+      assert.match(r.output, FAILURES[kind].reason);
+      assert.match(r.output, 'recent warnings:');
+      if (FAILURES[kind].logLine) assert.match(r.output, FAILURES[kind].logLine!);
+      assert.not.match(r.output, STACK_LINE);
+    } finally {
+      await ctx.kc!.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name, namespace: NS, propagationPolicy: 'Foreground' }).catch(() => {});
+      await watchUntil(clusterFromKubeConfig(ctx.kc!), { kind: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }, namespace: NS, labelSelector: `app.kubernetes.io/name=${name}` }, (items) => ({ done: items.length === 0 }), {
+        deadline: Date.now() + 120_000,
+        goal: `the pods of ${name} to be gone`,
+      });
+    }
+  });
+}
+
+test('doctor --cluster sandbox: real pods on the running sandbox, the app URL, nothing blocks', async (ctx) => {
+  const r = await runScript('doctor', ['--cluster', 'sandbox'], ctx.env!, 120_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /✓ Pods \(sandbox\)\s+the running sandbox: real pods on a kubelet and containerd in a network namespace/);
+  assert.match(r.output, /✓ Docker\s+daemon/);
+  assert.match(r.output, /✓ Host name\s+todo\.local: no ingress controller routes in the sandbox yet; the app is at http:\/\/10\.96\./);
+});
+
+test('down --purge removes the stack and the sandbox, and leaves the host as it was', async (ctx) => {
+  ctx.recorder?.stop();
+  const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 600_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /Purge: sandbox control plane stopped \(etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy, ingress-stand-in\); the real node's network namespace, mounts and cgroups removed/);
+  console.log(`  down --purge: ${(r.ms / 1000).toFixed(1)} s`);
+  assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended');
+  assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder is removed');
+  assert.not.ok(existsSync(ctx.stateFile!), 'the state file is removed');
+  assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'no process, netns, veth, route, mount, iptables rule, cgroup, host path or kernel setting is left or changed');
+});
+
+test.run();
