@@ -23,6 +23,8 @@ import { runScript, show, STACK_LINE, type ScriptResult } from '../support/run-s
 import { FAILURES, failureManifests, type FailureKind } from './support/failures.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
 import { cookieFetch, mcpCall } from './support/smoke.ts';
+import { ensureOfflineBaseImage } from '../../lib/images/offline-base.ts';
+import { REPO_ROOT } from '../../lib/repo-root.ts';
 
 const NS = 'todo';
 /** Gate deadline of the runs that fail on purpose: long enough for each reason to show. */
@@ -41,7 +43,10 @@ interface Ctx {
 
 const test = suite<Ctx>('real node: up, the app from the host, failures, down --purge');
 
-test.before((ctx) => {
+test.before(async (ctx) => {
+  // No registry serves node:22-bookworm-slim here: the images are built on the offline base
+  // (debootstrap; built once, shared with the images suite).
+  const base = await ensureOfflineBaseImage({ repoRoot: REPO_ROOT, log: (l) => console.log(`  ${l}`) });
   ctx.before = hostSnapshot();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-real-node-'));
   ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
@@ -54,6 +59,7 @@ test.before((ctx) => {
     DATABASE_URL: '',
     KUBECONFIG: '',
     SANDBOX_PODS: '',
+    NODE_IMAGE: base.ref,
     CI: 'true',
     NO_COLOR: '1',
     FORCE_COLOR: '0',
