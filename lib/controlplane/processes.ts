@@ -47,12 +47,22 @@ export function logTail(logFile: string, lines = 25): string {
   return all.slice(-lines).join('\n');
 }
 
+/**
+ * True while the process runs. A zombie (ended, not yet reaped) counts as ended: a detached
+ * program's parent is PID 1 once its starter has exited, and not every PID 1 reaps promptly.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ...": the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
+  } catch {
+    return true; // no /proc (not Linux): the signal check above is all there is
   }
 }
 
