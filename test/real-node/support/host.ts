@@ -3,9 +3,19 @@
 // writes, the pods' cgroup, the host paths the kubelet and containerd create, and the node's
 // processes. The suites compare a snapshot taken before the node with one taken after it.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostMountPoints, processesWith, readSysctls, cgroupHierarchies } from '../../../lib/controlplane/node/host.ts';
 import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS } from '../../../lib/controlplane/node/layout.ts';
+
+// The Docker engine on this shared machine may start and stop containers while a suite runs
+// (other suites, other people): its veths, bridges, routes, mounts and iptables chains are not
+// the node's and are left out. The node adds no host iptables rule at all.
+const DOCKERS = /\b(docker0|br-[0-9a-f]{12}|DOCKER[-A-Z0-9]*)\b|\/var\/lib\/docker|\/run\/docker|\/var\/run\/docker/;
+
+/** Socket paths some process listens on (/proc/net/unix). */
+function listeningSockets(): Set<string> {
+  return new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[7] ?? '').filter((p) => p.startsWith('/')));
+}
 
 export interface HostSnapshot {
   netns: string[];
@@ -17,8 +27,8 @@ export interface HostSnapshot {
   sysctls: Record<string, string>;
   /** Host paths only the node creates (/run/containerd is Docker's containerd's too: see shimSockets). */
   paths: string[];
-  /** Sockets in containerd's shared shim folder (a killed shim of ours would leave one). */
-  shimSockets: string[];
+  /** Sockets in containerd's shared shim folder that nothing listens on (a killed shim of ours would leave one). */
+  staleShimSockets: string[];
   cgroups: string[];
   /** Processes of a node: kubelet, kube-proxy, containerd and its shims. */
   nodeProcesses: string[];
@@ -30,13 +40,13 @@ export function hostSnapshot(): HostSnapshot {
   return {
     netns: existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [],
     // Interface names only: counters and flags change by themselves.
-    links: out('ip', ['-o', 'link', 'show']).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort(),
-    routes: out('ip', ['-4', 'route', 'show']).sort(),
-    mounts: hostMountPoints().sort(),
-    iptables: out('iptables-save', []).filter((l) => !l.startsWith('#')).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
+    links: out('ip', ['-o', 'link', 'show']).filter((l) => !DOCKERS.test(l)).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort(),
+    routes: out('ip', ['-4', 'route', 'show']).filter((l) => !DOCKERS.test(l)).sort(),
+    mounts: hostMountPoints().filter((m) => !DOCKERS.test(m)).sort(),
+    iptables: out('iptables-save', []).filter((l) => !l.startsWith('#') && !DOCKERS.test(l)).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
     sysctls: readSysctls(KUBELET_SYSCTLS),
     paths: HOST_PATHS.filter((p) => p !== '/run/containerd' && existsSync(p)),
-    shimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).sort() : [],
+    staleShimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).filter((f) => !listeningSockets().has(`${DEFAULT_SHIM_SOCKET_DIR}/${f}`)).sort() : [],
     cgroups: cgroupHierarchies().filter((h) => existsSync(`${h}/${CGROUP_ROOT}`)),
     nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-')].map(String),
   };
