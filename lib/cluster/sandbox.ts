@@ -150,7 +150,7 @@ export const sandboxProvider: ClusterProvider = {
     const file = stateFile(ctx);
     const running = runningState(file);
     if (!running) return 'the sandbox control plane was not running';
-    const left = describeLeft(await stopRecorded(running, file));
+    const left = describeLeft(await stopRecorded(running, file, ctx.log));
     if (left) throw new DeployError(`Could not stop the sandbox control plane cleanly: ${left}.`);
     const node = podsOf(running) === 'real' ? '; the real node\'s network namespace, mounts and cgroups removed, host kernel settings as before' : '';
     return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})${node}`;

@@ -83,13 +83,21 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
  * removes its folder and the state file; returns the processes left alive and anything the
  * sweep could not remove.
  */
-export async function stopRecorded(state: ControlPlaneState, file = stateFilePath()): Promise<StopResult> {
+export async function stopRecorded(state: ControlPlaneState, file = stateFilePath(), log: (line: string) => void = () => {}): Promise<StopResult> {
+  const started = Date.now();
+  const took = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   // The node's programs first (the kubelet must not restart what the sweep kills), then the rest.
   const order = [...state.processes].reverse();
-  await stopPids(order.filter((p) => NODE_PROGRAMS.includes(p.name)).map((p) => p.pid), TEARDOWN_GRACE_MS);
+  const node = order.filter((p) => NODE_PROGRAMS.includes(p.name));
+  if (node.length) {
+    await stopPids(node.map((p) => p.pid), TEARDOWN_GRACE_MS);
+    log(`stopped ${node.map((p) => p.name).join(', ')} (${took()})`);
+  }
   await stopPids(order.map((p) => p.pid), TEARDOWN_GRACE_MS);
+  log(`stopped ${order.filter((p) => !NODE_PROGRAMS.includes(p.name)).map((p) => p.name).join(', ')} (${took()})`);
   const alive = state.processes.filter((p) => isAlive(p.pid));
   const leftovers = removePlaneDir(state.dir, state.node);
+  log(`${state.node ? 'real node swept, ' : ''}folder ${state.dir} removed (${took()})`);
   rmSync(file, { force: true });
   return { alive, leftovers };
 }
