@@ -12,7 +12,8 @@ import type { ComponentKey, ImageKey, ImageRefs, SourcedObject, StoreKey } from 
 import { DEFAULT_NODE_IMAGE } from './base.ts';
 import { contextDigest, contextTag, dotenvFilesIn, listContext, type ListedEntry } from './context.ts';
 import { noRedact, type Redactor } from '../output.ts';
-import { docker, dockerRaw, imageExists, requireDockerEngine } from './docker.ts';
+import { docker, dockerError, dockerRaw, imageExists, requireDockerEngine } from './docker.ts';
+import { ensureOfflineBaseImage } from './offline-base.ts';
 
 /** The three workloads: the key used in refs and config, and the folder under apps/. */
 export const COMPONENTS = [
@@ -77,21 +78,32 @@ async function localImageId(ref: string): Promise<string | undefined> {
 }
 
 /**
- * The base image's local id, pulling it first when it is not here, so the tags always include
- * the id of the base the images are built on (a newer node:22-bookworm-slim gives new tags).
+ * The base the images are built on and its local id, pulling it first when it is not here, so
+ * the tags always include the id of the base (a newer node:22-bookworm-slim gives new tags).
+ * Where the default base cannot be pulled (no registry answers: these offline machines), the
+ * offline base (`npm run images:base`: debootstrap and Node from the npm registry) is built
+ * once and used instead, and a line says so; a NODE_IMAGE the user chose is never replaced.
  */
-async function ensureBaseImage(nodeImage: string, redact: Redactor, log: (line: string) => void): Promise<string> {
+async function ensureBaseImage(nodeImage: string, repoRoot: string, redact: Redactor, log: (line: string) => void): Promise<{ ref: string; id: string }> {
   const present = await localImageId(nodeImage);
-  if (present) return present;
+  if (present) return { ref: nodeImage, id: present };
   log(`pulling base image ${nodeImage}`);
-  await docker(['pull', nodeImage], {
-    redact,
-    what: `Pulling the base image ${nodeImage}`,
-    fix: 'on a machine that cannot reach the registry, build the offline base with `npm run images:base` and set NODE_IMAGE to the ref it prints (todo-deploy/node-base:<node>-bookworm-offline).',
-  });
+  const args = ['pull', nodeImage];
+  const result = await dockerRaw(args);
+  if (result.exitCode !== 0) {
+    const what = `Pulling the base image ${nodeImage}`;
+    const fix = 'on a machine that cannot reach the registry, build the offline base with `npm run images:base` and set NODE_IMAGE to the ref it prints (todo-deploy/node-base:<node>-bookworm-offline).';
+    if (nodeImage !== DEFAULT_NODE_IMAGE) throw dockerError(args, result, { redact, what, fix });
+    const why = redact(result.stderr.trim().split('\n').pop() ?? '');
+    log(`cannot pull ${nodeImage} (${why}): using the offline base instead (npm run images:base; built once, a few minutes)`);
+    const offline = await ensureOfflineBaseImage({ repoRoot, log });
+    const id = await localImageId(offline.ref);
+    if (!id) throw new DeployError(`The offline base ${offline.ref} was built but is not in the local image store. Fix: run \`npm run images:base -- --fresh\` and check \`docker image ls\`.`);
+    return { ref: offline.ref, id };
+  }
   const pulled = await localImageId(nodeImage);
   if (!pulled) throw new DeployError(`The base image ${nodeImage} was pulled but is not in the local image store. Fix: check \`docker image ls\` and NODE_IMAGE.`);
-  return pulled;
+  return { ref: nodeImage, id: pulled };
 }
 
 /**
@@ -194,13 +206,12 @@ export function referencedImages(objects: readonly SourcedObject[], refs: ImageR
  */
 export async function buildImages(options: BuildOptions): Promise<{ refs: Partial<ImageRefs>; results: BuildResult[] }> {
   const redact = options.redact ?? noRedact;
-  const nodeImage = options.nodeImage ?? DEFAULT_NODE_IMAGE;
   const keys = IMAGES.map((i) => i.key).filter((key) => !options.only || options.only.includes(key));
   await requireDockerEngine(redact);
-  const baseImageId = await ensureBaseImage(nodeImage, redact, options.log ?? (() => {}));
+  const base = await ensureBaseImage(options.nodeImage ?? DEFAULT_NODE_IMAGE, options.repoRoot, redact, options.log ?? (() => {}));
   const results: BuildResult[] = [];
   for (const key of keys) {
-    const plan = planImage(options.repoRoot, key, options.names[key], nodeImage, baseImageId);
+    const plan = planImage(options.repoRoot, key, options.names[key], base.ref, base.id);
     results.push(await buildPlanned(plan, redact, options.log));
   }
   const refs: Partial<ImageRefs> = Object.fromEntries(results.map((r) => [r.key, r.ref]));
