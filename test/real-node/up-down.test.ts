@@ -26,7 +26,7 @@ import { cookieFetch, mcpCall } from './support/smoke.ts';
 
 const NS = 'todo';
 /** Gate deadline of the runs that fail on purpose: long enough for each reason to show. */
-const FAIL_GATE_SECONDS = 30;
+const FAIL_GATE_SECONDS = 20;
 
 interface Ctx {
   before?: HostSnapshot;
