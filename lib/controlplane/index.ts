@@ -37,9 +37,8 @@ import {
   type Ports,
 } from './config.ts';
 import { nodeBinaries, nodeBinaryProblems } from './node/binaries.ts';
-import { hostMountPoints, mountsUnder } from './node/host.ts';
 import { NODE_NAME } from './node/layout.ts';
-import { prepareRealNode, startRealNode, sweepRealNode, type RealNodeRecord } from './node/index.ts';
+import { prepareRealNode, removePlaneDir, startRealNode, type RealNodeRecord } from './node/index.ts';
 import { sweepCommand } from './node/sweep.ts';
 import { realNodeSupport } from './node/support.ts';
 import { installCrds, readCrds } from './crds.ts';
@@ -232,9 +231,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     if (layout.node) {
       // The API server binds the node network's host address: it must exist first.
       nodeRecord = prepareRealNode(layout.node, log);
-      const recordFile = join(layout.node.dir, 'record.json');
-      writeFileSync(recordFile, JSON.stringify(nodeRecord, null, 2));
-      reaper?.trackRun(sweepCommand(recordFile));
+      reaper?.trackRun(sweepCommand(layout.node.recordFile));
     }
     const tokens = writeSecrets(layout);
     writeFileSync(layout.kwokConfig, kwokStages().map((s) => stringify(s)).join('---\n'));
@@ -344,17 +341,7 @@ export function checkRealNode(): void {
   if (problems.length) throw new Error(`The real node's programs are not ready: ${problems.join('; ')}.`);
 }
 
-/**
- * Removes the plane's folder, after the real node's sweep (which unmounts everything under it:
- * a removal must never reach through a mount). Returns what was left behind.
- */
-export function removePlaneDir(dir: string, node?: RealNodeRecord): string[] {
-  const left = node ? sweepRealNode(node) : [];
-  const mounted = mountsUnder(hostMountPoints(), dir);
-  if (mounted.length) return [...left, `${dir} kept: still mounted ${mounted.join(', ')}`];
-  rmSync(dir, { recursive: true, force: true });
-  return left;
-}
+export { removePlaneDir } from './node/index.ts';
 
 /** Service-account signing keys (node:crypto) and one random token per identity, all 0600. */
 function writeSecrets(layout: Layout): Partial<Record<Identity, string>> {

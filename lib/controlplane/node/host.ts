@@ -203,6 +203,19 @@ export function processesWith(...parts: string[]): number[] {
   return pids;
 }
 
+/** The start time of a process (/proc/<pid>/stat field 22, clock ticks since boot), or undefined when it is not running. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ppid ...": fields after the last ')' start at field 3.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (/^[ZX]/.test(fields[0] ?? '')) return undefined;
+    return fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
 export function killAll(pids: number[], signal: NodeJS.Signals = 'SIGKILL'): void {
   for (const pid of pids) {
     try {

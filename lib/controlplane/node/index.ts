@@ -15,7 +15,7 @@
 // Where a real node can run at all is judged in support.ts.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { clusterFromKubeConfig } from '../../kube/client.ts';
@@ -23,10 +23,11 @@ import { watchUntil } from '../../kube/watch.ts';
 import type { KubeObject } from '../../types.ts';
 import type { Component } from '../processes.ts';
 import { logTail } from '../processes.ts';
-import { absentPaths, containerdTasks, createCgroupRoot, isEmptyTree, killAll, processesWith, readSysctls, removeCgroupRoot, removePath, restoreSysctls, shimSocketNames, unmountUnder } from './host.ts';
+import { absentPaths, containerdTasks, createCgroupRoot, hostMountPoints, isEmptyTree, killAll, mountsUnder, processesWith, processStartTime, readSysctls, removeCgroupRoot, removePath, restoreSysctls, shimSocketNames, unmountUnder } from './host.ts';
 import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS, NETNS, NODE_NAME, type NodeLayout } from './layout.ts';
 import { conflictingRoutes, createNetwork, destroyNetwork, inNetns, networkBefore, networkExists, type NetworkBefore } from './network.ts';
 import { writePki } from './pki.ts';
+import { judgeExistingNode, gatherNodeFacts, recoverAbandonedNode } from './recover.ts';
 import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
 
 export { NODE_NAME } from './layout.ts';
@@ -45,6 +46,12 @@ export interface RealNodeRecord {
   /** Host paths that did not exist before the node (the kubelet and containerd create some regardless of their folders). */
   createdPaths: string[];
   network: NetworkBefore;
+  /**
+   * The process that started the node, with its start time (/proc/<pid>/stat), so a later
+   * process can tell a node still being started from an abandoned one (recover.ts). Absent in
+   * records written before.
+   */
+  starter?: { pid: number; startTime: string };
 }
 
 /** The node's programs and images, as lib/controlplane/versions.ts nodeArtifacts() gives them. */
@@ -65,16 +72,23 @@ export interface NodeBinaries {
 export type StartInNetns = (name: string, argv: string[], env: NodeJS.ProcessEnv) => Component;
 
 /**
- * Before the API server starts: refuses when a node's network is already there, records the
- * host's state, builds the network the API server binds to, the pods' cgroup, the folders and
- * the client certificate. On failure everything done so far is swept.
+ * Before the API server starts: removes an abandoned node (recover.ts), refuses when a node's
+ * network is still there, records the host's state (<node folder>/record.json, written before
+ * the network exists so that no moment has a network without a record), builds the network the
+ * API server binds to, the pods' cgroup, the folders and the client certificate. On failure
+ * everything done so far is swept.
  */
 export function prepareRealNode(l: NodeLayout, log: (line: string) => void): RealNodeRecord {
+  const recovery = recoverAbandonedNode(removePlaneDir);
+  if (recovery.line) log(recovery.line);
   const existing = networkExists();
   if (existing) {
+    const verdict = recovery.verdict.state === 'live' ? recovery.verdict : judgeExistingNode(gatherNodeFacts());
+    const holders = verdict.state === 'live' ? `, held by ${verdict.holders.join(', ')}` : '';
+    const left = recovery.left.length ? ` Removing it as abandoned left: ${recovery.left.join('; ')}.` : '';
     throw new Error(
-      `Another real node's network is already on this machine (${existing}): only one sandbox with real pods runs at a time. ` +
-        'Fix: stop it with `npm run down -- --cluster sandbox --purge` (or `npm run controlplane -- stop`); if nothing runs any more, `ip netns delete todo-deploy-node`.',
+      `Another real node's network is already on this machine (${existing}${holders}): only one sandbox with real pods runs at a time.${left} ` +
+        'Fix: stop it with `npm run down -- --cluster sandbox --purge` (or `npm run controlplane -- stop`), or end the processes named.',
     );
   }
   const conflicts = conflictingRoutes();
@@ -91,9 +105,11 @@ export function prepareRealNode(l: NodeLayout, log: (line: string) => void): Rea
     sysctls: readSysctls(KUBELET_SYSCTLS),
     createdPaths: absentPaths(HOST_PATHS),
     network: networkBefore(),
+    starter: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' },
   };
   try {
     for (const d of [l.dir, l.shimSocketDir, l.containerdRoot, l.containerdState, l.cniConfDir, l.cniDataDir, l.kubeletRoot, l.podLogsDir, l.imagesDir]) mkdirSync(d, { recursive: true });
+    writeFileSync(l.recordFile, JSON.stringify(record, null, 2));
     createNetwork();
     createCgroupRoot(CGROUP_ROOT);
     writePki(l);
@@ -103,6 +119,18 @@ export function prepareRealNode(l: NodeLayout, log: (line: string) => void): Rea
   }
   log(`real node: network namespace ${NETNS} with its veth pair, pods' cgroup /${CGROUP_ROOT}`);
   return record;
+}
+
+/**
+ * Removes a plane's folder, after the real node's sweep (which unmounts everything under it:
+ * a removal must never reach through a mount). Returns what was left behind.
+ */
+export function removePlaneDir(dir: string, node?: RealNodeRecord): string[] {
+  const left = node ? sweepRealNode(node) : [];
+  const mounted = mountsUnder(hostMountPoints(), dir);
+  if (mounted.length) return [...left, `${dir} kept: still mounted ${mounted.join(', ')}`];
+  rmSync(dir, { recursive: true, force: true });
+  return left;
 }
 
 function run(argv: string[]): { ok: boolean; output: string } {

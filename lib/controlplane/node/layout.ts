@@ -63,6 +63,8 @@ export interface NodeLayout {
   kubeProxyKubeconfig: string;
   /** Image archives exported from Docker before they are imported into containerd. */
   imagesDir: string;
+  /** What a sweep needs (RealNodeRecord, JSON): the reaper's sweep and a later recovery read it. */
+  recordFile: string;
 }
 
 export function nodeLayoutFor(planeDir: string): NodeLayout {
@@ -90,6 +92,7 @@ export function nodeLayoutFor(planeDir: string): NodeLayout {
     kubeProxyConfig: join(dir, 'kube-proxy.yaml'),
     kubeProxyKubeconfig: join(dir, 'kube-proxy.kubeconfig'),
     imagesDir: join(dir, 'images'),
+    recordFile: join(dir, 'record.json'),
   };
 }
 
