@@ -16,7 +16,7 @@ import { UsageError } from '../lib/errors.ts';
 import { describeVersions, readVersions, type PodMode } from '../lib/controlplane/index.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
-import { describeLeft, podsOf, isRunning as running, readState as readStateFile, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State } from '../lib/controlplane/state.ts';
+import { describeLeft, describeRecovery, podsOf, isRunning as running, readState as readStateFile, recoverAbandoned, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State, type StopResult } from '../lib/controlplane/state.ts';
 
 const HELP = `Usage: npm run controlplane -- <command> [options]
 
@@ -58,17 +58,28 @@ function readState(): State | undefined {
 
 async function stop(): Promise<number> {
   const state = readState();
+  let code = 0;
+  let result: StopResult | undefined;
   if (!state) {
     console.log('The control plane is not running (no state file).');
-    return 0;
+  } else {
+    result = await stopRecorded(state, stateFile);
+    const left = describeLeft(result);
+    if (left) {
+      console.error(`Could not stop cleanly: ${left}.`);
+      code = 1;
+    } else {
+      console.log(`Stopped the control plane (${state.processes.map((p) => p.name).join(', ')}); removed ${state.dir}.`);
+    }
   }
-  const left = describeLeft(await stopRecorded(state, stateFile));
-  if (left) {
-    console.error(`Could not stop cleanly: ${left}.`);
-    return 1;
+  // What an earlier plane left when it was killed with its reaper (nothing of it runs).
+  const recovery = describeRecovery(recoverAbandoned(state && result ? { state, result } : undefined));
+  if (recovery.line) console.log(recovery.line);
+  if (recovery.problem) {
+    console.error(`Could not clean up: ${recovery.problem}.`);
+    code = 1;
   }
-  console.log(`Stopped the control plane (${state.processes.map((p) => p.name).join(', ')}); removed ${state.dir}.`);
-  return 0;
+  return code;
 }
 
 async function start(values: Values): Promise<number> {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { buildGroups } from '../controlplane/build-binaries.ts';
 import { cacheRoot, CONTROL_PLANE_GROUPS, imageRefs, missingGroups, NODE_GROUPS, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive } from '../controlplane/processes.ts';
-import { describeLeft, podsOf, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState } from '../controlplane/state.ts';
+import { describeLeft, describeRecovery, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
@@ -149,11 +149,21 @@ export const sandboxProvider: ClusterProvider = {
   async purge(ctx) {
     const file = stateFile(ctx);
     const running = runningState(file);
-    if (!running) return 'the sandbox control plane was not running';
-    const left = describeLeft(await stopRecorded(running, file, ctx.log));
-    if (left) throw new DeployError(`Could not stop the sandbox control plane cleanly: ${left}.`);
-    const node = podsOf(running) === 'real' ? '; the real node\'s network namespace, mounts and cgroups removed, host kernel settings as before' : '';
-    return `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})${node}`;
+    let stopped: string;
+    let result: StopResult | undefined;
+    if (!running) {
+      stopped = 'the sandbox control plane was not running';
+    } else {
+      result = await stopRecorded(running, file, ctx.log);
+      const left = describeLeft(result);
+      if (left) throw new DeployError(`Could not stop the sandbox control plane cleanly: ${left}.`);
+      const node = podsOf(running) === 'real' ? '; the real node\'s network namespace, mounts and cgroups removed, host kernel settings as before' : '';
+      stopped = `sandbox control plane stopped (${running.processes.map((p) => p.name).join(', ')})${node}`;
+    }
+    // What an earlier real node left when it was killed with its reaper (nothing of it runs).
+    const recovery = describeRecovery(recoverAbandoned(running && result ? { state: running, result } : undefined));
+    if (recovery.problem) throw new DeployError(`${stopped}, but ${recovery.problem}. Fix: end what the sweep names (\`umount\`, \`ip netns delete todo-deploy-node\`), then purge again.`);
+    return recovery.line ? `${stopped}; ${recovery.line}` : stopped;
   },
 };
 

@@ -12,6 +12,7 @@ import { healthFromArgs, waitForHealthy } from './health.ts';
 import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
 import type { PodMode } from './config.ts';
 import type { RealNodeRecord } from './node/index.ts';
+import { recoverAbandonedNode, type Recovery } from './node/recover.ts';
 import { isAlive, startComponent, stopPids, TEARDOWN_GRACE_MS } from './processes.ts';
 import { cacheRoot, describeVersions } from './versions.ts';
 
@@ -139,3 +140,19 @@ export function describeLeft(result: StopResult): string | undefined {
 }
 
 const NODE_PROGRAMS = ['kube-proxy', 'kubelet', 'containerd'];
+
+/**
+ * After a stop (or when no plane is recorded): removes an abandoned real node's leftovers from
+ * the host (node/recover.ts), never a running one. `stopped` is the plane just stopped, whose
+ * processes still alive keep any node counted as running.
+ */
+export function recoverAbandoned(stopped?: { state: ControlPlaneState; result: StopResult }): Recovery {
+  return recoverAbandonedNode(removePlaneDir, stopped ? { dir: stopped.state.dir, alive: stopped.result.alive } : undefined);
+}
+
+/** A sentence for a user after recoverAbandoned: what was removed, what was left, or a running node left alone. Pure. */
+export function describeRecovery(recovery: Recovery): { line?: string; problem?: string } {
+  if (recovery.left.length) return { line: recovery.line, problem: `an abandoned real node could not be removed completely: left ${recovery.left.join('; ')}` };
+  if (recovery.verdict.state === 'live') return { line: `A real node started by another process runs (${recovery.verdict.holders.join(', ')}): left alone.` };
+  return { line: recovery.line };
+}

@@ -12,6 +12,27 @@ import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS } fro
 // the node's and are left out. The node adds no host iptables rule at all.
 const DOCKERS = /\b(docker0|br-[0-9a-f]{12}|DOCKER[-A-Z0-9]*)\b|\/var\/lib\/docker|\/run\/docker|\/var\/run\/docker/;
 
+/** The IPv4 ranges of Docker's bridges (docker0, br-*), as [network, prefix length]. */
+function dockerRanges(): [number, number][] {
+  return out('ip', ['-o', '-4', 'addr', 'show'])
+    .filter((l) => DOCKERS.test(l))
+    .flatMap((l) => {
+      const m = /inet (\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(l);
+      return m ? [[ipv4(m[1]!), Number(m[2])] as [number, number]] : [];
+    });
+}
+
+function ipv4(a: string): number {
+  return a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** True when the rule names an address in one of Docker's ranges (its published ports' NAT rules name the container, not a DOCKER chain). */
+function namesDockerAddress(rule: string, ranges: [number, number][]): boolean {
+  return [...rule.matchAll(/(\d+\.\d+\.\d+\.\d+)(?:\/\d+)?/g)].some(([, a]) =>
+    ranges.some(([net, len]) => len > 0 && Math.floor(ipv4(a!) / 2 ** (32 - len)) === Math.floor(net / 2 ** (32 - len))),
+  );
+}
+
 /** Socket paths some process listens on (/proc/net/unix). */
 function listeningSockets(): Set<string> {
   return new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/)[7] ?? '').filter((p) => p.startsWith('/')));
@@ -37,13 +58,14 @@ export interface HostSnapshot {
 const out = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
 
 export function hostSnapshot(): HostSnapshot {
+  const docker = dockerRanges();
   return {
     netns: existsSync('/run/netns') ? readdirSync('/run/netns').sort() : [],
     // Interface names only: counters and flags change by themselves.
     links: out('ip', ['-o', 'link', 'show']).filter((l) => !DOCKERS.test(l)).map((l) => l.split(':')[1]!.trim().split('@')[0]!).sort(),
     routes: out('ip', ['-4', 'route', 'show']).filter((l) => !DOCKERS.test(l)).sort(),
     mounts: hostMountPoints().filter((m) => !DOCKERS.test(m)).sort(),
-    iptables: out('iptables-save', []).filter((l) => !l.startsWith('#') && !DOCKERS.test(l)).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
+    iptables: out('iptables-save', []).filter((l) => !l.startsWith('#') && !DOCKERS.test(l) && !namesDockerAddress(l, docker)).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
     sysctls: readSysctls(KUBELET_SYSCTLS),
     paths: HOST_PATHS.filter((p) => p !== '/run/containerd' && existsSync(p)),
     staleShimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).filter((f) => !listeningSockets().has(`${DEFAULT_SHIM_SOCKET_DIR}/${f}`)).sort() : [],
