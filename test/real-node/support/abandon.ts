@@ -34,7 +34,7 @@ function childrenOf(parent: number): number[] {
 
 /** Starts a node in a child process and kills it with its reaper and programs; resolves once all are gone. */
 export async function abandonNode(deadlineMs = 300_000): Promise<Abandoned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, TODO_DEPLOY_ABANDON_CHILD: '1' } });
   let output = '';
   const ready = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the node to abandon did not start within ${deadlineMs / 1000} s:\n${output}`)), deadlineMs);
