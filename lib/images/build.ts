@@ -13,7 +13,6 @@ import { DEFAULT_NODE_IMAGE } from './base.ts';
 import { contextDigest, contextTag, dotenvFilesIn, listContext, type ListedEntry } from './context.ts';
 import { noRedact, type Redactor } from '../output.ts';
 import { docker, dockerError, dockerRaw, imageExists, requireDockerEngine } from './docker.ts';
-import { ensureOfflineBaseImage } from './offline-base.ts';
 
 /** The three workloads: the key used in refs and config, and the folder under apps/. */
 export const COMPONENTS = [
@@ -96,6 +95,8 @@ async function ensureBaseImage(nodeImage: string, repoRoot: string, redact: Reda
     if (nodeImage !== DEFAULT_NODE_IMAGE) throw dockerError(args, result, { redact, what, fix });
     const why = redact(result.stderr.trim().split('\n').pop() ?? '');
     log(`cannot pull ${nodeImage} (${why}): using the offline base instead (npm run images:base; built once, a few minutes)`);
+    // Loaded only here: it brings zx, which a run that builds nothing must not load.
+    const { ensureOfflineBaseImage } = await import('./offline-base.ts');
     const offline = await ensureOfflineBaseImage({ repoRoot, log });
     const id = await localImageId(offline.ref);
     if (!id) throw new DeployError(`The offline base ${offline.ref} was built but is not in the local image store. Fix: run \`npm run images:base -- --fresh\` and check \`docker image ls\`.`);
