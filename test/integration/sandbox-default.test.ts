@@ -4,17 +4,14 @@
 // `down --purge` then stops every process either run started.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive } from '../../lib/controlplane/processes.ts';
-import { readState, stopRecorded } from '../../lib/controlplane/state.ts';
-import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { readState } from '../../lib/controlplane/state.ts';
 import { runScript, show } from '../support/run-script.ts';
+import { sandboxRuns, type SandboxRuns } from '../support/sandbox-runs.ts';
 
 interface Ctx {
-  bin?: FakeBin;
-  tmp?: string;
+  runs?: SandboxRuns;
   stateFile?: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -22,25 +19,13 @@ interface Ctx {
 const test = suite<Ctx>('sandbox as the dev default: two ups at once, one control plane');
 
 test.before((ctx) => {
-  ctx.bin = fakeBin([], { system: ['npm', 'sh'] });
-  ctx.tmp = mkdtempSync(path.join(tmpdir(), 'todo-deploy-default-'));
-  ctx.stateFile = path.join(ctx.tmp, 'controlplane-state.json');
-  ctx.env = {
-    ...ctx.bin.env(),
-    HOME: process.env.HOME, // the control-plane binaries live in the user's cache folder
-    KUBECONFIG: path.join(ctx.tmp, 'no-kubeconfig'),
-    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
-    BETTER_AUTH_SECRET: 'sandbox-default-auth-secret-0123456789abcdef',
-    CI: 'true',
-    NO_COLOR: '1',
-  };
+  ctx.runs = sandboxRuns('todo-deploy-default-', { BETTER_AUTH_SECRET: 'sandbox-default-auth-secret-0123456789abcdef', CI: 'true', NO_COLOR: '1' });
+  ctx.stateFile = ctx.runs.stateFile;
+  ctx.env = ctx.runs.env;
 });
 
 test.after(async (ctx) => {
-  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
-  if (left) await stopRecorded(left, ctx.stateFile);
-  ctx.bin?.cleanup();
-  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+  await ctx.runs?.cleanup();
 });
 
 /**

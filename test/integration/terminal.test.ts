@@ -5,17 +5,13 @@
 // The same run piped (no terminal) still prints listr2's plain lines, one per event.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { readState, stopRecorded } from '../../lib/controlplane/state.ts';
-import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { readState } from '../../lib/controlplane/state.ts';
 import { runScript, show } from '../support/run-script.ts';
+import { sandboxRuns, type SandboxRuns } from '../support/sandbox-runs.ts';
 import { tmuxTerminal, type Screen, type Terminal } from '../support/terminal.ts';
 
 interface Ctx {
-  bin?: FakeBin;
-  tmp?: string;
+  runs?: SandboxRuns;
   stateFile?: string;
   env?: NodeJS.ProcessEnv;
   terminal?: Terminal;
@@ -35,28 +31,16 @@ const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 const DURATION = /\[\d+(?:\.\d)?(?:ms|s)\]$/;
 
 test.before((ctx) => {
-  // The pane's PATH: npm, node and the shells; no minikube, kind or docker to choose instead.
-  ctx.bin = fakeBin([], { system: ['npm', 'sh'] });
-  ctx.tmp = mkdtempSync(path.join(tmpdir(), 'todo-deploy-terminal-'));
-  ctx.stateFile = path.join(ctx.tmp, 'controlplane-state.json');
   // No CI or NO_COLOR: on a terminal the default renderer draws (the test command may run under CI=true).
-  ctx.env = {
-    ...ctx.bin.env(),
-    HOME: process.env.HOME, // the control-plane binaries live in the user's cache folder
-    KUBECONFIG: path.join(ctx.tmp, 'no-kubeconfig'),
-    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
-    BETTER_AUTH_SECRET: 'terminal-test-auth-secret-0123456789abcdef',
-    LANG: 'C.UTF-8',
-  };
+  ctx.runs = sandboxRuns('todo-deploy-terminal-', { BETTER_AUTH_SECRET: 'terminal-test-auth-secret-0123456789abcdef', LANG: 'C.UTF-8' });
+  ctx.stateFile = ctx.runs.stateFile;
+  ctx.env = ctx.runs.env;
   ctx.terminal = tmuxTerminal(ctx.env);
 });
 
 test.after(async (ctx) => {
   ctx.terminal?.close();
-  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
-  if (left) await stopRecorded(left, ctx.stateFile);
-  ctx.bin?.cleanup();
-  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+  await ctx.runs?.cleanup();
 });
 
 const shown = (screen: Screen) => `exit ${screen.status}; the screen (${screen.lines.length} lines):\n${screen.lines.join('\n')}`;
