@@ -1,7 +1,8 @@
 // The real build script, run the way `up --cluster sandbox` runs it (lib/controlplane/build-binaries.ts):
 // a current group is skipped with one line, a failing build names its group and its build.log,
 // and the progress lines reach the caller without their prefix. Nothing is compiled: the
-// failure is a version check, the skip reads stamps in a temporary cache.
+// failure is a version check (its first line says what the build took last time, or typically),
+// the skip reads stamps in a temporary cache.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,27 +36,35 @@ test('a group built for its pinned versions is skipped, and the lines arrive wit
   }
 });
 
-test('a failed build names the group and its log, whose last lines say why', async () => {
-  // A copy of the build folder whose PAUSE_VERSION disagrees with the pinned Kubernetes module.
-  const work = tempDir();
-  const cache = join(work, 'cache');
-  try {
-    const build = join(work, 'build');
-    cpSync(dirname(buildScript), build, { recursive: true });
-    writeFileSync(join(build, 'versions.env'), readFileSync(versionsFile, 'utf8').replace(/^PAUSE_VERSION=.*$/m, 'PAUSE_VERSION=3.9'));
-    const lines: string[] = [];
-    const result = await buildGroups(['pause'], (l) => lines.push(l), { ...process.env, XDG_CACHE_HOME: cache }, join(build, 'build.sh'));
-    const log = join(cache, 'todo-deploy', 'controlplane', 'pause-3.9', 'build.log');
-    assert.is(result.ok, false);
-    assert.match(result.error!, /building pause 3\.9 \(pause, pause\.oci\.tar\) failed after/);
-    assert.ok(result.error!.includes(`the full output is in ${log}`), result.error);
-    assert.match(result.error!, /ships pause 3\.10\.1 \(build\/pause\/Makefile\), but versions\.env says PAUSE_VERSION=3\.9/);
-    assert.ok(existsSync(log));
-    assert.ok(lines.some((l) => l.startsWith('building pause 3.9')), lines.join('\n'));
-    assert.not.ok(existsSync(join(dirname(log), 'complete')), 'no stamp after a failure');
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-});
+for (const lastTime of [undefined, 125]) {
+  test(`a failed build names the group and its log, whose last lines say why; its first line says ${lastTime ? 'what it took last time' : 'what a first build typically takes'}`, async () => {
+    // A copy of the build folder whose PAUSE_VERSION disagrees with the pinned Kubernetes module.
+    const work = tempDir();
+    const cache = join(work, 'cache');
+    try {
+      const build = join(work, 'build');
+      cpSync(dirname(buildScript), build, { recursive: true });
+      if (lastTime) {
+        // What build.sh records after a successful build of the group (seconds).
+        mkdirSync(join(cache, 'todo-deploy', 'controlplane', 'build-times'), { recursive: true });
+        writeFileSync(join(cache, 'todo-deploy', 'controlplane', 'build-times', 'pause'), `${lastTime}\n`);
+      }
+      writeFileSync(join(build, 'versions.env'), readFileSync(versionsFile, 'utf8').replace(/^PAUSE_VERSION=.*$/m, 'PAUSE_VERSION=3.9'));
+      const lines: string[] = [];
+      const result = await buildGroups(['pause'], (l) => lines.push(l), { ...process.env, XDG_CACHE_HOME: cache }, join(build, 'build.sh'));
+      const log = join(cache, 'todo-deploy', 'controlplane', 'pause-3.9', 'build.log');
+      assert.is(result.ok, false);
+      assert.match(result.error!, /building pause 3\.9 \(pause, pause\.oci\.tar\) failed after/);
+      assert.ok(result.error!.includes(`the full output is in ${log}`), result.error);
+      assert.match(result.error!, /ships pause 3\.10\.1 \(build\/pause\/Makefile\), but versions\.env says PAUSE_VERSION=3\.9/);
+      assert.ok(existsSync(log));
+      const hint = lastTime ? /: last time 2m05s; a first build with empty Go caches: about \S+;/ : /: a first build with empty Go caches takes about \S+ on 2 idle cores/;
+      assert.ok(lines.some((l) => l.startsWith('building pause 3.9 (pause, pause.oci.tar)') && hint.test(l)), lines.join('\n'));
+      assert.not.ok(existsSync(join(dirname(log), 'complete')), 'no stamp after a failure');
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+}
 
 test.run();
