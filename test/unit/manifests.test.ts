@@ -4,13 +4,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { usageError } from '../support/assert-errors.ts';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   interpolate,
   renderText,
+  renderCached,
   renderManifests,
   manifestFiles,
   prepareForApply,
@@ -409,3 +410,57 @@ prepare('does not change the object it is given', () => {
 });
 
 prepare.run();
+
+// ---------------------------------------------------------------------------------------------
+const cache = suite('render cache: a file rendered before is read back, not parsed again');
+
+/** Runs `fn` with XDG_CACHE_HOME (and RENDER_CACHE) set, restoring both; returns the entries written. */
+function withCache(fn: (dir: string) => void, renderCache?: string): string[] {
+  const home = mkdtempSync(path.join(tmpdir(), 'render-cache-'));
+  const saved = { xdg: process.env.XDG_CACHE_HOME, rc: process.env.RENDER_CACHE };
+  process.env.XDG_CACHE_HOME = home;
+  if (renderCache === undefined) delete process.env.RENDER_CACHE;
+  else process.env.RENDER_CACHE = renderCache;
+  try {
+    fn(home);
+    const dir = path.join(home, 'todo-deploy', 'render');
+    return existsSync(dir) ? readdirSync(dir) : [];
+  } finally {
+    if (saved.xdg === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved.xdg;
+    if (saved.rc === undefined) delete process.env.RENDER_CACHE;
+    else process.env.RENDER_CACHE = saved.rc;
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const DEPLOYMENT = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: backend\nspec:\n  replicas: ${REPLICAS}\n---\n' + ns('${NAMESPACE}');
+
+cache('the second render of the same text comes from the entry, equal to a fresh parse, with its own file name', () => {
+  const entries = withCache((home) => {
+    const first = renderCached(DEPLOYMENT, VARS, 'a.yaml');
+    const entry = readdirSync(path.join(home, 'todo-deploy', 'render'));
+    assert.is(entry.length, 1);
+    // Tamper with the entry: the next render must come from it (so it was read, not parsed again).
+    const file = path.join(home, 'todo-deploy', 'render', entry[0]!);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"backend"', '"from-the-cache"'));
+    const second = renderCached(DEPLOYMENT, VARS, 'copy/b.yaml');
+    assert.is(second.rendered.objects[0]!.object.metadata.name, 'from-the-cache');
+    assert.equal(second.rendered.objects.map((o) => [o.file, o.line]), [['copy/b.yaml', 1], ['copy/b.yaml', 8]]);
+    assert.equal(first, renderText(DEPLOYMENT, VARS, 'a.yaml'));
+    // Other variables are another entry.
+    renderCached(DEPLOYMENT, { ...VARS, REPLICAS: '3' }, 'a.yaml');
+  });
+  assert.is(entries.length, 2);
+});
+
+cache('nothing is kept of a file with problems, with a Secret, or with RENDER_CACHE=off', () => {
+  const secret = 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n';
+  assert.equal(withCache(() => {
+    assert.ok(renderCached('kind: [\n', VARS, 'broken.yaml').problems.length > 0);
+    assert.is(renderCached(secret, VARS, 'secret.yaml').rendered.objects.length, 1);
+  }), []);
+  assert.equal(withCache(() => void renderCached(DEPLOYMENT, VARS, 'a.yaml'), 'off'), []);
+});
+
+cache.run();
