@@ -23,6 +23,8 @@ import { runScript, show, STACK_LINE, type ScriptResult } from '../support/run-s
 import { FAILURES, failureManifests, type FailureKind } from './support/failures.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
 import { cookieFetch, mcpCall } from './support/smoke.ts';
+import { abandonNode } from './support/abandon.ts';
+import { recoverAbandoned } from '../../lib/controlplane/state.ts';
 
 const NS = 'todo';
 /** Gate deadline of the runs that fail on purpose: long enough for each reason to show. */
@@ -68,6 +70,9 @@ test.after(async (ctx) => {
   // Whatever happened above, nothing of the sandbox may outlive the suite.
   const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
   if (left) await stopRecorded(left, ctx.stateFile);
+  // And a node the last test abandoned, if that test failed before removing it.
+  const recovery = recoverAbandoned();
+  if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
   if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
 });
 
@@ -184,6 +189,7 @@ for (const kind of Object.keys(FAILURES) as FailureKind[]) {
   test(`a Deployment that fails on the real node (${kind}): up exits 1 naming pod, container, reason, events and logs`, async (ctx) => {
     const r = await up(ctx, '--manifests', failureManifests(ctx.tmp!, kind), '--timeout', String(FAIL_GATE_SECONDS));
     const name = `fail-${kind}`;
+    console.log(`  ${kind}: up exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s`);
     try {
       assert.is(r.code, 1, show(r));
       assert.match(r.output, `Deployment todo/${name}`);
@@ -221,6 +227,17 @@ test('down --purge removes the stack and the sandbox, and leaves the host as it 
   assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder is removed');
   assert.not.ok(existsSync(ctx.stateFile!), 'the state file is removed');
   assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'no process, netns, veth, route, mount, iptables rule, cgroup, host path or kernel setting is left or changed');
+});
+
+test('down --purge with no sandbox running removes a node abandoned by a killed session, and the host is as it was', async (ctx) => {
+  const { dir } = await abandonNode();
+  assert.ok(existsSync(`${dir}/node/record.json`), 'the kill left the plane folder with its node record');
+  const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 300_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, /Purge: the sandbox control plane was not running; real node: removed an abandoned node \(nothing of it ran any more\): network namespace todo-deploy-node .* folder \/tmp\/todo-deploy-cp-/);
+  assert.match(r.output, `folder ${dir}`);
+  assert.not.ok(existsSync(dir), 'the abandoned folder is removed');
+  assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'nothing of the abandoned node is left');
 });
 
 test.run();
