@@ -36,8 +36,22 @@ function childrenOf(parent: number): number[] {
 export async function abandonNode(deadlineMs = 300_000): Promise<Abandoned> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, TODO_DEPLOY_ABANDON_CHILD: '1' } });
   let output = '';
+  // A start that fails or hangs is ended like a killed session (its plane then is an abandoned
+  // one for the suite's clean-up), never left running.
+  const killAll = () => {
+    for (const pgid of [...childrenOf(child.pid!), child.pid!]) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
   const ready = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the node to abandon did not start within ${deadlineMs / 1000} s:\n${output}`)), deadlineMs);
+    const timer = setTimeout(() => {
+      killAll();
+      reject(new Error(`the node to abandon did not start within ${deadlineMs / 1000} s:\n${output}`));
+    }, deadlineMs);
     child.stderr.on('data', (d) => (output += d));
     child.stdout.on('data', (d) => {
       output += d;
@@ -53,16 +67,10 @@ export async function abandonNode(deadlineMs = 300_000): Promise<Abandoned> {
     });
   });
   child.removeAllListeners('exit');
-  // The reaper first (it must not see its pipe close), then the starter and every program:
-  // each is a direct child of the starter and leads its own process group.
+  // The starter's children first (the reaper among them: it must not see its pipe close), the
+  // starter last; the reaper and every program are direct children leading their own groups.
   const groups = [...childrenOf(child.pid!), child.pid!];
-  for (const pgid of groups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killAll();
   const until = Date.now() + 10_000;
   while (groups.some(isAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   const alive = groups.filter(isAlive);
