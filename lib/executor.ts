@@ -11,6 +11,7 @@ import { Interrupted } from './errors.ts';
 import { applyError, applyObject, deleteObject } from './kube/apply.ts';
 import type { Cluster } from './kube/client.ts';
 import { GateFailed, GateTimeout, watchUntil } from './kube/watch.ts';
+import { watchRolloutBlockers } from './kube/failfast.ts';
 import { diagnoseGate, type GateHints } from './kube/diagnose.ts';
 import { goneVerdict } from './kinds.ts';
 import { objectRef, STAGES, type Stage } from './order.ts';
@@ -194,6 +195,8 @@ export interface StageWork {
    * `before` is waited for before the objects are applied (a namespace still being deleted).
    */
   groups: readonly GateGroup[];
+  /** Prefix of the stage's step ids, for a second pass over the stages in one view (a rollback after a failure). */
+  idPrefix?: string;
 }
 
 export interface GateGroup {
@@ -226,7 +229,8 @@ export function stageTitle(work: Pick<StageWork, 'stage' | 'position'>): string 
   return `Stage ${work.position}/${STAGES.length} ${work.stage.title}`;
 }
 
-const gateId = (stage: Stage, group: number, gate: number) => `${stageId(stage)}/wait-${group}/${gate}`;
+const workId = (work: Pick<StageWork, 'stage' | 'idPrefix'>) => `${work.idPrefix ?? ''}${stageId(work.stage)}`;
+const gateId = (work: Pick<StageWork, 'stage' | 'idPrefix'>, group: number, gate: number) => `${workId(work)}/wait-${group}/${gate}`;
 
 /** Parts that are no group of StageWork.groups: gates the lists answered, and what `perform` left to wait for. */
 const ANSWERED = -1;
@@ -240,7 +244,7 @@ interface StagePart {
 
 /** The stage's sub-steps in the order they run: gate groups marked before, the action, the other gate groups. */
 function stageParts(work: StageWork): StagePart[] {
-  const id = stageId(work.stage);
+  const id = workId(work);
   const verb = work.action === 'apply' ? 'apply' : 'delete';
   const title = work.objects.length > 0 ? `${verb} ${listObjects(work.objects.map((o) => o.object))}` : `unchanged: ${work.unchanged ?? 0} object(s) already as planned`;
   const action: StagePart = { node: { id: `${id}/${verb}`, title } };
@@ -249,7 +253,7 @@ function stageParts(work: StageWork): StagePart[] {
   const groups = work.groups
     .map((g, gi) => ({ g, gi }))
     .filter(({ g }) => g.gates.length > 0)
-    .map(({ g, gi }) => ({ before: g.before === true, part: { group: gi, node: { id: `${id}/wait-${gi}`, title: g.title, concurrent: true, children: g.gates.map((gate, i) => ({ id: gateId(work.stage, gi, i), title: gate.title })) } } }));
+    .map(({ g, gi }) => ({ before: g.before === true, part: { group: gi, node: { id: `${id}/wait-${gi}`, title: g.title, concurrent: true, children: g.gates.map((gate, i) => ({ id: gateId(work, gi, i), title: gate.title })) } } }));
   return [...groups.filter((g) => g.before).map((g) => g.part), action, ...answered, ...after, ...groups.filter((g) => !g.before).map((g) => g.part)];
 }
 
@@ -264,7 +268,7 @@ export function stageChildren(work: StageWork): StepNode[] {
  * diagnosed (lib/kube/diagnose.ts) before the error travels on.
  */
 export async function runStage(exec: Execution, work: StageWork, options: StageOptions): Promise<void> {
-  const id = stageId(work.stage);
+  const id = workId(work);
   const title = stageTitle(work);
   const parts = stageParts(work);
   const run = async () => {
@@ -276,7 +280,7 @@ export async function runStage(exec: Execution, work: StageWork, options: StageO
         await exec.step(node, () => waitAll(exec, work, group, work.groups[group]!.gates, deadline, options), { top: false });
       } else if (group === AFTER) {
         const left = after?.gates ?? [];
-        const children = left.map((gate, i) => ({ id: gateId(work.stage, AFTER, i), title: gate.title }));
+        const children = left.map((gate, i) => ({ id: gateId(work, AFTER, i), title: gate.title }));
         await exec.step({ ...node, title: after?.title ?? node.title, children, concurrent: true }, async () => {
           if (left.length > 0) await waitAll(exec, work, AFTER, left, deadline, options);
         }, { top: false });
@@ -340,12 +344,21 @@ async function waitAll(exec: Execution, work: StageWork, group: number, gates: r
   await Promise.all(
     gates.map((gate, i) =>
       exec
-        .step({ id: gateId(work.stage, group, i), title: gate.title }, async (io) => {
+        .step({ id: gateId(work, group, i), title: gate.title }, async (io) => {
+          // A gate that fails fast also watches its pods; whichever ends first ends both.
+          const stop = new AbortController();
+          const both = AbortSignal.any([signal, stop.signal]);
           try {
-            await watchUntil(options.cluster, gate.target, gate.evaluate, { deadline, goal: gate.goal, signal, onProgress: io.title });
+            const rollout = watchUntil(options.cluster, gate.target, gate.evaluate, { deadline, goal: gate.goal, signal: both, onProgress: io.title });
+            rollout.catch(() => undefined);
+            const blockers = gate.failFast ? watchRolloutBlockers(options.cluster, gate.subject, { deadline, signal: both }) : undefined;
+            blockers?.catch(() => undefined);
+            await (blockers ? Promise.race([rollout, blockers.then(() => rollout)]) : rollout);
           } catch (err) {
             if (local.signal.aborted && !exec.signal?.aborted) throw new Skip(`${gate.title}: stopped (another gate failed)`);
             throw await diagnose(options, gate, err);
+          } finally {
+            stop.abort();
           }
         }, { top: false })
         .catch((err) => {

@@ -13,6 +13,8 @@ export interface Gate {
   evaluate: (items: KubeObject[]) => Verdict;
   /** The object the gate is about, for diagnosis on failure. */
   subject: KubeObject;
+  /** Watch the subject's pods too and fail at once on a state waiting will not heal (lib/kube/failfast.ts). */
+  failFast?: boolean;
 }
 
 const byName = (name: string) => (items: KubeObject[]) => items.find((i) => i.metadata.name === name);
@@ -53,7 +55,7 @@ export function gatesFor(object: KubeObject): Gate[] {
       return [{ ...gate, evaluate }];
     }
     case 'Deployment':
-      return [objectGate(object, KINDS.Deployment, `${name} rolling out`, `Deployment ${namespace}/${name} to roll out`)];
+      return [{ ...objectGate(object, KINDS.Deployment, `${name} rolling out`, `Deployment ${namespace}/${name} to roll out`), failFast: true }];
     case 'Ingress':
       return [objectGate(object, KINDS.Ingress, `${name} address`, `Ingress ${namespace}/${name} to get an address from the ingress controller`)];
     default:

@@ -7,8 +7,11 @@
 //   4. the ingress controller         (installed or checked, and ready before any Ingress)
 //   5. the Dapr control plane         (installed with helm or the Dapr CLI when missing, then ready)
 //   6. build and load images
-//   7. stages 1..10 of the creation order, each applied together and gated
-//   8. the URL, and the hosts-file line when the domain does not resolve to the ingress
+//   7. the lock (a Lease) and a pending revision of the release todo-app (Helm's format)
+//   8. stages 1..10 of the creation order, each applied together and gated; a pod that cannot
+//      start fails its gate at once, and the run goes back to the last deployed revision
+//   9. what the plan no longer has pruned; the revision recorded deployed
+//  10. the URL, and the hosts-file line when the domain does not resolve to the ingress
 import '../lib/require-node.mjs';
 import { styleText } from 'node:util';
 import { createInterface } from 'node:readline/promises';
@@ -16,6 +19,7 @@ import { main, REPO_ROOT } from '../lib/cli.ts';
 import { applyPodsFlag, CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
+import { historyMax } from '../lib/release/record.ts';
 
 const usage = `Usage: npm run up -- [options]
 
@@ -27,6 +31,15 @@ an ingress controller and the Dapr control plane are ready (installing Dapr with
 Dapr CLI when it is missing), and builds and loads the images. At the end it prints the URL
 and, when the domain does not resolve to the ingress address, the line for the hosts file.
 
+Each run holds a lock on the namespace (a Lease: a second run is refused at once, naming
+the holder) and records a revision of the release todo-app in Helm's own format (helm list,
+helm history and helm get read it; npm run history, npm run rollback). A gate fails as soon
+as a pod shows a state waiting will not heal (ImagePullBackOff, CrashLoopBackOff, repeated
+OOMKilled, CreateContainerConfigError, Unschedulable), with the pod, container, reason,
+warning events and last log lines; the run then goes back to the last deployed revision (on
+a first install it removes what it created) and exits 1. After a success, objects managed
+by todo-deploy that the plan no longer has are pruned, in reverse stage order.
+
 Options:
   --env dev|prod              environment (default dev): reads env/<env>.env, then .env
   --manifests DIR             manifest folder (default manifests)
@@ -34,6 +47,8 @@ Options:
   --write-hosts               when the domain does not resolve to the ingress address, add the
                               line to the hosts file, after asking (needs a terminal, or --yes)
   --yes                       answer yes to the --write-hosts question
+  --no-rollback               when a gate fails, leave the failed state for inspection
+  --history-max N             revisions kept in the release history (default 10, 0 keeps all)
   --debug                     print stack traces on failure (secrets stay redacted)
   -h, --help                  show this help
 
@@ -63,6 +78,8 @@ await main<Record<string, any>>({
     'skip-images': { type: 'boolean', default: false },
     'write-hosts': { type: 'boolean', default: false },
     yes: { type: 'boolean', default: false },
+    'no-rollback': { type: 'boolean', default: false },
+    'history-max': { type: 'string' },
   },
   run: async (values) => {
     // From here on Ctrl-C and SIGTERM end the run with a sentence (exit 130/143), even while it loads.
@@ -91,6 +108,8 @@ await main<Record<string, any>>({
       skipImages: values['skip-images'],
       flags: settingFlags(values),
       signal,
+      noRollback: values['no-rollback'],
+      historyMax: historyMax(values['history-max']),
     };
     const result = await runUp(options, view.listener).finally(view.closed);
     const total = Date.now() - started;

@@ -25,7 +25,7 @@ async function lastLogLines(cluster: Cluster, pod: KubeObject, lines: number): P
 }
 
 /** A diagnosis of a Deployment that did not roll out: its pods, their reasons, warnings, logs. */
-export async function diagnoseDeployment(cluster: Cluster, deployment: KubeObject, logLines = 10): Promise<string> {
+export async function diagnoseDeployment(cluster: Cluster, deployment: KubeObject, logLines = 20): Promise<string> {
   const ns = deployment.metadata.namespace;
   const selector = selectorOf(deployment);
   const pods = selector ? ((await listObjects(cluster, KINDS.Pod.ref.apiVersion, KINDS.Pod.ref.kind, ns, selector))?.items ?? []) : [];

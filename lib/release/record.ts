@@ -4,10 +4,19 @@
 import { createHash } from 'node:crypto';
 import { parse, stringify } from 'yaml';
 import type { KubeObject, SourcedObject } from '../types.ts';
+import { UsageError } from '../errors.ts';
 import { isPending, type HelmChart, type HelmRelease, type ReleaseStatus } from './helm-codec.ts';
 
 export const RELEASE_NAME = 'todo-app';
 export const DEFAULT_HISTORY_MAX = 10;
+
+/** --history-max (or HISTORY_MAX): a whole number >= 0; 0 keeps every revision, as Helm's --history-max 0. */
+export function historyMax(value: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = value ?? env.HISTORY_MAX;
+  if (raw === undefined || raw === '') return DEFAULT_HISTORY_MAX;
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`--history-max (or HISTORY_MAX) must be a whole number of revisions >= 0, not "${raw}". Fix: give e.g. --history-max 10 (0 keeps every revision).`);
+  return Number(raw);
+}
 
 /** Annotations that stand in for a Secret's data in a recorded manifest. */
 export const SECRET_KEYS_ANNOTATION = 'todo-deploy.dev/secret-keys';

@@ -16,6 +16,8 @@ export interface ReleaseStore {
   update(release: HelmRelease): Promise<void>;
   /** Deletes the oldest revisions beyond `max` (never the last deployed); returns their numbers. */
   prune(max: number): Promise<number[]>;
+  /** Deletes every revision (the stack was removed, as `helm uninstall` does). */
+  removeAll(): Promise<number>;
 }
 
 export function releaseStore(cluster: Cluster, namespace: string, name: string): ReleaseStore {
@@ -72,6 +74,17 @@ export function releaseStore(cluster: Cluster, namespace: string, name: string):
         }
       }
       return doomed;
+    },
+    async removeAll() {
+      const all = await store.history();
+      for (const r of all) {
+        try {
+          await core.deleteNamespacedSecret({ name: releaseSecretName(name, r.version), namespace });
+        } catch (err) {
+          if (statusCode(err) !== 404) throw fail(`Deleting revision ${r.version} of ${name}`, err);
+        }
+      }
+      return all.length;
     },
   };
   return store;

@@ -14,6 +14,9 @@ import { readLive } from '../kube/live.ts';
 import { selectorOf } from '../diagnose.ts';
 import type { Gate } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
+import { acquireLock, type HeldLock } from '../release/lock.ts';
+import { releaseStore } from '../release/store.ts';
+import { RELEASE_NAME } from '../release/record.ts';
 import { selectProvider } from '../cluster/index.ts';
 import { providerContext } from '../cluster/context.ts';
 import type { ProviderName } from '../cluster/provider.ts';
@@ -110,6 +113,7 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
   exec.announce([STEP.config, STEP.connect, STEP.find, ...stages.map((s) => ({ id: stageId(s.stage), title: stageTitle(s) })), ...(options.purge ? [STEP.purge] : [])]);
   exec.done(STEP.config.id, `Configuration ${config.environment}: namespace ${ns}, cluster ${provider.name}${why ? ` (chosen by default: ${why})` : ''}`);
   const result: DownResult = { config, removed: 0, namespaceGone: false, timings: exec.timings };
+  let lock: HeldLock | undefined;
   try {
     let cluster: Cluster | undefined;
     await exec.step(STEP.connect, async () => {
@@ -131,6 +135,11 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
       const live = await readLive(cluster, ns, { namespaceFirst: true });
       const namespace = live.lists.find((l) => !l.kind.namespaced)?.items[0];
       if (namespace && !isManaged(namespace)) result.foreignNamespace = true;
+      if (namespace && !namespace.metadata.deletionTimestamp) {
+        // One run at a time: a running up (or rollback) holds the lock, and this down is refused at once.
+        lock = await acquireLock(cluster, { namespace: ns, command: 'npm run down' });
+        if (lock.tookOverFrom) exec.log(`took over the lock from ${lock.tookOverFrom}, which stopped renewing it`);
+      }
       if (namespace) {
         for (const stage of DELETION_STAGES) {
           found.set(stage.id, live.lists.filter((l) => stage.kinds.some((k) => k.kind === l.kind.kind)).flatMap((l) => l.items).filter(isManaged));
@@ -165,6 +174,8 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
       result.removed += objects.length;
       if (objects.some((o) => o.kind === NAMESPACE.kind && o.metadata.name === ns)) result.namespaceGone = true;
     }
+    // The release's records go with the stack, as `helm uninstall` removes them (with the namespace, when it goes).
+    if (cluster && lock && !result.namespaceGone) await releaseStore(cluster, ns, RELEASE_NAME).removeAll();
     if (options.purge) {
       await exec.step(STEP.purge, async () => {
         result.purged = await provider.purge(pctx);
@@ -176,5 +187,7 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
   } catch (err) {
     exec.finish(err);
     throw err;
+  } finally {
+    await lock?.release().catch(() => undefined);
   }
 }

@@ -12,7 +12,16 @@ import { providerContext } from '../cluster/context.ts';
 import type { ClusterAddress, ClusterProvider, ProviderName } from '../cluster/provider.ts';
 import { planDeployment, planSummary, requireDeployable, withImages, type Plan, type StagePlan } from '../plan.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
-import { Execution, Skip, runStage, stageId, stageTitle, steps, tellApplied, untilAborted, type Listener, type StageWork, type Timing } from '../executor.ts';
+import { Execution, Skip, listObjects as listRefs, runStage, stageId, stageTitle, steps, tellApplied, untilAborted, type Listener, type StageWork, type Timing } from '../executor.ts';
+import { Interrupted } from '../errors.ts';
+import { applyObject } from '../kube/apply.ts';
+import { watchUntil } from '../kube/watch.ts';
+import type { HelmRelease } from '../release/helm-codec.ts';
+import { DEFAULT_HISTORY_MAX, lastDeployed, pendingUpgrade, releaseManifest } from '../release/record.ts';
+import { openRelease, type ReleaseSession } from '../release/session.ts';
+import { releaseChart, releaseValues } from '../release/values.ts';
+import { deleteInReverse, pruneList } from './release-steps.ts';
+import { removalNodes, rollbackNodes, rollbackStages } from './rollback.ts';
 
 import { answeredByLists, changesOf, isUnchanged, type Changes } from '../changes.ts';
 import { summarize } from '../diff.ts';
@@ -38,6 +47,10 @@ export interface UpOptions {
   skipImages: boolean;
   flags: Partial<Record<SettingKey, string>>;
   signal?: AbortSignal;
+  /** --no-rollback: a failed gate leaves the failed state for inspection instead of going back. */
+  noRollback?: boolean;
+  /** Revisions kept in the release history (--history-max; 0 keeps all). */
+  historyMax?: number;
 }
 
 export interface UpResult {
@@ -47,6 +60,8 @@ export interface UpResult {
   provider: ClusterProvider;
   /** Where the app is reachable, from the provider. */
   address: ClusterAddress;
+  /** The revision recorded (deployed). */
+  revision: HelmRelease;
   timings: Timing[];
 }
 
@@ -103,8 +118,11 @@ const STEP = steps({
   ingress: 'Ingress controller',
   dapr: 'Dapr control plane',
   images: 'Build and load images',
+  release: 'Lock and record the release',
   compare: 'Compare with the cluster',
+  prune: 'Prune what the plan no longer has',
   address: 'Address',
+  record: 'Record the release',
 });
 
 export async function runUp(options: UpOptions, listener: Listener): Promise<UpResult> {
@@ -116,17 +134,21 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
   // The provider's tools are checked now, before anything is started.
   const { provider, why } = await untilAborted(selectProvider(options.clusterProvider, config.environment, { needsDocker: !options.skipImages, kubeContext: options.context }), options.signal);
 
-  const exec = new Execution(listener, options.signal);
+  // The run also stops when it loses its lock (another run took it over): two runs never change the stack at once.
+  const lockLost = new AbortController();
+  const exec = new Execution(listener, options.signal ? AbortSignal.any([options.signal, lockLost.signal]) : lockLost.signal);
   const pctx = providerContext(config, options, exec.log);
   const stageNodes = plan.stages.map((s) => ({ id: stageId(s.stage), title: stageTitle(upWork(s)) }));
-  exec.announce([STEP.config, STEP.plan, STEP.cluster, STEP.ingress, STEP.dapr, STEP.images, STEP.compare, ...stageNodes, STEP.address]);
+  exec.announce([STEP.config, STEP.plan, STEP.cluster, STEP.ingress, STEP.dapr, STEP.images, STEP.release, STEP.compare, ...stageNodes, STEP.prune, STEP.address, STEP.record]);
   const db = plan.secrets.embeddedPostgres ? 'in-cluster PostgreSQL' : 'external database';
   const chat = plan.secrets.chat ? '' : '; chat is off (no OPENAI_API_KEY: /api/chat answers 503 until you set one)';
-  const cluster = `cluster ${provider.name}${why ? ` (chosen by default: ${why})` : ''}`;
-  exec.done(STEP.config.id, `Configuration ${config.environment}: namespace ${config.namespace}, ${config.domain}, ${config.replicas} replica(s), ${db}, ${cluster}${chat}${generated ? `. ${generated}` : ''}`);
+  const clusterNote = `cluster ${provider.name}${why ? ` (chosen by default: ${why})` : ''}`;
+  exec.done(STEP.config.id, `Configuration ${config.environment}: namespace ${config.namespace}, ${config.domain}, ${config.replicas} replica(s), ${db}, ${clusterNote}${chat}${generated ? `. ${generated}` : ''}`);
   exec.done(STEP.plan.id, planSummary(plan));
+  let session: ReleaseSession | undefined;
+  let cluster!: Cluster;
+  let changes: Changes | undefined;
   try {
-    let cluster!: Cluster;
     /** Set when the namespace exists and is the user's: deployed into, never applied. */
     let usersNamespace: string | undefined;
     await exec.step(STEP.cluster, async () => {
@@ -159,7 +181,27 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       requireDeployable(plan);
       return `Images: ${built.results.map((r) => `${r.ref} ${r.action}`).join(', ')}, loaded (${provider.name})`;
     }, { timing: 'images' });
-    let changes: Changes | undefined;
+    await exec.step(STEP.release, async () => {
+      // A namespace an earlier `down` is still deleting cannot hold the lock: wait until it is gone.
+      const deadline = Date.now() + config.readyTimeoutSeconds * 1000;
+      for (const gate of plan.stages[0]?.gates.before ?? []) await watchUntil(cluster, gate.target, gate.evaluate, { deadline, goal: gate.goal, signal: exec.signal });
+      const namespace = plan.stages[0]?.objects.find((o) => o.object.kind === KINDS.Namespace.ref.kind)?.object;
+      session = await openRelease(cluster, {
+        namespace: config.namespace,
+        command: 'npm run up',
+        historyMax: options.historyMax,
+        log: exec.log,
+        // The lock and the records live in the namespace: stage 1's object is applied first when it does not exist yet.
+        ensureNamespace: namespace ? async () => void (await applyObject(cluster, namespace)) : undefined,
+      });
+      session.lock.lost.addEventListener('abort', () => lockLost.abort(session!.lock.lost.reason), { once: true });
+      const objects = plan.stages.flatMap((s) => s.objects);
+      const revision = await session.record((before, version) =>
+        pendingUpgrade({ namespace: config.namespace, version, chart: releaseChart(plan.repoRoot, plan.manifestsDir), config: releaseValues(config, plan.refs, plan.secrets.embeddedPostgres), manifest: releaseManifest(objects), now: new Date() }, before),
+      );
+      const took = session.lock.tookOverFrom ? `; took over the lock from ${session.lock.tookOverFrom}, which stopped renewing it` : '';
+      return `Release ${revision.name}: revision ${revision.version} ${revision.info.status}${took}`;
+    });
     await exec.step(STEP.compare, async () => {
       // One list per kind (only the Namespace when it does not exist yet), before any stage.
       const live = await readLive(cluster, config.namespace, { namespaceFirst: true });
@@ -176,6 +218,12 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       const work = upWork(planned, await leaveAlone(cluster, plan, changes, planned));
       await runStage(exec, work, { cluster, timeoutSeconds: config.readyTimeoutSeconds, hints: { ingressFix: provider.ingressFix } });
     }
+    await exec.step(STEP.prune, async () => {
+      const doomed = await pruneList(cluster, config.namespace, plan.stages.flatMap((s) => s.objects.map((o) => o.object)));
+      if (doomed.length === 0) return 'Prune: nothing managed by todo-deploy that the plan lacks';
+      await deleteInReverse(exec, doomed, { cluster, timeoutSeconds: config.readyTimeoutSeconds, hints: {} }, 'prune/');
+      return `Pruned ${doomed.length} object(s) the plan no longer has: ${listRefs(doomed)}`;
+    });
     let address!: ClusterAddress;
     await exec.step(STEP.address, async () => {
       address = await provider.address(cluster, pctx, config.namespace);
@@ -183,11 +231,70 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       if (!address.serves) return 'Address: none (nothing serves traffic in the sandbox)';
       return `Address: ${address.ingress ? `ingress at ${address.ingress}` : 'ingress address unknown'}`;
     });
+    await exec.step(STEP.record, async () => {
+      const pruned = await session!.succeed();
+      const r = session!.revision;
+      return `Release ${r.name}: revision ${r.version} deployed (${r.info.description})${pruned.length ? `; history kept to ${options.historyMax ?? DEFAULT_HISTORY_MAX}: revision(s) ${pruned.join(', ')} removed` : ''}`;
+    });
     exec.finish();
-    return { config, plan, provider, address, timings: exec.timings };
+    return { config, plan, provider, address, revision: session!.revision, timings: exec.timings };
   } catch (caught) {
     const err = tellApplied(caught, exec.acted, exec.partial);
     exec.finish(err);
-    throw err;
+    if (!session || lockLost.signal.aborted) throw err;
+    throw await afterFailure(err, { session, cluster, plan, changes, listener, options, stagesBegan: exec.acted.length > 0 || exec.partial !== undefined });
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A failed run's revision is marked failed (interrupted, when Ctrl-C or SIGTERM stopped it).
+ * A failed gate or apply then goes back (unless --no-rollback): to the last deployed revision
+ * through the same stages (recorded as a new revision, as Helm's atomic upgrade does), or on a
+ * first install by removing what this run created, in reverse order. The error says what was done.
+ */
+async function afterFailure(
+  err: unknown,
+  ctx: { session: ReleaseSession; cluster: Cluster; plan: Plan; changes?: Changes; listener: Listener; options: UpOptions; stagesBegan: boolean },
+): Promise<unknown> {
+  const { session, cluster, plan, options } = ctx;
+  const message = err instanceof Error ? err.message : String(err);
+  const interrupted = err instanceof Interrupted;
+  await session.fail(message, interrupted).catch(() => undefined);
+  const failed = session.revision;
+  const said = (text: string) => {
+    if (err instanceof Error) err.message = `${err.message}\n${text}`;
+    return err;
+  };
+  if (interrupted) return said(`Revision ${failed.version} of ${failed.name} is marked failed (interrupted); the lock is released. The next up carries on from what is there.`);
+  if (!ctx.stagesBegan) return said(`Revision ${failed.version} of ${failed.name} is marked failed; nothing of the stack was changed.`);
+  if (options.noRollback) return said(`Revision ${failed.version} of ${failed.name} is marked failed and left as it is (--no-rollback): inspect it with npm run status, then run up again or npm run rollback.`);
+  const options2 = { cluster, timeoutSeconds: plan.config.readyTimeoutSeconds, hints: {} };
+  const exec = new Execution(ctx.listener, options.signal);
+  const previous = lastDeployed(session.before);
+  try {
+    if (previous) {
+      const { objects, nodes } = rollbackNodes(previous, plan.stages.flatMap((s) => s.objects), 'rollback/');
+      exec.announce([{ id: 'rollback/', title: `Roll back to revision ${previous.version}` }, ...nodes]);
+      exec.done('rollback/', `Roll back to revision ${previous.version}: revision ${failed.version} failed`);
+      const { revision } = await rollbackStages(exec, cluster, session, previous, objects, { ...options2, namespace: plan.config.namespace, idPrefix: 'rollback/' });
+      exec.finish();
+      return said(`Rolled back to revision ${previous.version} (recorded as revision ${revision.version}, deployed): its objects are applied again and their gates passed. Revision ${failed.version} is marked failed.`);
+    }
+    // A first install: what this run created goes, in reverse order. The Namespace stays: it holds the release record of the failure.
+    const keys = new Set((ctx.changes?.entries ?? []).filter((e) => e.action !== 'create').map((e) => `${e.kind}/${e.namespace ?? ''}/${e.name}`));
+    const created = plan.stages
+      .flatMap((s) => s.objects.map((o) => o.object))
+      .filter((o) => o.kind !== KINDS.Namespace.ref.kind && !keys.has(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+    const nodes = removalNodes(created, 'remove/');
+    exec.announce([{ id: 'remove/', title: 'Remove what this first install created' }, ...nodes]);
+    exec.done('remove/', `Remove what this first install created: ${created.length} object(s), in reverse order`);
+    await deleteInReverse(exec, created, options2, 'remove/');
+    exec.finish();
+    return said(`This was the first install, so the ${created.length} object(s) it created were removed in reverse order; namespace ${plan.config.namespace} stays with the release record (revision ${failed.version}, failed).`);
+  } catch (rollbackErr) {
+    exec.finish(rollbackErr);
+    return said(`Going back failed too: ${rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr)}`);
   }
 }
