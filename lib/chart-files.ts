@@ -8,11 +8,13 @@ import { envFilePath } from './config.ts';
 import { manifestFiles } from './manifests.ts';
 
 /** The manifests (of the repository, or of the folder given) and the env files the chart is generated from. */
-export function readChartSources(repoRoot: string, manifestsDir = path.join(repoRoot, 'manifests')): ChartSources {
+export function readChartSources(repoRoot: string, manifestsDir = path.join(repoRoot, 'manifests'), options: { lenient?: boolean } = {}): ChartSources {
   const manifests: Record<string, string> = {};
   for (const abs of manifestFiles(manifestsDir)) manifests[path.basename(abs)] = readFileSync(abs, 'utf8');
-  const settings = (env: string) => parseDotenv(readFileSync(path.join(repoRoot, envFilePath(env))));
-  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+  // Lenient (a release record): a missing env file or package.json leaves its values empty instead of failing the run.
+  const read = (file: string) => (options.lenient && !existsSync(path.join(repoRoot, file)) ? undefined : readFileSync(path.join(repoRoot, file), 'utf8'));
+  const settings = (env: string) => parseDotenv(read(envFilePath(env)) ?? '');
+  const pkg = JSON.parse(read('package.json') ?? '{"version":"0.0.0"}') as { version: string };
   return { manifests, devSettings: settings('dev'), prodSettings: settings('prod'), appVersion: pkg.version };
 }
 

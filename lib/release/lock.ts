@@ -120,6 +120,7 @@ export async function acquireLock(cluster: Cluster, options: LockOptions): Promi
 
   let tookOverFrom: string | undefined;
   let current: LeaseObject | undefined;
+  let namespaceEnsured = false;
   const acquiredAt = new Date();
   for (let attempt = 0; attempt < 5 && !current; attempt++) {
     const existing = await read();
@@ -129,7 +130,8 @@ export async function acquireLock(cluster: Cluster, options: LockOptions): Promi
       } catch (err) {
         const code = statusCode(err);
         if (code === 409) continue; // someone created it meanwhile: judge theirs
-        if (code === 404 && options.ensureNamespace) {
+        if (code === 404 && options.ensureNamespace && !namespaceEnsured) {
+          namespaceEnsured = true;
           await options.ensureNamespace();
           continue;
         }

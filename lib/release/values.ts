@@ -28,6 +28,6 @@ export function releaseValues(config: Config, refs: ImageRefs, embeddedPostgres:
 
 /** The chart as the release stores it, with the templates of the manifest folder this run used. */
 export function releaseChart(repoRoot: string, manifestsDir: string): HelmChart {
-  const sources = readChartSources(repoRoot, path.resolve(repoRoot, manifestsDir));
+  const sources = readChartSources(repoRoot, path.resolve(repoRoot, manifestsDir), { lenient: true });
   return helmChartRecord(generateChart(sources));
 }

@@ -242,7 +242,8 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
     const err = tellApplied(caught, exec.acted, exec.partial);
     exec.finish(err);
     if (!session || lockLost.signal.aborted) throw err;
-    throw await afterFailure(err, { session, cluster, plan, changes, listener, options, stagesBegan: exec.acted.length > 0 || exec.partial !== undefined });
+    const applied = new Set([...exec.acted.map((a) => a.stage.id), ...(exec.partial ? [exec.partial.id] : [])]);
+    throw await afterFailure(err, { session, cluster, plan, changes, listener, options, applied });
   } finally {
     await session?.close().catch(() => undefined);
   }
@@ -256,7 +257,7 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
  */
 async function afterFailure(
   err: unknown,
-  ctx: { session: ReleaseSession; cluster: Cluster; plan: Plan; changes?: Changes; listener: Listener; options: UpOptions; stagesBegan: boolean },
+  ctx: { session: ReleaseSession; cluster: Cluster; plan: Plan; changes?: Changes; listener: Listener; options: UpOptions; applied: ReadonlySet<string> },
 ): Promise<unknown> {
   const { session, cluster, plan, options } = ctx;
   const message = err instanceof Error ? err.message : String(err);
@@ -268,7 +269,7 @@ async function afterFailure(
     return err;
   };
   if (interrupted) return said(`Revision ${failed.version} of ${failed.name} is marked failed (interrupted); the lock is released. The next up carries on from what is there.`);
-  if (!ctx.stagesBegan) return said(`Revision ${failed.version} of ${failed.name} is marked failed; nothing of the stack was changed.`);
+  if (ctx.applied.size === 0) return said(`Revision ${failed.version} of ${failed.name} is marked failed; nothing of the stack was changed.`);
   if (options.noRollback) return said(`Revision ${failed.version} of ${failed.name} is marked failed and left as it is (--no-rollback): inspect it with npm run status, then run up again or npm run rollback.`);
   const options2 = { cluster, timeoutSeconds: plan.config.readyTimeoutSeconds, hints: {} };
   const exec = new Execution(ctx.listener, options.signal);
@@ -285,6 +286,7 @@ async function afterFailure(
     // A first install: what this run created goes, in reverse order. The Namespace stays: it holds the release record of the failure.
     const keys = new Set((ctx.changes?.entries ?? []).filter((e) => e.action !== 'create').map((e) => `${e.kind}/${e.namespace ?? ''}/${e.name}`));
     const created = plan.stages
+      .filter((s) => ctx.applied.has(s.stage.id))
       .flatMap((s) => s.objects.map((o) => o.object))
       .filter((o) => o.kind !== KINDS.Namespace.ref.kind && !keys.has(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`));
     const nodes = removalNodes(created, 'remove/');
