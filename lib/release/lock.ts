@@ -163,7 +163,6 @@ export async function acquireLock(cluster: Cluster, options: LockOptions): Promi
   if (!current) throw new DeployError(`The lock (Lease ${namespace}/${name}) kept changing hands while this run tried to take it. Nothing was changed. Fix: run again.`);
 
   const lost = new AbortController();
-  let lastRenewed = Date.now();
   let stopped = false;
   let renewing: Promise<void> | undefined;
   const renew = async () => {
@@ -174,7 +173,6 @@ export async function acquireLock(cluster: Cluster, options: LockOptions): Promi
         body: { metadata: { name, namespace, resourceVersion: current!.metadata.resourceVersion }, spec: { ...current!.spec, renewTime: micro(new Date()) } } as any,
       })) as unknown as LeaseObject;
       current = next;
-      lastRenewed = Date.now();
     } catch (err) {
       if (stopped) return;
       const code = statusCode(err);
@@ -187,10 +185,8 @@ export async function acquireLock(cluster: Cluster, options: LockOptions): Promi
         lost.abort(new DeployError(`This run lost its lock on namespace ${namespace}: ${now?.spec?.holderIdentity ? `${now.spec.holderIdentity} holds it now` : 'the Lease was deleted'}. It stopped so that two runs do not change the stack at once.`));
         return;
       }
-      // A transient fault: keep trying until the lease would expire, then give up.
-      if (Date.now() - lastRenewed >= duration * 1000) {
-        lost.abort(new DeployError(`This run could not renew its lock on namespace ${namespace} for ${duration} s (${apiMessage(err)}); another run may take it now, so this one stopped.`));
-      }
+      // A transient fault (an API server restarting): keep renewing. Nobody can take the lease while
+      // the server is away, and once it answers, the resourceVersion tells whether someone did.
     }
   };
   const timer = setInterval(() => {

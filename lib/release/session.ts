@@ -18,8 +18,6 @@ export interface SessionOptions {
   ensureNamespace?: () => Promise<void>;
   historyMax?: number;
   lockSeconds?: number;
-  /** Progress lines ("took over the lock from ..."). */
-  log?: (line: string) => void;
 }
 
 export interface ReleaseSession {
@@ -27,6 +25,8 @@ export interface ReleaseSession {
   readonly store: ReleaseStore;
   /** The history as it was before this run's revision. */
   readonly before: readonly HelmRelease[];
+  /** Pending revisions a run that died left behind, now marked failed (their numbers and what they were). */
+  readonly abandoned: readonly { version: number; status: string }[];
   /** The revision this run records (pending until succeed or fail). */
   revision: HelmRelease;
   /** Records a new revision (pending); the last one recorded is what succeed and fail finish. */
@@ -41,15 +41,12 @@ export interface ReleaseSession {
 /** Takes the lock and reads the history; the caller records its revision with record(). */
 export async function openRelease(cluster: Cluster, options: SessionOptions): Promise<ReleaseSession> {
   const lock = await acquireLock(cluster, { namespace: options.namespace, command: options.command, durationSeconds: options.lockSeconds, ensureNamespace: options.ensureNamespace });
-  if (lock.tookOverFrom) options.log?.(`took over the lock from ${lock.tookOverFrom}, which stopped renewing it`);
   try {
     const store = releaseStore(cluster, options.namespace, RELEASE_NAME);
     let history = await store.history();
-    for (const stale of pendingRevisions(history)) {
-      await store.update(abandoned(stale, new Date()));
-      options.log?.(`revision ${stale.version} was left ${stale.info.status} by a run that did not finish; marked failed`);
-    }
-    if (pendingRevisions(history).length > 0) history = await store.history();
+    const stale = pendingRevisions(history);
+    for (const r of stale) await store.update(abandoned(r, new Date()));
+    if (stale.length > 0) history = await store.history();
     const max = options.historyMax ?? DEFAULT_HISTORY_MAX;
     let current: HelmRelease | undefined;
     const all: HelmRelease[] = [...history];
@@ -57,6 +54,7 @@ export async function openRelease(cluster: Cluster, options: SessionOptions): Pr
       lock,
       store,
       before: history,
+      abandoned: stale.map((r) => ({ version: r.version, status: r.info.status })),
       get revision() {
         if (!current) throw new DeployError('No revision was recorded for this run.');
         return current;

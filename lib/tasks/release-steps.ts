@@ -10,6 +10,7 @@ import { readLive } from '../kube/live.ts';
 import type { Cluster } from '../kube/client.ts';
 import type { StagePlan } from '../plan.ts';
 import type { KubeObject, SourcedObject } from '../types.ts';
+import type { ReleaseSession } from '../release/session.ts';
 import { runStage, type Execution, type StageOptions, type StageWork } from '../executor.ts';
 import { downWork } from './down.ts';
 
@@ -68,3 +69,10 @@ export function withCurrentSecrets(recorded: readonly SourcedObject[], current: 
   return recorded.map((s) => (s.object.kind === KINDS.Secret.ref.kind && named(s.object) ? named(s.object)! : s));
 }
 
+
+/** What taking the lock and reading the history found that a person should know. */
+export function sessionNotes(session: Pick<ReleaseSession, 'lock' | 'abandoned'>): string {
+  const took = session.lock.tookOverFrom ? `; took over the lock from ${session.lock.tookOverFrom}, which stopped renewing it` : '';
+  const left = session.abandoned.map((a) => `; revision ${a.version} was left ${a.status} by a run that did not finish: marked failed`).join('');
+  return `${took}${left}`;
+}

@@ -13,7 +13,7 @@ import { openRelease, type ReleaseSession } from '../release/session.ts';
 import { DELETION_STAGES, stageOf } from '../order.ts';
 import type { KubeObject, SourcedObject } from '../types.ts';
 import { Execution, stageId, stageTitle, steps, type Listener, type StageOptions, type StepNode, type Timing } from '../executor.ts';
-import { applyStages, deleteInReverse, pruneList, stagePlans, withCurrentSecrets } from './release-steps.ts';
+import { applyStages, deleteInReverse, pruneList, sessionNotes, stagePlans, withCurrentSecrets } from './release-steps.ts';
 
 export interface RollbackOptions {
   env: string;
@@ -79,7 +79,7 @@ export async function runRollback(options: RollbackOptions, listener: Listener):
   if ('absent' in found) throw new DeployError(`No cluster runs (${found.absent}), so there is nothing to roll back. Fix: start it, or run npm run up.`);
   const { cluster } = found;
   const exec = new Execution(listener, options.signal);
-  const session = await openRelease(cluster, { namespace: config.namespace, command: 'npm run rollback', historyMax: options.historyMax, log: exec.log });
+  const session = await openRelease(cluster, { namespace: config.namespace, command: 'npm run rollback', historyMax: options.historyMax });
   try {
     const chosen = rollbackTarget(session.before, options.to);
     if ('error' in chosen) throw new UsageError(`Cannot roll back: ${chosen.error} Nothing was changed.`);
@@ -88,7 +88,7 @@ export async function runRollback(options: RollbackOptions, listener: Listener):
     const { objects, nodes } = rollbackNodes(target, current, '');
     exec.announce([STEP.config, STEP.release, ...nodes]);
     exec.done(STEP.config.id, `Configuration ${config.environment}: namespace ${config.namespace}, cluster ${found.provider}`);
-    exec.done(STEP.release.id, `Release ${target.name}: rolling back to revision ${target.version} (${target.info.status}, ${target.info.description ?? ''}); lock held by ${session.lock.holder}`);
+    exec.done(STEP.release.id, `Release ${target.name}: rolling back to revision ${target.version} (${target.info.status}, ${target.info.description ?? ''}); lock held by ${session.lock.holder}${sessionNotes(session)}`);
     try {
       const { revision, pruned } = await rollbackStages(exec, cluster, session, target, objects, { cluster, timeoutSeconds: config.readyTimeoutSeconds, hints: {}, namespace: config.namespace, idPrefix: '' });
       exec.finish();

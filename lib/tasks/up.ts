@@ -20,7 +20,7 @@ import type { HelmRelease } from '../release/helm-codec.ts';
 import { DEFAULT_HISTORY_MAX, lastDeployed, pendingUpgrade, releaseManifest } from '../release/record.ts';
 import { openRelease, type ReleaseSession } from '../release/session.ts';
 import { releaseChart, releaseValues } from '../release/values.ts';
-import { deleteInReverse, pruneList } from './release-steps.ts';
+import { deleteInReverse, pruneList, sessionNotes } from './release-steps.ts';
 import { removalNodes, rollbackNodes, rollbackStages } from './rollback.ts';
 
 import { answeredByLists, changesOf, isUnchanged, type Changes } from '../changes.ts';
@@ -190,7 +190,6 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
         namespace: config.namespace,
         command: 'npm run up',
         historyMax: options.historyMax,
-        log: exec.log,
         // The lock and the records live in the namespace: stage 1's object is applied first when it does not exist yet.
         ensureNamespace: namespace ? async () => void (await applyObject(cluster, namespace)) : undefined,
       });
@@ -199,8 +198,7 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       const revision = await session.record((before, version) =>
         pendingUpgrade({ namespace: config.namespace, version, chart: releaseChart(plan.repoRoot, plan.manifestsDir), config: releaseValues(config, plan.refs, plan.secrets.embeddedPostgres), manifest: releaseManifest(objects), now: new Date() }, before),
       );
-      const took = session.lock.tookOverFrom ? `; took over the lock from ${session.lock.tookOverFrom}, which stopped renewing it` : '';
-      return `Release ${revision.name}: revision ${revision.version} ${revision.info.status}${took}`;
+      return `Release ${revision.name}: revision ${revision.version} ${revision.info.status}${sessionNotes(session)}`;
     });
     await exec.step(STEP.compare, async () => {
       // One list per kind (only the Namespace when it does not exist yet), before any stage.

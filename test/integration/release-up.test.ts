@@ -120,7 +120,7 @@ function manifestsWith(ctx: Ctx, name: string, edit: (docs: ReturnType<typeof pa
   const dir = join(ctx.tmp!, name);
   cpSync(join(REPO_ROOT, 'manifests'), dir, { recursive: true });
   for (const f of drop) rmSync(join(dir, f));
-  for (const file of ['80-deployments.yaml', '10-serviceaccounts.yaml']) {
+  for (const file of ['80-deployments.yaml', '70-services.yaml']) {
     const docs = parseAllDocuments(readFileSync(join(dir, file), 'utf8'));
     edit(docs, file);
     // Every document starts with its own separator, a copied one included.
@@ -249,7 +249,8 @@ test('two concurrent ups: exactly one proceeds, the other is refused at once nam
 
 test('a killed holder\'s lease is refused while fresh and taken over once it expires', async (ctx) => {
   const holder = startScript('up', upArgs('1.2.0'), ctx.env!, 300_000, { direct: true });
-  await watchUntil(ctx.cluster!, { kind: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true }, namespace: NS, name: LOCK_NAME }, (items) => ({ done: items.length > 0 }), { deadline: Date.now() + 120_000, goal: 'the lock to be taken' });
+  // Killed once it holds the lock and has recorded its revision (pending-upgrade).
+  await watchUntil(ctx.cluster!, { kind: KINDS.Secret.ref, namespace: NS, labelSelector: 'owner=helm,status=pending-upgrade' }, (items) => ({ done: items.length > 0 }), { deadline: Date.now() + 120_000, goal: 'a pending revision to be recorded' });
   holder.signal('SIGKILL');
   await holder.done;
   const refused = await runScript('up', upArgs('1.2.0'), ctx.env!);
@@ -261,7 +262,7 @@ test('a killed holder\'s lease is refused while fresh and taken over once it exp
   const taken = await runScript('up', upArgs('1.2.0'), ctx.env!);
   assert.is(taken.code, 0, show(taken));
   assert.match(taken.output, /took over the lock from \S+ pid \d+/);
-  assert.match(taken.output, /was left pending-upgrade by a run that did not finish; marked failed/);
+  assert.match(taken.output, /was left pending-upgrade by a run that did not finish: marked failed/);
 });
 
 test('SIGINT in the Deployments stage: exit 130, the revision failed (interrupted), the lock released; the next up ends deployed', async (ctx) => {
@@ -284,20 +285,21 @@ test('SIGINT in the Deployments stage: exit 130, the revision failed (interrupte
 test('a manifest removed between two ups: its object is pruned; an unlabelled object is untouched', async (ctx) => {
   const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
   await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'someone-elses-sa' } } });
+  // A second Service for the backend, in its own document: what a manifest removed later looks like.
   const extra = manifestsWith(ctx, 'with-extra', (docs, file) => {
-    if (file !== '10-serviceaccounts.yaml') return;
-    const copy = docs[0]!.clone();
-    copy.setIn(['metadata', 'name'], 'extra-sa');
+    if (file !== '70-services.yaml') return;
+    const copy = docs.find((d) => d.getIn(['metadata', 'name']) === 'backend-svc')!.clone();
+    copy.setIn(['metadata', 'name'], 'extra-svc');
     (docs as unknown[]).push(copy);
   });
   const one = await runScript('up', upArgs('1.4.0', '--manifests', extra), ctx.env!);
   assert.is(one.code, 0, show(one));
-  await core.readNamespacedServiceAccount({ name: 'extra-sa', namespace: NS });
+  await core.readNamespacedService({ name: 'extra-svc', namespace: NS });
   const two = await runScript('up', upArgs('1.4.0'), ctx.env!);
   assert.is(two.code, 0, show(two));
-  assert.match(two.output, /[Pp]rune[^\n]*ServiceAccount\/todo\/extra-sa/);
-  const pruned = await core.readNamespacedServiceAccount({ name: 'extra-sa', namespace: NS }).then(() => false, (e) => e.code === 404);
-  assert.ok(pruned, 'extra-sa was pruned');
+  assert.match(two.output, /Pruned 1 object\(s\) the plan no longer has: Service\/todo\/extra-svc/);
+  const pruned = await core.readNamespacedService({ name: 'extra-svc', namespace: NS }).then(() => false, (e) => e.code === 404);
+  assert.ok(pruned, 'extra-svc was pruned');
   await core.readNamespacedServiceAccount({ name: 'someone-elses-sa', namespace: NS });
 });
 
