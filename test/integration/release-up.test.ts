@@ -72,9 +72,9 @@ test.after(async (ctx) => {
 const upArgs = (tag: string, ...extra: string[]) => ['--cluster', 'current', '--skip-images', '--env', 'dev', '--namespace', NS, '--timeout', String(GATE_SECONDS), '--image-tag', tag, ...extra];
 const clusterArgs = ['--cluster', 'current', '--env', 'dev', '--namespace', NS];
 
-function helm(ctx: Ctx, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function helm(ctx: Ctx, args: string[], namespace = NS): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(ctx.helm!, [...args, '-n', NS], {
+    const child = spawn(ctx.helm!, [...args, '-n', namespace], {
       env: { ...process.env, KUBECONFIG: ctx.plane!.kubeconfig, HELM_CACHE_HOME: join(ctx.tmp!, 'helm-cache'), HELM_CONFIG_HOME: join(ctx.tmp!, 'helm-config'), HELM_DATA_HOME: join(ctx.tmp!, 'helm-data') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -318,6 +318,25 @@ test('kube-apiserver stopped for a few seconds during up and started again: up c
     assert.is(pods.length, d.spec!.replicas, `${d.metadata!.name} has exactly its replicas`);
   }
   assert.is((await history(ctx)).at(-1)!.info.status, 'deployed');
+});
+
+test('a failed first install removes what it created, in reverse stage order; the namespace stays with the failed revision', async (ctx) => {
+  const ns = 'first';
+  const dir = manifestsWith(ctx, 'first-install', annotateBackend(FAIL_AS_ANNOTATION, 'CrashLoopBackOff'));
+  const r = await runScript('up', ['--cluster', 'current', '--skip-images', '--env', 'dev', '--namespace', ns, '--timeout', String(GATE_SECONDS), '--image-tag', '2.0.0', '--manifests', dir], ctx.env!);
+  assert.is(r.code, 1, show(r));
+  assert.match(r.output, /CrashLoopBackOff/);
+  assert.match(r.output, /This was the first install, so the \d+ object\(s\) it created were removed in reverse order; namespace first stays with the release record \(revision 1, failed\)/);
+  const kc = ctx.plane!.kc;
+  assert.equal((await kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: ns })).items.map((d) => d.metadata!.name), []);
+  const managed = 'app.kubernetes.io/managed-by=todo-deploy';
+  assert.equal((await kc.makeApiClient(CoreV1Api).listNamespacedService({ namespace: ns, labelSelector: managed })).items.length, 0);
+  assert.equal((await kc.makeApiClient(CoreV1Api).listNamespacedServiceAccount({ namespace: ns, labelSelector: managed })).items.length, 0);
+  await kc.makeApiClient(CoreV1Api).readNamespace({ name: ns });
+  const records = await releaseStore(ctx.cluster!, ns, RELEASE_NAME).history();
+  assert.equal(records.map((h) => [h.version, h.info.status]), [[1, 'failed']]);
+  const theirs = await helm(ctx, ['history', RELEASE_NAME, '-o', 'json'], ns);
+  assert.equal(JSON.parse(theirs.stdout).map((h: any) => [h.revision, h.status]), [[1, 'failed']]);
 });
 
 test('status --output json reports each entity in its diagram\'s words, as the cluster has it', async (ctx) => {

@@ -231,7 +231,8 @@ test('5. a deployment that never becomes ready fails its gate: exit 1 naming the
   const manifests = neverReadyManifests(ctx.tmp!);
   const mark = ctx.recorder!.events.length;
   const gate = 15;
-  const args = ['--cluster', 'current', '--skip-images', '--env', 'dev', '--namespace', NS, '--manifests', manifests, '--timeout', String(gate)];
+  // --no-rollback: the failed state stays for inspection (else this first install would remove what it created).
+  const args = ['--cluster', 'current', '--skip-images', '--env', 'dev', '--namespace', NS, '--manifests', manifests, '--timeout', String(gate), '--no-rollback'];
   const result = await runScript('up', args, ctx.env!);
   assert.is(result.code, 1, show(result));
   assert.ok(result.ms < (gate + 90) * 1000, `it fails at the deadline, not much later (${result.ms} ms)`);
