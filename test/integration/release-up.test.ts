@@ -320,6 +320,29 @@ test('kube-apiserver stopped for a few seconds during up and started again: up c
   assert.is((await history(ctx)).at(-1)!.info.status, 'deployed');
 });
 
+test('status --watch redraws when the stack changes, and Ctrl-C ends it with exit 0', async (ctx) => {
+  const watch = startScript('status', [...clusterArgs, '--output', 'json', '--watch'], ctx.env!, 120_000, { direct: true });
+  // Complete lines only: the last one may still be arriving.
+  const reports = () => watch.output().split('\n').slice(0, -1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+  const until = async (n: number) => {
+    await watch.until(() => reports().length >= n, 60_000);
+    return reports();
+  };
+  assert.is((await until(1)).length, 1, watch.output());
+  // A pod deleted: the ReplicaSet makes another, with another name; the report follows.
+  const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
+  const pod = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=frontend' })).items[0]!;
+  await core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: NS });
+  const after = await until(2);
+  assert.ok(after.length >= 2, `a second report after the change:\n${watch.output()}`);
+  const names = (r: any) => r.entities.filter((e: any) => e.entity === 'Kubernetes Pod').map((e: any) => e.name);
+  assert.ok(names(after[0]).includes(pod.metadata!.name!));
+  watch.signal('SIGINT');
+  const r = await watch.done;
+  assert.is(r.code, 0, show(r));
+  assert.ok(reports().some((rep) => !names(rep).includes(pod.metadata!.name!)), 'a report without the deleted pod');
+});
+
 test('a failed first install removes what it created, in reverse stage order; the namespace stays with the failed revision', async (ctx) => {
   const ns = 'first';
   const dir = manifestsWith(ctx, 'first-install', annotateBackend(FAIL_AS_ANNOTATION, 'CrashLoopBackOff'));
