@@ -11,6 +11,8 @@ import { listObjects } from './apply.ts';
 import { GateFailed, watchUntil } from './watch.ts';
 
 const REPLICA_SET = { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true };
+/** How soon a hopeless pod is looked at again while the Deployment controller catches up. */
+const CATCH_UP_MS = 250;
 
 export interface RolloutBlocked extends GateFailed {
   blocker: Blocker;
@@ -38,13 +40,19 @@ export function watchRolloutBlockers(cluster: Cluster, deployment: KubeObject, o
   const signal = AbortSignal.any([options.signal, local.signal]);
   let pods: KubeObject[] = [];
   let checking = false;
-  let recheck: NodeJS.Timeout | undefined;
+  let again = false;
+  let graceTimer: NodeJS.Timeout | undefined;
+  let catchUpTimer: NodeJS.Timeout | undefined;
   let found: ((err: GateFailed) => void) | undefined;
   const seen = new Set<string>();
 
   /** Confirms hopeless pods against the newest ReplicaSet (one list of each, only when one is seen). */
   const verify = async () => {
-    if (checking || signal.aborted) return;
+    if (signal.aborted) return;
+    if (checking) {
+      again = true; // an event during a look: look once more when it is done
+      return;
+    }
     const now = new Date();
     const hopeless = pods.map((p) => ({ pod: p, blocker: podBlocker(p, now, grace) })).filter((x) => x.blocker);
     for (const h of hopeless) {
@@ -56,7 +64,7 @@ export function watchRolloutBlockers(cluster: Cluster, deployment: KubeObject, o
     }
     // An Unschedulable pod still in its grace: look again when the grace ends (no event may come).
     const waiting = pods.find((p) => p.status?.conditions?.some((c: { type: string; status: string; reason?: string }) => c.type === 'PodScheduled' && c.status === 'False' && c.reason === 'Unschedulable'));
-    if (waiting && !recheck) recheck = setTimeout(() => ((recheck = undefined), void verify()), grace + 100).unref();
+    if (waiting && !graceTimer) graceTimer = setTimeout(() => ((graceTimer = undefined), void verify()), grace + 100).unref();
     if (hopeless.length === 0) return;
     checking = true;
     try {
@@ -64,7 +72,14 @@ export function watchRolloutBlockers(cluster: Cluster, deployment: KubeObject, o
         listObjects(cluster, KINDS.Deployment.ref.apiVersion, KINDS.Deployment.ref.kind, ns, undefined, `metadata.name=${name}`),
         listObjects(cluster, REPLICA_SET.apiVersion, REPLICA_SET.kind, ns, selector),
       ]);
-      const hash = current?.items[0] ? newestTemplateHash(current.items[0], sets?.items ?? []) : undefined;
+      const d = current?.items[0];
+      // Until the controller has seen the applied spec, its revision annotation still names the
+      // template before (a rollback's first moments): look again shortly, do not judge yet.
+      if (!d || (d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 1)) {
+        if (!catchUpTimer) catchUpTimer = setTimeout(() => ((catchUpTimer = undefined), void verify()), CATCH_UP_MS).unref();
+        return;
+      }
+      const hash = newestTemplateHash(d, sets?.items ?? []);
       const mine = hopeless.find((h) => hash !== undefined && h.pod.metadata.labels?.['pod-template-hash'] === hash);
       if (mine && found) {
         const err = new GateFailed(blockerLine(`${ns}/${name}`, mine.blocker!), pods) as RolloutBlocked;
@@ -75,6 +90,10 @@ export function watchRolloutBlockers(cluster: Cluster, deployment: KubeObject, o
       // A failed look is not a verdict: the gate keeps waiting, and the next pod event looks again.
     } finally {
       checking = false;
+      if (again) {
+        again = false;
+        void verify();
+      }
     }
   };
 
@@ -97,7 +116,8 @@ export function watchRolloutBlockers(cluster: Cluster, deployment: KubeObject, o
       () => {
         // Aborted (the gate ended, or a blocker was found and reported), past the deadline, or the
         // watch failed: the gate itself says what happened; this watcher only ever adds a reason.
-        if (recheck) clearTimeout(recheck);
+        clearTimeout(graceTimer);
+        clearTimeout(catchUpTimer);
         resolve();
       },
     );
