@@ -12,6 +12,7 @@ import { applyError, applyObject, deleteObject } from './kube/apply.ts';
 import type { Cluster } from './kube/client.ts';
 import { GateFailed, GateTimeout, watchUntil } from './kube/watch.ts';
 import { watchRolloutBlockers } from './kube/failfast.ts';
+import { ApiUnavailable, withRetry } from './kube/retry.ts';
 import { diagnoseGate, type GateHints } from './kube/diagnose.ts';
 import { goneVerdict } from './kinds.ts';
 import { objectRef, STAGES, type Stage } from './order.ts';
@@ -290,7 +291,7 @@ export async function runStage(exec: Execution, work: StageWork, options: StageO
       } else {
         exec.partial = work.stage;
         const perform = work.perform;
-        await exec.step(node, async () => void (perform ? (after = await perform(options.cluster)) : await act(options.cluster, work)), { top: false });
+        await exec.step(node, async () => void (perform ? (after = await perform(options.cluster)) : await act(options.cluster, work, deadline, exec.signal)), { top: false });
         exec.partial = undefined;
         record = { stage: work.stage, action: work.action, ready: false };
         exec.acted.push(record);
@@ -320,17 +321,19 @@ export function tellApplied(err: unknown, acted: Execution['acted'], partial?: S
   return err;
 }
 
-async function act(cluster: Cluster, work: StageWork): Promise<void> {
+/** Applies (or deletes) the stage's objects together; an API server away for a while is waited for, up to the stage's deadline. */
+async function act(cluster: Cluster, work: StageWork, deadline: number, signal?: AbortSignal): Promise<void> {
+  const retry = { deadline, signal, server: cluster.server };
   await Promise.all(
     work.objects.map(async (s) => {
       if (work.action === 'delete') {
-        await deleteObject(cluster, s.object);
+        await withRetry(`to delete ${objectRef(s.object)}`, () => deleteObject(cluster, s.object), retry);
         return;
       }
       try {
-        await applyObject(cluster, s.object);
+        await withRetry(`to apply ${objectRef(s.object)}`, () => applyObject(cluster, s.object), retry);
       } catch (err) {
-        throw applyError(cluster, s.object, `${s.file}:${s.line}`, err);
+        throw err instanceof ApiUnavailable ? err : applyError(cluster, s.object, `${s.file}:${s.line}`, err);
       }
     }),
   );

@@ -26,17 +26,32 @@ const CAUSE_WORDS: Record<string, string> = {
   UND_ERR_SOCKET: 'connection closed by the server',
 };
 
+/** Words of an API server that is stopping or starting (its Status message), whatever the code says. */
+const TRANSIENT_MESSAGE = /apiserver is shutting down|the server is currently unable to handle the request|etcdserver: (leader changed|request timed out)/i;
+
+/** The HTTP status of an error, or of the error it wraps (our messages keep the API's error as their cause). */
+function httpStatus(err: unknown): { status: number; error: unknown } | undefined {
+  let e: any = err;
+  for (let depth = 0; e && depth < 5; depth++, e = e.cause) {
+    if (typeof e.code === 'number') return { status: e.code, error: e };
+  }
+  return undefined;
+}
+
 /** Whether an error from client-node (or fetch below it) is worth retrying. Pure. */
 export function classifyFault(err: unknown): Fault {
-  const status = (err as { code?: unknown }).code;
-  if (typeof status === 'number') {
-    const headers = (err as { headers?: Record<string, string> }).headers ?? {};
+  const message = err instanceof Error ? err.message : String(err);
+  // A retry that already waited until its deadline is final: an outer retry must not start over.
+  if (err instanceof ApiUnavailable) return { transient: false, what: message };
+  const http = httpStatus(err);
+  if (http) {
+    const headers = (http.error as { headers?: Record<string, string> }).headers ?? {};
     const after = Number(headers['retry-after'] ?? headers['Retry-After']);
-    return { transient: TRANSIENT_STATUS.has(status), what: `HTTP ${status}`, retryAfterSeconds: Number.isFinite(after) && after > 0 ? after : undefined };
+    return { transient: TRANSIENT_STATUS.has(http.status) || TRANSIENT_MESSAGE.test(message), what: `HTTP ${http.status}`, retryAfterSeconds: Number.isFinite(after) && after > 0 ? after : undefined };
   }
+  if (TRANSIENT_MESSAGE.test(message)) return { transient: true, what: message };
   const cause = networkCause(err);
   if (cause) return { transient: TRANSIENT_CAUSE.test(cause), what: CAUSE_WORDS[cause] ?? cause };
-  const message = err instanceof Error ? err.message : String(err);
   return { transient: TRANSIENT_CAUSE.test(message), what: message };
 }
 

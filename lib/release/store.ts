@@ -5,6 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { DeployError } from '../errors.ts';
 import type { Cluster } from '../kube/client.ts';
 import { apiMessage, statusCode } from '../kube/apply.ts';
+import { withRetry } from '../kube/retry.ts';
 import type { KubeObject } from '../types.ts';
 import { releaseFromSecret, releaseSecret, releaseSecretName, releaseSelector, type HelmRelease, type StoredRelease } from './helm-codec.ts';
 import { revisionsToPrune } from './record.ts';
@@ -20,8 +21,19 @@ export interface ReleaseStore {
   removeAll(): Promise<number>;
 }
 
+/** How long a record's write waits for an API server that is away (it restarts, it throttles). */
+const PATIENCE_MS = 60_000;
+
 export function releaseStore(cluster: Cluster, namespace: string, name: string): ReleaseStore {
-  const core = cluster.kc.makeApiClient(CoreV1Api);
+  const api = cluster.kc.makeApiClient(CoreV1Api);
+  // Every call waits out transient faults: a record lost to a restarting API server would leave the release pending.
+  const patient = <T>(what: string, call: () => Promise<T>) => withRetry(what, call, { deadline: Date.now() + PATIENCE_MS, server: cluster.server });
+  const core = {
+    listNamespacedSecret: (q: { namespace: string; labelSelector: string }) => patient('to list the release records', () => api.listNamespacedSecret(q)),
+    createNamespacedSecret: (q: { namespace: string; body: any }) => patient('to record a revision', () => api.createNamespacedSecret(q)),
+    replaceNamespacedSecret: (q: { name: string; namespace: string; body: any }) => patient('to update a revision', () => api.replaceNamespacedSecret(q)),
+    deleteNamespacedSecret: (q: { name: string; namespace: string }) => patient('to delete a revision', () => api.deleteNamespacedSecret(q)),
+  };
   const body = (release: HelmRelease, stamp: { createdAt: Date } | { modifiedAt: Date }, labels: Record<string, string> = {}) => releaseSecret(release, stamp, labels) as any;
   const fail = (what: string, err: unknown) => new DeployError(`${what} failed: ${apiMessage(err)}`, { cause: err });
   const customLabels = new Map<number, Record<string, string>>();

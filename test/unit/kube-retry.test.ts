@@ -1,6 +1,6 @@
 // Transient API faults (lib/kube/retry.ts): which errors are waited out, how long the pauses
 // are, and the sentence when the API server stays away past the deadline. The real API server
-// going away and coming back is the integration suite's (release-faults.test.ts).
+// going away and coming back is the integration suite's (release-up.test.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiUnavailable, classifyFault, retryPause, withRetry } from '../../lib/kube/retry.ts';
@@ -20,6 +20,12 @@ test('connection refused/reset, 429 and 5xx are transient; 4xx and unknown error
     assert.not.ok(classifyFault(err).transient, classifyFault(err).what);
   }
   assert.is(classifyFault(socket('ECONNREFUSED')).what, 'connection refused');
+  // Our own messages keep the API's error as their cause; a server shutting down says so in words.
+  assert.ok(classifyFault(new Error('Listing Deployment objects failed: x', { cause: http(503) })).transient);
+  assert.not.ok(classifyFault(new Error('Listing failed', { cause: http(403) })).transient);
+  assert.ok(classifyFault(new Error('Listing Deployment objects in namespace todo failed: apiserver is shutting down')).transient);
+  // A retry that gave up at its deadline is not retried again by an outer one, though it wraps a 503.
+  assert.not.ok(classifyFault(new ApiUnavailable('The API server did not answer', { cause: http(503) })).transient);
   // What lib/kube turns a socket error into keeps it readable.
   assert.ok(classifyFault(unreachableError({ server: 'https://x', context: 'c' }, 'ECONNRESET')).transient);
   assert.is(classifyFault(http(429, { 'retry-after': '3' })).retryAfterSeconds, 3);
