@@ -1,7 +1,8 @@
 // A newcomer's `npm run up` on a machine like this one: no --cluster, no minikube or kind on
 // PATH, so dev chooses the sandbox and says why. Two such runs started together on a stopped
-// sandbox start exactly one control plane (the start is locked), and both deploy into it;
-// `down --purge` then stops every process either run started.
+// sandbox start exactly one control plane (the start is locked), and both use it (the release
+// lock may refuse one of them the namespace while the other deploys); `down --purge` then
+// stops every process either run started.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -49,8 +50,11 @@ function processesOf(stateFile: string): { pid: number; cmd: string }[] {
 
 test('two ups without --cluster at once: the sandbox is chosen and said why; one starts it, the other waits and uses it', async (ctx) => {
   const [a, b] = await Promise.all([runScript('up', [], ctx.env!, 600_000), runScript('up', [], ctx.env!, 600_000)]);
-  assert.is(a.code, 0, show(a));
-  assert.is(b.code, 0, show(b));
+  // Both reach the one control plane; in the namespace, the release lock (issue 12) lets one
+  // deploy at a time, so the other either deploys after it or is refused naming the holder.
+  const refused = [a, b].filter((r) => r.code === 1 && /Another run holds the lock on namespace todo/.test(r.output));
+  assert.ok(refused.length <= 1, `at most one run refused by the lock:\n${show(a)}\n----\n${show(b)}`);
+  for (const r of [a, b]) if (!refused.includes(r)) assert.is(r.code, 0, show(r));
   for (const r of [a, b]) {
     assert.match(r.output, 'cluster sandbox (chosen by default: no running local cluster in the current context; neither minikube nor kind is installed)');
     assert.match(r.output, 'chat is off (no OPENAI_API_KEY');
