@@ -6,7 +6,7 @@
 //   3. revision N (default: the deployed one before the current) applied again through the
 //      same ordered, gated stages as `up`; what it does not have pruned
 //   4. a new revision recorded, "Rollback to N", as `helm rollback` records it
-import '../lib/require-node.ts';
+import '../lib/require-node.mjs';
 import { main, REPO_ROOT } from '../lib/cli.ts';
 import { CLUSTER_HELP, DEPLOY_OPTIONS, SETTING_HELP, checkCluster, interruptSignal, settingFlags } from '../lib/flags.ts';
 import { DEFAULT_MANIFESTS_DIR } from '../lib/plan.ts';
