@@ -30,13 +30,18 @@ export function releaseStore(cluster: Cluster, namespace: string, name: string):
   const patient = <T>(what: string, call: () => Promise<T>) => withRetry(what, call, { deadline: Date.now() + PATIENCE_MS, server: cluster.server });
   const core = {
     listNamespacedSecret: (q: { namespace: string; labelSelector: string }) => patient('to list the release records', () => api.listNamespacedSecret(q)),
-    createNamespacedSecret: (q: { namespace: string; body: any }) => patient('to record a revision', () => api.createNamespacedSecret(q)),
+    readNamespacedSecret: (q: { name: string; namespace: string }) => patient('to read a revision', () => api.readNamespacedSecret(q)),
     replaceNamespacedSecret: (q: { name: string; namespace: string; body: any }) => patient('to update a revision', () => api.replaceNamespacedSecret(q)),
     deleteNamespacedSecret: (q: { name: string; namespace: string }) => patient('to delete a revision', () => api.deleteNamespacedSecret(q)),
   };
   const body = (release: HelmRelease, stamp: { createdAt: Date } | { modifiedAt: Date }, labels: Record<string, string> = {}) => releaseSecret(release, stamp, labels) as any;
   const fail = (what: string, err: unknown) => new DeployError(`${what} failed: ${apiMessage(err)}`, { cause: err });
   const customLabels = new Map<number, Record<string, string>>();
+  /** Whether the Secret of that name holds exactly this record (the same encoded release). */
+  const recorded = async (secret: KubeObject) => {
+    const stored = await core.readNamespacedSecret({ name: secret.metadata.name, namespace }).catch(() => undefined);
+    return stored?.data?.release === secret.data?.release;
+  };
 
   const store: ReleaseStore = {
     async history() {
@@ -59,10 +64,14 @@ export function releaseStore(cluster: Cluster, namespace: string, name: string):
       return out.map((s) => s.release).sort((a, b) => a.version - b.version);
     },
     async create(release) {
+      const secret = body(release, { createdAt: new Date() });
+      let retried = false;
       try {
-        await core.createNamespacedSecret({ namespace, body: body(release, { createdAt: new Date() }) });
+        await withRetry('to record a revision', () => api.createNamespacedSecret({ namespace, body: secret }), { deadline: Date.now() + PATIENCE_MS, server: cluster.server, onRetry: () => (retried = true) });
       } catch (err) {
         if (statusCode(err) === 409) {
+          // A create the server did whose answer was lost to the outage: the retry meets our own record.
+          if (retried && (await recorded(secret))) return;
           throw new DeployError(`Revision ${release.version} of ${name} already exists in namespace ${namespace} (${releaseSecretName(name, release.version)}): another run recorded it meanwhile. Nothing was applied. Fix: run again.`);
         }
         throw fail(`Recording revision ${release.version} of ${name}`, err);
