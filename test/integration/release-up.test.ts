@@ -16,6 +16,7 @@ import { ensureTool } from '../../bench/tools.ts';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { FAIL_AS_ANNOTATION, NEVER_READY_ANNOTATION, startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';
 import { clusterFromKubeConfig, type Cluster } from '../../lib/kube/client.ts';
+import { listObjects } from '../../lib/kube/apply.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { KINDS } from '../../lib/kinds.ts';
 import { LOCK_NAME } from '../../lib/release/lock.ts';
@@ -147,6 +148,39 @@ function firstShowing(ctx: Ctx, reason: string): Promise<number> {
   });
 }
 
+/** `status --output json`, parsed. */
+async function statusReport(ctx: Ctx): Promise<{ release: any; entities: { entity: string; kind: string; name: string; state: string }[] }> {
+  const r = await runScript('status', [...clusterArgs, '--output', 'json'], ctx.env!);
+  assert.is(r.code, 0, show(r));
+  return JSON.parse(r.output);
+}
+
+/** The pod states the cluster shows, in the Pod diagram's words for the states these tests make. */
+async function clusterPodStates(ctx: Ctx): Promise<Record<string, string>> {
+  const pods = (await ctx.plane!.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
+  return Object.fromEntries(
+    pods.map((p) => {
+      const waiting = p.status?.containerStatuses?.map((c) => c.state?.waiting?.reason).find(Boolean);
+      const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      return [p.metadata!.name!, ready ? 'Ready' : (waiting ?? p.status?.phase ?? 'unknown')];
+    }),
+  );
+}
+
+/** Kind/name of every object of the recorded manifest, and of every object in the namespace labelled managed by todo-deploy. */
+async function recordedAndManaged(ctx: Ctx, manifest: string): Promise<{ recorded: string[]; managed: string[] }> {
+  const docs = parseAllDocuments(manifest).map((d) => d.toJS()).filter(Boolean) as KubeObject[];
+  const recorded = docs.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+  const managed: string[] = [];
+  const kinds = new Map(docs.map((o) => [`${o.apiVersion} ${o.kind}`, o]));
+  for (const o of kinds.values()) {
+    const namespaced = o.kind !== 'Namespace';
+    const list = await listObjects(ctx.cluster!, o.apiVersion, o.kind, namespaced ? NS : undefined, 'app.kubernetes.io/managed-by=todo-deploy');
+    for (const item of list?.items ?? []) if (namespaced || item.metadata.name === NS) managed.push(`${o.kind}/${item.metadata.name}`);
+  }
+  return { recorded, managed: managed.sort() };
+}
+
 // ---------------------------------------------------------------------------------------------
 
 test('three ups with changed image tags make revisions 1-3; history and the real helm list them alike', async (ctx) => {
@@ -188,6 +222,9 @@ test('rollback --to 1 re-applies revision 1 through the gated path, restores its
   const theirs = await helmJson(ctx, ['history', RELEASE_NAME]);
   assert.equal(theirs.map((h: any) => [h.revision, h.status]), [[1, 'superseded'], [2, 'superseded'], [3, 'superseded'], [4, 'deployed']]);
   assert.equal(await allReady(ctx), []);
+  const report = await statusReport(ctx);
+  assert.equal([report.release.revision, report.release.status], [4, 'deployed']);
+  assert.is(report.entities.find((e) => e.entity === 'Deployment Configuration')!.state, 'Rolledback');
 });
 
 async function failingUp(ctx: Ctx, failAs: string, tag: string): Promise<{ r: ScriptResult; seen: number }> {
@@ -195,8 +232,9 @@ async function failingUp(ctx: Ctx, failAs: string, tag: string): Promise<{ r: Sc
   const before = await statuses(ctx);
   const shows = firstShowing(ctx, failAs === 'OOMKilled' ? 'CrashLoopBackOff' : failAs);
   const r = await runScript('up', upArgs(tag, '--manifests', dir), ctx.env!);
+  const exited = Date.now();
   const seen = await shows;
-  const seconds = (Date.now() - seen) / 1000;
+  const seconds = (exited - seen) / 1000;
   console.log(`  ${failAs}: ${seconds.toFixed(1)} s from the pod first showing it to up's exit (gate deadline ${GATE_SECONDS} s)`);
   assert.ok(seconds < GATE_SECONDS / 5, `failed fast: ${seconds} s`);
   assert.is(r.code, 1, show(r));
@@ -232,6 +270,15 @@ test('--no-rollback leaves the failed state for inspection', async (ctx) => {
   assert.is(r.code, 1, show(r));
   assert.equal((await statuses(ctx)).slice(n), [[n + 1, 'failed']]);
   assert.is((await imagesNow(ctx)).backend, 'todo-backend:1.0.7', 'the failed revision stays applied');
+  // status, checked against the cluster in this failed state: the crashing pod in its own words.
+  const report = await statusReport(ctx);
+  const cluster = await clusterPodStates(ctx);
+  const reported = Object.fromEntries(report.entities.filter((e) => e.entity === 'Kubernetes Pod').map((e) => [e.name, e.state]));
+  assert.equal(reported, cluster, 'every pod, in the state the cluster shows');
+  assert.ok(Object.values(reported).includes('CrashLoopBackOff'), JSON.stringify(reported));
+  assert.equal([report.release.revision, report.release.status], [n + 1, 'failed']);
+  assert.is(report.entities.find((e) => e.entity === 'Deployment Configuration')!.state, 'Failed');
+  assert.not.equal(report.entities.find((e) => e.entity === 'Application Component' && e.name === 'backend')!.state, 'Healthy');
   const back = await runScript('up', upArgs('1.0.0'), ctx.env!);
   assert.is(back.code, 0, show(back));
 });
@@ -317,7 +364,11 @@ test('kube-apiserver stopped for a few seconds during up and started again: up c
     const pods = (await ctx.plane!.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${d.metadata!.name}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
     assert.is(pods.length, d.spec!.replicas, `${d.metadata!.name} has exactly its replicas`);
   }
-  assert.is((await history(ctx)).at(-1)!.info.status, 'deployed');
+  const records = await history(ctx);
+  assert.is(records.at(-1)!.info.status, 'deployed');
+  assert.is(records.filter((h) => h.info.status === 'deployed').length, 1, 'one deployed revision');
+  const { recorded, managed } = await recordedAndManaged(ctx, records.at(-1)!.manifest);
+  assert.equal(managed, recorded, 'the objects todo-deploy manages are exactly those of the revision');
 });
 
 test('status --watch redraws when the stack changes, and Ctrl-C ends it with exit 0', async (ctx) => {
@@ -377,9 +428,17 @@ test('status --output json reports each entity in its diagram\'s words, as the c
   const pods = (await ctx.plane!.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: NS })).items.filter((p) => !p.metadata?.deletionTimestamp);
   assert.equal(states('Kubernetes Pod').map((e) => e.name).sort(), pods.map((p) => p.metadata!.name).sort());
   assert.ok(states('Kubernetes Pod').every((e) => e.state === 'Ready'));
+  assert.equal(Object.fromEntries(states('Kubernetes Pod').map((e) => [e.name, e.state])), await clusterPodStates(ctx));
+  const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
+  const services = (await core.listNamespacedService({ namespace: NS })).items;
+  assert.equal(states('Service').map((e) => e.name).sort(), services.map((s) => s.metadata!.name!).sort());
   assert.ok(states('Service').every((e) => e.state === 'Endpoints Available'));
+  const ingresses = (await listObjects(ctx.cluster!, 'networking.k8s.io/v1', 'Ingress', NS))!.items;
+  assert.equal(states('Ingress Route').map((e) => [e.name, e.state]), ingresses.map((i) => [i.metadata.name, i.status?.loadBalancer?.ingress?.length ? 'Address Assigned' : 'No Address']));
   assert.equal(states('Ingress Route').map((e) => e.state), ['Address Assigned']);
-  assert.ok(states('Dapr Component').length >= 2);
+  const components = (await listObjects(ctx.cluster!, 'dapr.io/v1alpha1', 'Component', NS))!.items;
+  assert.equal(states('Dapr Component').map((e) => e.name).sort(), components.map((c) => c.metadata.name).sort());
+  assert.ok(components.length >= 2);
   assert.is(states('Helm Release')[0]!.state, 'deployed');
 });
 
