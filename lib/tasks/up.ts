@@ -14,8 +14,6 @@ import { planDeployment, planSummary, requireDeployable, withImages, type Plan, 
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import { Execution, Skip, listObjects as listRefs, runStage, stageId, stageTitle, steps, tellApplied, untilAborted, type Listener, type StageWork, type Timing } from '../executor.ts';
 import { Interrupted } from '../errors.ts';
-import { applyObject } from '../kube/apply.ts';
-import { watchUntil } from '../kube/watch.ts';
 import type { HelmRelease } from '../release/helm-codec.ts';
 import { DEFAULT_HISTORY_MAX, lastDeployed, pendingUpgrade, releaseManifest } from '../release/record.ts';
 import { openRelease, type ReleaseSession } from '../release/session.ts';
@@ -181,25 +179,29 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       requireDeployable(plan);
       return `Images: ${built.results.map((r) => `${r.ref} ${r.action}`).join(', ')}, loaded (${provider.name})`;
     }, { timing: 'images' });
-    await exec.step(STEP.release, async () => {
-      // A namespace an earlier `down` is still deleting cannot hold the lock: wait until it is gone.
-      const deadline = Date.now() + config.readyTimeoutSeconds * 1000;
-      for (const gate of plan.stages[0]?.gates.before ?? []) await watchUntil(cluster, gate.target, gate.evaluate, { deadline, goal: gate.goal, signal: exec.signal });
-      const namespace = plan.stages[0]?.objects.find((o) => o.object.kind === KINDS.Namespace.ref.kind)?.object;
-      session = await openRelease(cluster, {
-        namespace: config.namespace,
-        command: 'npm run up',
-        historyMax: options.historyMax,
-        // The lock and the records live in the namespace: stage 1's object is applied first when it does not exist yet.
-        ensureNamespace: namespace ? async () => void (await applyObject(cluster, namespace)) : undefined,
-      });
+    const openSession = async () => {
+      session = await openRelease(cluster, { namespace: config.namespace, command: 'npm run up', historyMax: options.historyMax });
       session.lock.lost.addEventListener('abort', () => lockLost.abort(session!.lock.lost.reason), { once: true });
       const objects = plan.stages.flatMap((s) => s.objects);
       const revision = await session.record((before, version) =>
         pendingUpgrade({ namespace: config.namespace, version, chart: releaseChart(plan.repoRoot, plan.manifestsDir), config: releaseValues(config, plan.refs, plan.secrets.embeddedPostgres), manifest: releaseManifest(objects), now: new Date() }, before),
       );
       return `Release ${revision.name}: revision ${revision.version} ${revision.info.status}${sessionNotes(session)}`;
+    };
+    // The lock and the records live in the namespace. When it does not exist yet, or an earlier
+    // `down` is still deleting it, they are taken right after stage 1 has (re)created it: stage
+    // 1's gate shows the wait for a namespace being deleted, and a second run meanwhile applies
+    // the same Namespace, then finds the lock taken.
+    let deferred: string | undefined;
+    await exec.step(STEP.release, async () => {
+      const existing = (await listObjects(cluster, NAMESPACE.apiVersion, NAMESPACE.kind, undefined, undefined, `metadata.name=${config.namespace}`))?.items[0];
+      if (!existing || existing.metadata.deletionTimestamp) {
+        deferred = `namespace ${config.namespace} ${existing ? 'is being deleted' : 'does not exist yet'}`;
+        return `Release: ${deferred}; the lock is taken and the revision recorded once stage 1 has created it`;
+      }
+      return openSession();
     });
+    let lateNote = '';
     await exec.step(STEP.compare, async () => {
       // One list per kind (only the Namespace when it does not exist yet), before any stage.
       const live = await readLive(cluster, config.namespace, { namespaceFirst: true });
@@ -211,10 +213,15 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
     for (const planned of plan.stages) {
       if (planned.objects.length === 0 || (usersNamespace && planned.stage.kinds.includes(NAMESPACE))) {
         exec.skip(stageId(planned.stage), `${stageTitle(upWork(planned))}: ${planned.objects.length === 0 ? 'no objects' : usersNamespace}`);
-        continue;
+      } else {
+        const work = upWork(planned, await leaveAlone(cluster, plan, changes, planned));
+        await runStage(exec, work, { cluster, timeoutSeconds: config.readyTimeoutSeconds, hints: { ingressFix: provider.ingressFix } });
       }
-      const work = upWork(planned, await leaveAlone(cluster, plan, changes, planned));
-      await runStage(exec, work, { cluster, timeoutSeconds: config.readyTimeoutSeconds, hints: { ingressFix: provider.ingressFix } });
+      if (deferred && planned.stage.kinds.includes(NAMESPACE)) {
+        deferred = undefined;
+        await openSession();
+        lateNote = sessionNotes(session!);
+      }
     }
     await exec.step(STEP.prune, async () => {
       const doomed = await pruneList(cluster, config.namespace, plan.stages.flatMap((s) => s.objects.map((o) => o.object)));
@@ -232,7 +239,7 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
     await exec.step(STEP.record, async () => {
       const pruned = await session!.succeed();
       const r = session!.revision;
-      return `Release ${r.name}: revision ${r.version} deployed (${r.info.description})${pruned.length ? `; history kept to ${options.historyMax ?? DEFAULT_HISTORY_MAX}: revision(s) ${pruned.join(', ')} removed` : ''}`;
+      return `Release ${r.name}: revision ${r.version} deployed (${r.info.description})${lateNote}${pruned.length ? `; history kept to ${options.historyMax ?? DEFAULT_HISTORY_MAX}: revision(s) ${pruned.join(', ')} removed` : ''}`;
     });
     exec.finish();
     return { config, plan, provider, address, revision: session!.revision, timings: exec.timings };

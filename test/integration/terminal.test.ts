@@ -78,9 +78,12 @@ test('up on a terminal: one tree of collapsed steps, each with its duration, the
     /^✔ Ingress controller: the ingress-nginx stand-in/,
     /^✔ Dapr control plane: /,
     /^↓ Images: not built for the sandbox/,
+    /^✔ Release: namespace todo does not exist yet; the lock is taken and the revision recorded once stage 1 has created it/,
     /^✔ Compared with the cluster: all \d+ object\(s\) to apply/,
     ...STAGES_UP.map((title, i) => stageLine(i + 1, title)),
+    /^✔ Prune: nothing managed by todo-deploy that the plan lacks /,
     /^✔ Address: none \(nothing serves traffic in the sandbox\) /,
+    /^✔ Release todo-app: revision 1 deployed \(Install complete\) /,
   ]);
   const text = screen.lines.join('\n');
   // The tree carries the durations; the table that plain output closes with is not repeated.
