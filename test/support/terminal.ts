@@ -4,7 +4,7 @@
 // wrote: a renderer that leaves lines behind (spinner frames, a second list below its tree)
 // shows them here, because what it fails to erase stays on the screen or scrolls into history.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '../../lib/repo-root.ts';
@@ -66,8 +66,13 @@ export function tmuxTerminal(env: NodeJS.ProcessEnv): Terminal {
       const deadline = Date.now() + deadlineMs;
       try {
         for (;;) {
-          const [dead, status] = tmux('display-message', '-p', '-t', target, '#{pane_dead} #{pane_dead_status}').trim().split(' ');
-          if (dead === '1') return { status: Number(status), lines: capture(target) };
+          const [dead, status, signal, pid] = tmux('display-message', '-p', '-t', target, '#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}|#{pane_pid}').trim().split('|');
+          if (dead === '1' && signal) return { status: 128 + Number(signal), lines: capture(target) };
+          if (dead === '1' && status) return { status: Number(status), lines: capture(target) };
+          // tmux can mark the pane dead (its terminal closed) without having reaped the program,
+          // and then says no status (seen here at high load, on main too): the kernel keeps it.
+          const zombie = dead === '1' ? zombieStatus(Number(pid)) : undefined;
+          if (zombie !== undefined) return { status: zombie, lines: capture(target) };
           if (Date.now() > deadline) throw new Error(`\`${command}\` did not end within ${deadlineMs / 1000}s; the screen:\n${capture(target).join('\n')}`);
           await new Promise((r) => setTimeout(r, 250));
         }
@@ -80,4 +85,21 @@ export function tmuxTerminal(env: NodeJS.ProcessEnv): Terminal {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The exit status of a program that has ended but was not reaped yet (a zombie), from the last
+ * field of /proc/<pid>/stat (exit_code, in waitpid's form); undefined while it runs or once gone.
+ */
+function zombieStatus(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+  if (fields[0] !== 'Z') return undefined;
+  const code = Number(fields.at(-1));
+  return code & 0x7f ? 128 + (code & 0x7f) : code >> 8;
 }
