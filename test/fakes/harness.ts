@@ -14,6 +14,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
+// zx finds bash on PATH once, when it is first loaded, and keeps that path for every later
+// command. The product loads zx lazily, so without this the first suite to put its fakes on
+// PATH would fix zx's shell to that suite's bin folder, and every command of the suites after
+// it fails to start (exit -2) once the folder is removed. Loading zx here, with the real PATH,
+// keeps its shell the machine's bash (the same one the bin folders link to).
+import 'zx';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
