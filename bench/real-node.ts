@@ -69,7 +69,10 @@ export interface RealImages {
  */
 export function tagImages(config: Pick<Config, 'images'>, tag: string, changedTag: string): RealImages {
   const repos = Object.values(config.images) as string[];
-  const listed = execFileSync('docker', ['image', 'ls', '--format', '{{.Repository}} {{.Tag}}', ...repos.flatMap((r) => ['--filter', `reference=${r}`])], { encoding: 'utf8' });
+  const ls = spawnSync('docker', ['image', 'ls', '--format', '{{.Repository}} {{.Tag}}', ...repos.flatMap((r) => ['--filter', `reference=${r}`])], { encoding: 'utf8' });
+  // Say what docker said (an engine that does not answer, say), not only that the command failed.
+  if (ls.status !== 0) throw new Error(`listing the local images failed: ${(ls.stderr || ls.error?.message || `docker exited ${ls.status}`).trim().split('\n')[0]}`);
+  const listed = ls.stdout;
   const newest = newestTags(listed);
   const absent = repos.filter((r) => !newest.has(r));
   if (absent.length) throw new Error(`no local image of ${absent.join(', ')} (build them with \`npm run images\`)`);
