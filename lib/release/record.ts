@@ -96,7 +96,8 @@ export interface RevisionInput {
 
 /** A new revision of an `up`: pending-install when nothing was ever deployed, else pending-upgrade. */
 export function pendingUpgrade(input: RevisionInput, history: readonly HelmRelease[]): HelmRelease {
-  const install = !history.some((r) => r.info.status === 'deployed' || r.info.status === 'superseded');
+  // Deployed once (an uninstall an interrupted down left half-done counts: part of it still runs).
+  const install = !history.some((r) => r.info.status === 'deployed' || r.info.status === 'superseded' || r.info.status === 'uninstalling');
   const status: ReleaseStatus = install ? 'pending-install' : 'pending-upgrade';
   return {
     name: RELEASE_NAME,
@@ -155,6 +156,30 @@ function oneLine(text: string): string {
 
 export function superseded(release: HelmRelease): HelmRelease {
   return { ...release, info: { ...release.info, status: 'superseded', description: release.info.description } };
+}
+
+/** Helm's own words for a release whose uninstall has begun (pkg/action/uninstall.go). */
+export const UNINSTALLING_DESCRIPTION = 'Deletion in progress (or silently failed)';
+
+/**
+ * The deployed revision as `down` marks it before deleting anything, as Helm's uninstall does:
+ * from then on the stack is being taken apart, and `deployed` would no longer be true.
+ */
+export function uninstalling(release: HelmRelease, now: Date): HelmRelease {
+  return { ...release, info: { ...release.info, status: 'uninstalling', deleted: now.toISOString(), description: UNINSTALLING_DESCRIPTION } };
+}
+
+/**
+ * The record of a `down` that stopped before it finished (Ctrl-C, SIGTERM, a failure): still
+ * uninstalling (part of the stack is gone, part is left), the description saying how it ended
+ * and what finishes it.
+ */
+export function uninstallStopped(release: HelmRelease, outcome: { reason: string; interrupted: boolean }, now: Date): HelmRelease {
+  const how = outcome.interrupted ? 'interrupted' : 'failed';
+  return {
+    ...release,
+    info: { ...release.info, status: 'uninstalling', deleted: release.info.deleted ?? now.toISOString(), description: oneLine(`Uninstall ${how} with the stack partly removed (down again finishes it, up deploys again): ${outcome.reason}`) },
+  };
 }
 
 /** A pending record left by a run that ended without finishing (killed, machine lost). */

@@ -73,7 +73,8 @@ export async function openRelease(cluster: Cluster, options: SessionOptions): Pr
       async succeed() {
         const done = finished(session.revision, { ok: true }, new Date());
         await store.update(done);
-        for (const r of all.filter((h) => h.info.status === 'deployed' && h.version !== done.version)) {
+        // A revision an interrupted down left uninstalling is replaced by this one, like a deployed one.
+        for (const r of all.filter((h) => (h.info.status === 'deployed' || h.info.status === 'uninstalling') && h.version !== done.version)) {
           const s = superseded(r);
           await store.update(s);
           all[all.indexOf(r)] = s;

@@ -16,7 +16,9 @@ import type { Gate } from '../readiness.ts';
 import type { KubeObject } from '../types.ts';
 import { acquireLock, type HeldLock } from '../release/lock.ts';
 import { releaseStore } from '../release/store.ts';
-import { RELEASE_NAME } from '../release/record.ts';
+import { lastDeployed, RELEASE_NAME, uninstalling, uninstallStopped } from '../release/record.ts';
+import type { HelmRelease } from '../release/helm-codec.ts';
+import { Interrupted } from '../errors.ts';
 import { selectProvider } from '../cluster/index.ts';
 import { providerContext } from '../cluster/context.ts';
 import type { ProviderName } from '../cluster/provider.ts';
@@ -114,8 +116,10 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
   exec.done(STEP.config.id, `Configuration ${config.environment}: namespace ${ns}, cluster ${provider.name}${why ? ` (chosen by default: ${why})` : ''}`);
   const result: DownResult = { config, removed: 0, namespaceGone: false, timings: exec.timings };
   let lock: HeldLock | undefined;
+  /** The deployed revision, marked uninstalling once the lock is held. */
+  let marked: HelmRelease | undefined;
+  let cluster: Cluster | undefined;
   try {
-    let cluster: Cluster | undefined;
     await exec.step(STEP.connect, async () => {
       // Nothing is started to tear down: a cluster that does not run holds no stack to remove.
       const found = await provider.findCluster(pctx);
@@ -139,6 +143,14 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
         // One run at a time: a running up (or rollback) holds the lock, and this down is refused at once.
         lock = await acquireLock(cluster, { namespace: ns, command: 'npm run down' });
         if (lock.tookOverFrom) exec.log(`took over the lock from ${lock.tookOverFrom}, which stopped renewing it`);
+        // From the first delete on, the deployed revision is no longer what runs: marked
+        // uninstalling first, as Helm's uninstall does, so a down that stops half-way leaves a
+        // record that says so (and a finished one removes the records below).
+        const deployed = lastDeployed(await releaseStore(cluster, ns, RELEASE_NAME).history());
+        if (deployed) {
+          marked = uninstalling(deployed, new Date());
+          await releaseStore(cluster, ns, RELEASE_NAME).update(marked);
+        }
       }
       if (namespace) {
         for (const stage of DELETION_STAGES) {
@@ -186,6 +198,13 @@ export async function runDown(options: DownOptions, listener: Listener): Promise
     return result;
   } catch (err) {
     exec.finish(err);
+    // Stopped part-way: the record stays uninstalling and says how the run ended (it is gone
+    // already when the namespace went; then there is nothing to write).
+    if (lock && marked && !result.namespaceGone) {
+      const stopped = uninstallStopped(marked, { reason: err instanceof Error ? err.message : String(err), interrupted: err instanceof Interrupted }, new Date());
+      const written = await releaseStore(cluster!, ns, RELEASE_NAME).update(stopped).then(() => true, () => false);
+      if (written && err instanceof Error) err.message = `${err.message}\nRevision ${marked.version} of ${marked.name} is marked uninstalling (the stack is partly removed); the lock is released. The next down finishes the removal, or up deploys again.`;
+    }
     throw err;
   } finally {
     await lock?.release().catch(() => undefined);

@@ -442,4 +442,48 @@ test('status --output json reports each entity in its diagram\'s words, as the c
   assert.is(states('Helm Release')[0]!.state, 'deployed');
 });
 
+test('SIGTERM while down waits on a stage: exit 143, the revision marked uninstalling (interrupted), the lock released; the next down finishes', async (ctx) => {
+  const core = ctx.plane!.kc.makeApiClient(CoreV1Api);
+  const deployed = (await history(ctx)).at(-1)!;
+  assert.is(deployed.info.status, 'deployed');
+  // A finalizer nobody removes holds backend-svc: down deletes the Ingress and the Deployments,
+  // then waits in its Services stage, where it is stopped.
+  const hold = 'todo-deploy.dev/test-hold';
+  const svc = await core.readNamespacedService({ name: 'backend-svc', namespace: NS });
+  svc.metadata!.finalizers = [...(svc.metadata!.finalizers ?? []), hold];
+  await core.replaceNamespacedService({ name: 'backend-svc', namespace: NS, body: svc });
+  const run = startScript('down', [...clusterArgs, '--timeout', String(GATE_SECONDS)], ctx.env!, 300_000, { direct: true });
+  try {
+    await watchUntil(ctx.cluster!, { kind: KINDS.Service.ref, namespace: NS, name: 'backend-svc' }, (items) => ({ done: Boolean(items[0]?.metadata.deletionTimestamp) }), { deadline: Date.now() + 120_000, goal: 'down to delete backend-svc' });
+    run.signal('SIGTERM');
+    const r = await run.done;
+    assert.is(r.code, 143, show(r));
+    assert.match(r.output, /Stopped by SIGTERM\. It was at: .*Services/);
+    assert.match(r.output, `Revision ${deployed.version} of todo-app is marked uninstalling (the stack is partly removed); the lock is released.`);
+    assert.not.match(r.output, STACK_LINE);
+    // Part-way: the Deployments are gone, the held Service is not, and the record says so.
+    assert.equal((await ctx.plane!.kc.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: NS })).items.map((d) => d.metadata!.name), []);
+    const last = (await history(ctx)).at(-1)!;
+    assert.equal([last.version, last.info.status], [deployed.version, 'uninstalling']);
+    assert.match(last.info.description!, /^Uninstall interrupted with the stack partly removed \(down again finishes it, up deploys again\): Stopped by SIGTERM/);
+    const theirs = await helmJson(ctx, ['history', RELEASE_NAME]);
+    assert.equal(theirs.at(-1).status, 'uninstalling', 'the real helm reads it too');
+    const gone = await ctx.plane!.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LOCK_NAME, namespace: NS }).then(() => false, (e) => e.code === 404);
+    assert.ok(gone, 'the lock was released');
+  } finally {
+    run.signal('SIGKILL');
+    await run.done;
+    const held = await core.readNamespacedService({ name: 'backend-svc', namespace: NS }).catch(() => undefined);
+    if (held?.metadata?.finalizers?.includes(hold)) {
+      held.metadata.finalizers = held.metadata.finalizers.filter((f) => f !== hold);
+      await core.replaceNamespacedService({ name: 'backend-svc', namespace: NS, body: held });
+    }
+  }
+  const again = await runScript('down', clusterArgs, ctx.env!);
+  assert.is(again.code, 0, show(again));
+  assert.match(again.output, /namespace todo is gone/);
+  const namespace = await core.readNamespace({ name: NS }).then(() => 'still there', (e) => (e.code === 404 ? 'gone' : String(e)));
+  assert.is(namespace, 'gone', 'and the release records with it');
+});
+
 test.run();

@@ -29,6 +29,9 @@ import {
   rollbackTarget,
   secretWithoutValues,
   superseded,
+  uninstallStopped,
+  uninstalling,
+  UNINSTALLING_DESCRIPTION,
 } from '../../lib/release/record.ts';
 import type { KubeObject, SourcedObject } from '../../lib/types.ts';
 
@@ -187,6 +190,21 @@ transitions('a finished run writes deployed or failed with Helm descriptions; in
   assert.is(superseded(release(1, 'deployed')).info.status, 'superseded');
   assert.match(abandoned(release(3, 'pending-upgrade'), now).info.description!, /abandoned/);
   assert.is(abandoned(release(3, 'pending-upgrade'), now).info.status, 'failed');
+});
+
+transitions('down marks the deployed revision uninstalling with Helm\'s words; one that stopped part-way stays uninstalling and says how', () => {
+  const now = new Date('2026-05-05T00:02:00.000Z');
+  const marked = uninstalling(release(2, 'deployed'), now);
+  assert.equal([marked.version, marked.info.status, marked.info.description, marked.info.deleted], [2, 'uninstalling', UNINSTALLING_DESCRIPTION, now.toISOString()]);
+  const later = new Date('2026-05-05T00:03:00.000Z');
+  const stopped = uninstallStopped(marked, { reason: 'Stopped by SIGTERM. It was at: Stage 3/10 Services.\nmore', interrupted: true }, later);
+  assert.is(stopped.info.status, 'uninstalling');
+  assert.is(stopped.info.deleted, now.toISOString(), 'the uninstall began when it was marked');
+  assert.is(stopped.info.description, 'Uninstall interrupted with the stack partly removed (down again finishes it, up deploys again): Stopped by SIGTERM. It was at: Stage 3/10 Services.');
+  assert.match(uninstallStopped(marked, { reason: 'gate timed out', interrupted: false }, later).info.description!, /^Uninstall failed with the stack partly removed/);
+  // The next up over it: an upgrade (part of the stack still runs), not a fresh install.
+  assert.is(pendingUpgrade(input(3), [release(1, 'superseded'), stopped]).info.status, 'pending-upgrade');
+  assert.is(pendingUpgrade(input(2), [stopped]).info.status, 'pending-upgrade');
 });
 
 transitions('a rollback copies the target under a new number, pending-rollback then "Rollback to N"', () => {
