@@ -3,6 +3,8 @@
 import type { Finding, Rule, RuleInput } from '../types.ts';
 import { DNS1123_LABEL, WHY_ANNOTATION, annotationsOf, asArray, containersOf, isEmptySelector, mapSelectorMatches, namespaceOf, ofKind, podTemplates, sameNamespace, selectorMatches, type PodTemplate } from '../objects.ts';
 import type { SourcedObject } from '../../types.ts';
+import { comparePaths, describesStack, type StackPod } from '../flows.ts';
+import { COMPONENT_LABEL, describePorts } from '../paths.ts';
 
 export function isDefaultDeny(np: SourcedObject): boolean {
   const spec = np.object.spec ?? {};
@@ -167,4 +169,45 @@ const selectsPods: Rule = {
   },
 };
 
-export const networkPolicyRules: Rule[] = [defaultDeny, justified, portsMatchServices, namespaceSelectorValid, selectsPods];
+/** The stack's pod templates in the namespace, one per distinct set of labels. */
+function stackPods(objects: RuleInput['objects'], namespace: string): StackPod[] {
+  const seen = new Map<string, StackPod>();
+  for (const t of podTemplates(objects)) {
+    if ((namespaceOf(t.owner) ?? namespace) !== namespace) continue;
+    const key = JSON.stringify(Object.entries(t.labels).sort());
+    if (!seen.has(key)) seen.set(key, { name: t.labels[COMPONENT_LABEL] ?? String(t.owner.object.metadata?.name), labels: t.labels });
+  }
+  return [...seen.values()];
+}
+
+const intendedPaths: Rule = {
+  id: 'networkpolicy/intended-paths',
+  entity: 'networkpolicy',
+  title: "The NetworkPolicies allow exactly the stack's intended paths (lib/policy/paths.ts): each one open, nothing else.",
+  fix: 'Make the policies open the paths of lib/policy/paths.ts and nothing more; a new path is added there first (the real-node traffic matrix then tries it).',
+  security: true,
+  source: 'Default deny-all, then one allow rule per path (issue 16: the gate and the traffic matrix come from one description)',
+  check({ objects, namespace }) {
+    const stack = stackPods(objects, namespace);
+    const policies = ofKind(objects, 'NetworkPolicy');
+    const ours = policies.filter((np) => (namespaceOf(np) ?? namespace) === namespace);
+    const deny = ours.find(isDefaultDeny);
+    // Another stack (the rule tests' fixture), or no default deny (networkpolicy/default-deny says so).
+    if (!deny || !describesStack(stack)) return [];
+    const byName = (name: string) => ours.find((np) => np.object.metadata.name === name);
+    return comparePaths(
+      policies.map((np) => ({ ...np.object, metadata: { ...np.object.metadata, namespace: namespaceOf(np) ?? namespace } })),
+      stack,
+      namespace,
+    ).map((m): Finding => {
+      const ports = describePorts(m.ports);
+      if (m.kind === 'opened') {
+        const target = m.by.map(byName).find((np) => np !== undefined) ?? deny;
+        return { target, path: ['spec'], message: `lets ${m.from.label} reach ${m.to.label} on ${ports}, which no intended path in lib/policy/paths.ts names (allowed by ${m.by.join(', ') || 'no isolation'}).`, fix: 'Narrow this policy to the paths of lib/policy/paths.ts, or add the path there first if it is meant.' };
+      }
+      return { target: deny, path: ['spec'], message: `blocks the intended path "${m.path!.name}": ${m.from.label} cannot reach ${m.to.label} on ${ports}.`, fix: `Add the caller's egress and the callee's ingress policy for it (manifests/50-networkpolicies.yaml), or remove the path from lib/policy/paths.ts.` };
+    });
+  },
+};
+
+export const networkPolicyRules: Rule[] = [defaultDeny, justified, portsMatchServices, namespaceSelectorValid, selectsPods, intendedPaths];
