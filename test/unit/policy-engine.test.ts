@@ -64,6 +64,7 @@ test('every security rule refuses its exception in prod', () => {
     'dapr-component/secret-key-ref',
     'dapr-configuration/mtls-enabled',
     'networkpolicy/default-deny',
+    'networkpolicy/intended-paths',
     'pod/drop-capabilities',
     'pod/no-host-namespaces',
     'pod/no-privilege-escalation',
