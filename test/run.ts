@@ -9,7 +9,7 @@ import { prepare } from './prepare.ts';
 import { SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
 import { ensureDockerEngine, ensurePackages, type DockerEngine } from './system.ts';
 import { cacheRoot } from '../lib/controlplane/versions.ts';
-
+import { FileClock, formatSuiteTimes } from './file-times.ts';
 
 export interface Counts {
   total: number;
@@ -31,12 +31,13 @@ export function parseUvuSummary(output: string): Counts | undefined {
   return { total, passed, skipped: grab('Skipped') ?? 0 };
 }
 
-function run(command: string, args: string[]): Promise<{ code: number; output: string }> {
+function run(command: string, args: string[], clock?: FileClock): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let output = '';
     const onData = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
       output += chunk.toString();
+      if (stream === process.stdout) clock?.feed(chunk.toString());
       stream.write(chunk);
     };
     child.stdout.on('data', onData(process.stdout));
@@ -57,6 +58,7 @@ async function main(): Promise<number> {
   const names = new Set(selected.map((s) => s.name));
   const needsDocker = SUITES_NEEDING.docker.some((n) => names.has(n));
   let docker: DockerEngine | undefined;
+  const started = Date.now();
   try {
     const groups = Object.entries(SUITES_NEEDING).filter(([, suites]) => suites.some((n) => names.has(n))).map(([group]) => group);
     ensurePackages(groups, (line) => console.log(line));
@@ -66,6 +68,7 @@ async function main(): Promise<number> {
       controlPlane: names.has('integration') || names.has('unit') || names.has('real-node'),
       helm: names.has('chart') || names.has('integration'),
     });
+    console.log(`prepare: ${seconds(Date.now() - started)} in all`);
   } catch (err) {
     console.error((err as Error).message);
     await docker?.stop();
@@ -79,18 +82,24 @@ async function main(): Promise<number> {
   }
 }
 
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
 async function runSuites(selected: Suite[], only: string[], bin: (name: string) => string): Promise<number> {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
   const lines: string[] = [];
+  const started = Date.now();
 
   if (!only.length || only.includes('typecheck')) {
     console.log('\n== typecheck: tsc --noEmit');
+    const started = Date.now();
     const tsc = await run(bin('tsc'), ['--noEmit']);
     if (tsc.code === 0) passed++;
     else failed++;
-    lines.push(`typecheck    ${tsc.code === 0 ? 'passed' : 'FAILED'}`);
+    lines.push(`typecheck    ${tsc.code === 0 ? 'passed' : 'FAILED'} (${seconds(Date.now() - started)})`);
   }
   for (const suite of selected) {
     if (!existsSync(path.join(root, suite.dir))) {
@@ -100,11 +109,16 @@ async function runSuites(selected: Suite[], only: string[], bin: (name: string) 
       continue;
     }
     console.log(`\n== ${suite.name}: uvu ${suite.dir}`);
-    const result = await run(bin('uvu'), ['-r', 'tsx', suite.dir, ...(suite.pattern ? [suite.pattern] : [])]);
+    // One line per file with its seconds: where the suite's wall time goes.
+    const clock = new FileClock((file) => existsSync(path.join(root, suite.dir, file)));
+    const result = await run(bin('uvu'), ['-r', 'tsx', suite.dir, ...(suite.pattern ? [suite.pattern] : [])], clock);
+    const times = clock.finish();
+    console.log(formatSuiteTimes(suite.name, times).join('\n'));
+    const took = ` (${seconds(times.total * 1000)})`;
     const counts = parseUvuSummary(result.output);
     if (!counts) {
       failed++;
-      lines.push(`${suite.name.padEnd(12)} FAILED: the suite crashed before its summary (exit ${result.code})`);
+      lines.push(`${suite.name.padEnd(12)} FAILED: the suite crashed before its summary (exit ${result.code})${took}`);
       continue;
     }
     const suiteFailed = counts.total - counts.passed - counts.skipped;
@@ -113,8 +127,9 @@ async function runSuites(selected: Suite[], only: string[], bin: (name: string) 
     passed += counts.passed;
     failed += suiteFailed + extra;
     skipped += counts.skipped;
-    lines.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${suiteFailed + extra} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`);
+    lines.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${suiteFailed + extra} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}${took}`);
   }
+  lines.push(`${'all'.padEnd(12)} ${seconds(Date.now() - started)} after preparing`);
   console.log(`\n== summary\n${lines.map((l) => `  ${l}`).join('\n')}`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed === 0 ? 0 : 1;
