@@ -231,7 +231,9 @@ test('sanity: the minimal set itself passes validate, and the sandbox holds noth
   const r = await box!.run('validate.ts', ['--manifests', MINIMAL], {});
   assert.is(r.code, 0, r.output);
   // .cache: the sandbox is the run's HOME, and rendering keeps its parse in ~/.cache/todo-deploy/render.
-  assert.equal(readdirSync(box!.dir).filter((f) => !['lib', 'scripts', 'node_modules', 'env', 'package.json', 'tsconfig.json', 'tmp', 'manifests', '.env', '.cache'].includes(f) && !f.startsWith('kubeconfig-')), []);
+  // dist and package-lock.json: the build the commands run from, and one of its sources.
+  const copied = ['lib', 'scripts', 'dist', 'node_modules', 'env', 'package.json', 'package-lock.json', 'tsconfig.json'];
+  assert.equal(readdirSync(box!.dir).filter((f) => ![...copied, 'tmp', 'manifests', '.env', '.cache'].includes(f) && !f.startsWith('kubeconfig-')), []);
 });
 
 test.run();
