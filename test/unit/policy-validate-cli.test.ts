@@ -9,14 +9,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-// The test's own Node (22, from the node devDependency) runs tsx, whatever `node` is on PATH.
-const TSX_CLI = path.join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// As `npm run validate` runs it: the launcher and the build in dist/ (rebuilt first when a source
+// changed), on the test's own Node (22, from the node devDependency), whatever `node` is on PATH.
+const LAUNCHER = path.join(REPO, 'scripts', 'bundle', 'todo-deploy.mjs');
 const test = suite('npm run validate');
 
 function validate(...args: string[]) {
   const env = { ...process.env };
   delete env.DATABASE_URL; // dev then renders the embedded PostgreSQL, as on a fresh clone
-  const r = spawnSync(process.execPath, [TSX_CLI, path.join(REPO, 'scripts', 'validate.ts'), ...args], { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [LAUNCHER, 'validate', ...args], { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
