@@ -51,13 +51,13 @@ export function choosePods(i: PodsInputs): PodsChoice {
     }
     return { pods: i.running, why: 'the running sandbox' };
   }
-  if (i.requested === 'simulated') return { pods: 'simulated', why: 'asked for (--pods simulated)' };
+  if (i.requested === 'simulated') return { pods: 'simulated', why: 'asked for with --pods simulated' };
   const blockers = realPodBlockers(i);
   if (i.requested === 'real') {
     if (blockers.length) {
       throw new UsageError(`--pods real: a real node cannot run here: ${blockers.join('; ')}. Fix: address the above, or use --pods simulated (kwok; no container runs).`);
     }
-    return { pods: 'real', why: 'asked for (--pods real)' };
+    return { pods: 'real', why: 'asked for with --pods real' };
   }
   if (blockers.length) return { pods: 'simulated', why: blockers.join('; ') };
   return { pods: 'real', why: 'Linux, root and cgroups are here' };

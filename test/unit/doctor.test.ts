@@ -112,7 +112,7 @@ test('sandbox pods: real where possible (Docker then needed), simulated with the
   assert.ok(byName(real, 'Pods (sandbox)').ok);
   assert.match(byName(real, 'Pods (sandbox)').detail, 'up would run real pods on a kubelet and containerd in a network namespace (Linux, root, cgroup v1');
   assert.ok(byName(real, 'Docker').ok);
-  const noDocker = evaluate(ready({ ...base, docker: { found: false, reachable: false }, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'real', why: 'asked for (--pods real)', running: true, host: 'h' } } }));
+  const noDocker = evaluate(ready({ ...base, docker: { found: false, reachable: false }, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'real', why: 'asked for with --pods real', running: true, host: 'h' } } }));
   assert.ok(byName(noDocker, 'Docker').blocks, 'real pods need Docker for their images');
   const simulated = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'simulated', why: 'not running as root (uid 1000): the node creates a network namespace, cgroups and mounts', running: false, host: '' } } }));
   const line = byName(simulated, 'Pods (sandbox)');
@@ -120,7 +120,7 @@ test('sandbox pods: real where possible (Docker then needed), simulated with the
   assert.not.ok(line.blocks);
   assert.match(line.detail, 'pods simulated by kwok, nothing serves traffic: not running as root (uid 1000)');
   assert.match(line.fix!, 'run as root on Linux with cgroups and a Docker engine');
-  const asked = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'simulated', why: 'asked for (--pods simulated)', running: false, host: '' } } }));
+  const asked = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { mode: 'simulated', why: 'asked for with --pods simulated', running: false, host: '' } } }));
   assert.ok(byName(asked, 'Pods (sandbox)').ok);
   const refused = evaluate(ready({ ...base, sandbox: { built: true, go: true, binDir: '/b', pods: { refused: '--pods real: a real node cannot run here: this is darwin, not Linux' } } }));
   assert.ok(byName(refused, 'Pods (sandbox)').blocks);

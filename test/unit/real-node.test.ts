@@ -251,7 +251,7 @@ pods('by default: real where the host, Docker and the build allow, else simulate
 });
 
 pods('--pods simulated is honoured anywhere; --pods real where it cannot run is refused (exit 2) with the reasons', () => {
-  assert.equal(choosePods({ requested: 'simulated', host: canRun, docker: true, buildable: true }), { pods: 'simulated', why: 'asked for (--pods simulated)' });
+  assert.equal(choosePods({ requested: 'simulated', host: canRun, docker: true, buildable: true }), { pods: 'simulated', why: 'asked for with --pods simulated' });
   assert.throws(() => choosePods({ requested: 'real', host: cannot, docker: true, buildable: true }), (err: Error) => err instanceof UsageError && /--pods real: a real node cannot run here: not running as root/.test(err.message) && /--pods simulated/.test(err.message));
   assert.is(choosePods({ requested: 'real', host: canRun, docker: true, buildable: true }).pods, 'real');
 });
