@@ -1,15 +1,17 @@
-// The test command: type check, then every uvu suite in turn, each in its own process so a
-// crashed suite cannot take the others down. uvu prints a summary per suite; this adds them up
-// and ends with the one line CI reads: "N passed, N failed".
+// The test command: the type check and every uvu suite, each in its own process so a crashed
+// suite cannot take the others down; the suites in lanes that run at once (LANES in suites.ts),
+// each lane's suites in turn, or all in turn with --serial. uvu prints a summary per suite;
+// this adds them up and ends with the one line CI reads: "N passed, N failed".
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT as root } from '../lib/repo-root.ts';
 import { prepare } from './prepare.ts';
-import { SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
+import { lanesFor, SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
 import { ensureDockerEngine, ensurePackages, type DockerEngine } from './system.ts';
 import { cacheRoot } from '../lib/controlplane/versions.ts';
 import { FileClock, formatSuiteTimes } from './file-times.ts';
+import { LaneOutput } from './lane-output.ts';
 
 export interface Counts {
   total: number;
@@ -31,23 +33,32 @@ export function parseUvuSummary(output: string): Counts | undefined {
   return { total, passed, skipped: grab('Skipped') ?? 0 };
 }
 
-function run(command: string, args: string[], clock?: FileClock): Promise<{ code: number; output: string }> {
+/** Runs a command, its output to `out` (both streams) as it comes and collected for the summary. */
+function run(command: string, args: string[], out: { stdout: LaneOutput; stderr: LaneOutput }, clock?: FileClock): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     let output = '';
-    const onData = (stream: NodeJS.WriteStream) => (chunk: Buffer) => {
-      output += chunk.toString();
-      if (stream === process.stdout) clock?.feed(chunk.toString());
-      stream.write(chunk);
+    const onData = (stream: LaneOutput, timed: boolean) => (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      if (timed) clock?.feed(text);
+      stream.write(text);
     };
-    child.stdout.on('data', onData(process.stdout));
-    child.stderr.on('data', onData(process.stderr));
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output }));
+    child.stdout.on('data', onData(out.stdout, true));
+    child.stderr.on('data', onData(out.stderr, false));
+    child.on('close', (code, signal) => {
+      out.stdout.end();
+      out.stderr.end();
+      resolve({ code: code ?? (signal ? 1 : 0), output });
+    });
   });
 }
 
 async function main(): Promise<number> {
-  const only = process.argv.slice(2);
+  const argv = process.argv.slice(2);
+  // --serial: one suite at a time (to time a suite alone, or read its output undisturbed).
+  const serial = argv.includes('--serial') || process.env.TODO_DEPLOY_TEST_SERIAL === '1';
+  const only = argv.filter((a) => a !== '--serial');
   const selected = only.length ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
   const unknown = only.filter((n) => !SUITES.some((s) => s.name === n));
   if (unknown.length) {
@@ -76,7 +87,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    return await runSuites(selected, only, bin);
+    return await runSuites(selected, only, bin, serial);
   } finally {
     await docker?.stop();
   }
@@ -86,51 +97,77 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-async function runSuites(selected: Suite[], only: string[], bin: (name: string) => string): Promise<number> {
-  let passed = 0;
-  let failed = 0;
-  let skipped = 0;
-  const lines: string[] = [];
-  const started = Date.now();
+interface Outcome {
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** The suite's line in the summary. */
+  line: string;
+}
 
-  if (!only.length || only.includes('typecheck')) {
-    console.log('\n== typecheck: tsc --noEmit');
-    const started = Date.now();
-    const tsc = await run(bin('tsc'), ['--noEmit']);
-    if (tsc.code === 0) passed++;
-    else failed++;
-    lines.push(`typecheck    ${tsc.code === 0 ? 'passed' : 'FAILED'} (${seconds(Date.now() - started)})`);
+/** One suite: uvu on its folder, its output (prefixed when suites run at once), then one line per file with its seconds. */
+async function runSuite(suite: Suite, bin: (name: string) => string, prefix: string): Promise<Outcome> {
+  const out = { stdout: new LaneOutput(prefix, process.stdout), stderr: new LaneOutput(prefix, process.stderr) };
+  if (!existsSync(path.join(root, suite.dir))) {
+    // A missing suite folder is a broken checkout, not a pass.
+    return { passed: 0, failed: 1, skipped: 0, line: `${suite.name.padEnd(12)} FAILED: ${suite.dir} does not exist` };
   }
-  for (const suite of selected) {
-    if (!existsSync(path.join(root, suite.dir))) {
-      // A missing suite folder is a broken checkout, not a pass.
-      failed++;
-      lines.push(`${suite.name.padEnd(12)} FAILED: ${suite.dir} does not exist`);
-      continue;
-    }
-    console.log(`\n== ${suite.name}: uvu ${suite.dir}`);
-    // One line per file with its seconds: where the suite's wall time goes.
-    const clock = new FileClock((file) => existsSync(path.join(root, suite.dir, file)));
-    const result = await run(bin('uvu'), ['-r', 'tsx', suite.dir, ...(suite.pattern ? [suite.pattern] : [])], clock);
-    const times = clock.finish();
-    console.log(formatSuiteTimes(suite.name, times).join('\n'));
-    const took = ` (${seconds(times.total * 1000)})`;
-    const counts = parseUvuSummary(result.output);
-    if (!counts) {
-      failed++;
-      lines.push(`${suite.name.padEnd(12)} FAILED: the suite crashed before its summary (exit ${result.code})${took}`);
-      continue;
-    }
-    const suiteFailed = counts.total - counts.passed - counts.skipped;
-    // A non-zero exit with all tests passed means a hook or the process failed: count it.
-    const extra = result.code !== 0 && suiteFailed === 0 ? 1 : 0;
-    passed += counts.passed;
-    failed += suiteFailed + extra;
-    skipped += counts.skipped;
-    lines.push(`${suite.name.padEnd(12)} ${counts.passed} passed, ${suiteFailed + extra} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}${took}`);
+  out.stdout.write(`\n== ${suite.name}: uvu ${suite.dir}\n`);
+  // One line per file with its seconds: where the suite's wall time goes.
+  const clock = new FileClock((file) => existsSync(path.join(root, suite.dir, file)));
+  const result = await run(bin('uvu'), ['-r', 'tsx', suite.dir, ...(suite.pattern ? [suite.pattern] : [])], out, clock);
+  const times = clock.finish();
+  out.stdout.write(formatSuiteTimes(suite.name, times).join('\n') + '\n');
+  out.stdout.end();
+  const took = ` (${seconds(times.total * 1000)})`;
+  const counts = parseUvuSummary(result.output);
+  if (!counts) return { passed: 0, failed: 1, skipped: 0, line: `${suite.name.padEnd(12)} FAILED: the suite crashed before its summary (exit ${result.code})${took}` };
+  const suiteFailed = counts.total - counts.passed - counts.skipped;
+  // A non-zero exit with all tests passed means a hook or the process failed: count it.
+  const extra = result.code !== 0 && suiteFailed === 0 ? 1 : 0;
+  return {
+    passed: counts.passed,
+    failed: suiteFailed + extra,
+    skipped: counts.skipped,
+    line: `${suite.name.padEnd(12)} ${counts.passed} passed, ${suiteFailed + extra} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}${took}`,
+  };
+}
+
+async function runSuites(selected: Suite[], only: string[], bin: (name: string) => string, serial: boolean): Promise<number> {
+  const started = Date.now();
+  const lanes = lanesFor(selected.map((s) => s.name), serial);
+  const typecheck = !only.length || only.includes('typecheck');
+  // With more than one thing running at once, every line says whose it is.
+  const together = lanes.length + (typecheck && !serial ? 1 : 0) > 1;
+  const width = Math.max(9, ...selected.map((s) => s.name.length));
+  const prefixOf = (name: string) => (together ? `${name.padEnd(width)} | ` : '');
+  if (together) console.log(`\n== suites in ${lanes.length} lanes at once, each in turn: ${lanes.map((l) => l.join(' ')).join(' || ')}${typecheck ? ' || typecheck' : ''} (--serial: one at a time)`);
+  const outcomes = new Map<string, Outcome>();
+
+  const typechecked = async () => {
+    if (!typecheck) return;
+    const out = { stdout: new LaneOutput(prefixOf('typecheck'), process.stdout), stderr: new LaneOutput(prefixOf('typecheck'), process.stderr) };
+    out.stdout.write('\n== typecheck: tsc --noEmit\n');
+    const t = Date.now();
+    const tsc = await run(bin('tsc'), ['--noEmit'], out);
+    outcomes.set('typecheck', { passed: tsc.code === 0 ? 1 : 0, failed: tsc.code === 0 ? 0 : 1, skipped: 0, line: `typecheck    ${tsc.code === 0 ? 'passed' : 'FAILED'} (${seconds(Date.now() - t)})` });
+  };
+  const lane = async (names: string[]) => {
+    for (const name of names) outcomes.set(name, await runSuite(selected.find((s) => s.name === name)!, bin, prefixOf(name)));
+  };
+  if (serial) {
+    await typechecked();
+    for (const l of lanes) await lane(l);
+  } else {
+    await Promise.all([typechecked(), ...lanes.map(lane)]);
   }
-  lines.push(`${'all'.padEnd(12)} ${seconds(Date.now() - started)} after preparing`);
+
+  const order = ['typecheck', ...selected.map((s) => s.name)].filter((n) => outcomes.has(n));
+  const results = order.map((n) => outcomes.get(n)!);
+  const sum = (key: 'passed' | 'failed' | 'skipped') => results.reduce((n, r) => n + r[key], 0);
+  const lines = [...results.map((r) => r.line), `${'all'.padEnd(12)} ${seconds(Date.now() - started)} after preparing`];
   console.log(`\n== summary\n${lines.map((l) => `  ${l}`).join('\n')}`);
+  const [passed, failed, skipped] = [sum('passed'), sum('failed'), sum('skipped')];
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   return failed === 0 ? 0 : 1;
 }

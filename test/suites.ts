@@ -38,3 +38,29 @@ export const SUITES: Suite[] = [
   { name: 'real-node', dir: 'test/real-node' },
 ];
 
+/**
+ * The suites in lanes: the lanes run at once, each running its suites in turn. Most suites
+ * mostly wait (the integration suite on its control planes' start and on kwok's readiness
+ * delays, real-node on its containers and probes), a quarter of 2 cores each: one after
+ * another, the suites took 14 of a warm CI run's 20 minutes. Integration, the longest, has a
+ * lane of its own; everything that uses Docker or the real node is in the other lane, in
+ * order (real-node reuses the offline base the images suite builds). Integration shares
+ * nothing with it that a suite needs alone: its control planes have free ports and their own
+ * folders, its sandboxes their own state files and simulated pods (no real node), and the
+ * real node's host checks leave other suites' processes and Docker's containers out.
+ */
+export const LANES: readonly (readonly string[])[] = [
+  ['integration'],
+  ['unit', 'providers', 'bench', 'chart', 'backend', 'mcp-server', 'frontend', 'browser', 'images', 'real-node'],
+];
+
+/**
+ * The lanes for a run of these suites, each in SUITES order, empty lanes left out; one lane
+ * with every suite when `serial` (one suite at a time, as before lanes: for timing one suite
+ * or reading one suite's output undisturbed). Pure.
+ */
+export function lanesFor(names: readonly string[], serial: boolean): string[][] {
+  const ordered = SUITES.map((s) => s.name).filter((n) => names.includes(n));
+  if (serial) return ordered.length ? [ordered] : [];
+  return LANES.map((lane) => ordered.filter((n) => lane.includes(n))).filter((lane) => lane.length > 0);
+}

@@ -1,0 +1,48 @@
+// The test command's lanes (test/suites.ts) and the prefixed output of suites running at once
+// (test/lane-output.ts).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { LANES, lanesFor, SUITES, SUITES_NEEDING } from '../suites.ts';
+import { LaneOutput, prefixLines } from '../lane-output.ts';
+
+const ALL = SUITES.map((s) => s.name);
+
+test('every suite is in exactly one lane', () => {
+  assert.equal(LANES.flat().slice().sort(), [...ALL].sort());
+});
+
+test('the suites that use Docker or the real node share a lane, images before real-node', () => {
+  const laneOf = (name: string) => LANES.findIndex((l) => l.includes(name));
+  const docker = new Set([...SUITES_NEEDING.docker!, ...SUITES_NEEDING.node!].map(laneOf));
+  assert.is(docker.size, 1);
+  const lane = LANES[laneOf('real-node')]!;
+  assert.ok(lane.indexOf('images') < lane.indexOf('real-node'));
+});
+
+test('lanesFor keeps the chosen suites in SUITES order, drops empty lanes, and --serial makes one lane', () => {
+  assert.equal(lanesFor(['real-node', 'integration', 'unit'], false), [['integration'], ['unit', 'real-node']]);
+  assert.equal(lanesFor(['unit', 'providers'], false), [['unit', 'providers']]);
+  assert.equal(lanesFor(['real-node', 'integration', 'unit'], true), [['unit', 'integration', 'real-node']]);
+  assert.equal(lanesFor(ALL, true), [ALL]);
+  assert.equal(lanesFor([], false), []);
+});
+
+test('prefixed output: whole lines only, each with the prefix; an unfinished line waits for its end', () => {
+  assert.equal(prefixLines('unit | ', '', 'a\nb'), { lines: 'unit | a\n', unfinished: 'b' });
+  assert.equal(prefixLines('unit | ', 'b', ' • •\n\nc\n'), { lines: 'unit | b • •\nunit | \nunit | c\n', unfinished: '' });
+  const written: string[] = [];
+  const sink = { write: (t: string) => (written.push(t), true) } as unknown as NodeJS.WritableStream;
+  const out = new LaneOutput('x | ', sink);
+  out.write('one\ntw');
+  out.write('o');
+  out.end();
+  assert.equal(written, ['x | one\n', 'x | two\n']);
+  const plain: string[] = [];
+  const through = new LaneOutput('', { write: (t: string) => (plain.push(t), true) } as unknown as NodeJS.WritableStream);
+  through.write('as ');
+  through.write('it comes');
+  through.end();
+  assert.equal(plain, ['as ', 'it comes']);
+});
+
+test.run();
