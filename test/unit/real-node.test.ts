@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { changedSysctls, mountsUnder, parseMountPoints, shimSocketNames } from '../../lib/controlplane/node/host.ts';
 import { CLUSTER_DNS, HOST_ADDRESS, HOST_VETH, NETNS, NODE_ADDRESS, NODE_NAME, NODE_POD_CIDR, nodeLayoutFor } from '../../lib/controlplane/node/layout.ts';
 import { inNetns, networkUpCommands } from '../../lib/controlplane/node/network.ts';
+import { firstServiceAddress, judgeDnsAnswer, waitForClusterDns } from '../../lib/controlplane/node/cluster-dns.ts';
 import { pkiCommands } from '../../lib/controlplane/node/pki.ts';
 import { cniConflist, containerdToml, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyConfig } from '../../lib/controlplane/node/render.ts';
 import { judgeRealNode, type HostFacts } from '../../lib/controlplane/node/support.ts';
@@ -276,3 +277,38 @@ pods('a Docker image name as containerd stores it', () => {
 });
 
 pods.run();
+
+const dns = suite('real node: the cluster DNS gate');
+
+dns('the kubernetes Service is the first address of the service range', () => {
+  assert.is(firstServiceAddress(SERVICE_CIDR), '10.96.0.1');
+  assert.is(firstServiceAddress('10.100.7.0/24'), '10.100.7.1');
+  assert.is(firstServiceAddress('172.20.255.255/12'), '172.16.0.1');
+  assert.throws(() => firstServiceAddress('fd00::/108'), /not an IPv4 range/);
+});
+
+dns('an answer passes only when the name resolves to the kubernetes Service', () => {
+  assert.equal(judgeDnsAnswer({ addresses: ['10.96.0.1'] }, '10.96.0.1'), { ok: true, detail: 'kubernetes.default.svc.cluster.local is 10.96.0.1' });
+  assert.equal(judgeDnsAnswer({ error: 'ECONNREFUSED' }, '10.96.0.1'), { ok: false, detail: 'ECONNREFUSED' });
+  assert.equal(judgeDnsAnswer({ addresses: [] }, '10.96.0.1').ok, false);
+  assert.match(judgeDnsAnswer({ addresses: ['10.96.0.9'] }, '10.96.0.1').detail, 'answered 10.96.0.9, not 10.96.0.1');
+});
+
+dns('the wait queries the kube-dns address until the answer is right, counting the failures before it', async () => {
+  const answers = [{ error: 'ECONNREFUSED' }, { error: 'ETIMEOUT' }, { addresses: ['10.96.0.1'] }];
+  const asked: string[] = [];
+  const query = async (server: string, name: string) => (asked.push(`${server} ${name}`), answers.shift()!);
+  const r = await waitForClusterDns({ expected: '10.96.0.1', deadlineMs: 60_000, explain: () => '', query });
+  assert.equal([r.failed, r.firstFailure], [2, 'ECONNREFUSED']);
+  assert.equal(asked, Array(3).fill(`${CLUSTER_DNS} kubernetes.default.svc.cluster.local`));
+  const first = await waitForClusterDns({ expected: '10.96.0.1', deadlineMs: 60_000, explain: () => '', query: async () => ({ addresses: ['10.96.0.1'] }) });
+  assert.equal([first.failed, first.firstFailure], [0, undefined]);
+});
+
+dns('at the deadline the wait fails with the last answer and what to read', async () => {
+  const err = await waitForClusterDns({ expected: '10.96.0.1', deadlineMs: 0, explain: () => 'Last lines of kube-proxy.log: x', query: async () => ({ error: 'ECONNREFUSED' }) }).then(() => undefined, (e) => e as Error);
+  assert.ok(err);
+  assert.match(err!.message, /did not answer kubernetes\.default\.svc\.cluster\.local within 0 s \(last: ECONNREFUSED\).*Last lines of kube-proxy\.log: x/s);
+});
+
+dns.run();

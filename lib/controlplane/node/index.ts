@@ -28,6 +28,8 @@ import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS, NETN
 import { conflictingRoutes, createNetwork, destroyNetwork, inNetns, networkBefore, networkExists, type NetworkBefore } from './network.ts';
 import { writePki } from './pki.ts';
 import { judgeExistingNode, gatherNodeFacts, recoverAbandonedNode } from './recover.ts';
+import { firstServiceAddress, waitForClusterDns } from './cluster-dns.ts';
+import { SERVICE_CIDR } from '../config.ts';
 import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
 
 export { NODE_NAME } from './layout.ts';
@@ -234,7 +236,15 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
     (items) => ({ done: (items[0]?.status?.availableReplicas ?? 0) >= 1 }),
     { deadline: Date.now() + input.deadlineMs, goal: 'CoreDNS (kube-system/coredns) to be available' },
   );
-  log('real node: CoreDNS serves the cluster DNS');
+  // Available is not enough: pods reach CoreDNS through the kube-dns Service, which works only
+  // once kube-proxy has synced its rules for it (cluster-dns.ts).
+  const dns = await waitForClusterDns({
+    expected: firstServiceAddress(SERVICE_CIDR),
+    deadlineMs: input.deadlineMs,
+    explain: () => `Last lines of ${kubeProxy.logFile}:\n${logTail(kubeProxy.logFile, 15)}`,
+  });
+  const before = dns.failed ? `; ${(dns.ms / 1000).toFixed(1)} s after it was available (${dns.failed} quer${dns.failed === 1 ? 'y' : 'ies'} failed first: ${dns.firstFailure})` : '';
+  log(`real node: CoreDNS serves the cluster DNS: kubernetes.default answered through the kube-dns Service${before}`);
 }
 
 /** containerd's default state folder, shared with any other containerd on the host (Docker's). */
