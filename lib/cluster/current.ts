@@ -8,6 +8,7 @@ import { listObjects } from '../kube/apply.ts';
 import type { Cluster } from '../kube/client.ts';
 import { KINDS, ingressAddress } from '../kinds.ts';
 import { getIngressClass, getIngressController, INGRESS_NGINX, ingressControllerReady, waitForIngressController } from './ingress.ts';
+import { probeTcp, registryAddress } from './registry-probe.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
 
 /**
@@ -75,6 +76,22 @@ export async function loadImagesCurrent(refs: Partial<ImageRefs>, ctx: ClusterCo
   return plan.targets;
 }
 
+/**
+ * prod with REGISTRY: something must answer at the registry's address before the run builds,
+ * installs or applies anything, or the push would fail only after every image was built.
+ */
+export async function checkRegistryAnswers(ctx: Pick<ClusterContext, 'environment' | 'settings'>, probe = probeTcp): Promise<string | undefined> {
+  const registry = ctx.settings.REGISTRY?.trim();
+  if (ctx.environment !== 'prod' || !registry) return undefined;
+  const { host, port } = registryAddress(registry);
+  const reason = await probe(host, port);
+  if (reason === undefined) return `registry ${host}:${port} answers`;
+  throw new DeployError(
+    `The images cannot be pushed: REGISTRY=${registry} names a registry at ${host}:${port}, and ${reason}. Nothing was built, installed or applied. ` +
+      'Fix: start that registry, or set REGISTRY (env/prod.env, .env or the environment) to a registry this machine can push to and the cluster\'s nodes can pull from.',
+  );
+}
+
 /** The first address an Ingress controller published for an Ingress of the namespace. */
 export async function publishedAddress(cluster: Cluster, namespace: string): Promise<string | undefined> {
   const list = await listObjects(cluster, KINDS.Ingress.ref.apiVersion, KINDS.Ingress.ref.kind, namespace);
@@ -88,6 +105,8 @@ export const NO_INGRESS_FIX =
 export const currentProvider: ClusterProvider = {
   name: 'current',
   ingressFix: `make sure an ingress controller for class ${INGRESS_NGINX.className} runs: ${NO_INGRESS_FIX}`,
+
+  checkImageTarget: (ctx) => checkRegistryAnswers(ctx),
 
   // The current context is used as it is: there is nothing to start.
   async ensureCluster(ctx) {

@@ -76,6 +76,12 @@ export interface ClusterProvider {
   imagesNotNeeded?(ctx: ClusterContext): string | undefined;
   /** How to get an ingress controller publishing addresses here, for an Ingress gate that timed out. */
   readonly ingressFix?: string;
+  /**
+   * Before anything is started, installed or built: can the images go where they must (the
+   * registry `current` pushes to in prod)? Throws, naming it and the fix, when they cannot;
+   * returns a phrase for the cluster step's summary, or undefined when there is nothing to check.
+   */
+  checkImageTarget?(ctx: ClusterContext): Promise<string | undefined>;
   /** Make sure the cluster runs and say how to reach it (start or create it only when needed). */
   ensureCluster(ctx: ClusterContext): Promise<ClusterTarget>;
   /** The cluster if it exists and runs, without starting anything (`down`, `doctor`); undefined with a reason otherwise. */

@@ -150,6 +150,9 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
     /** Set when the namespace exists and is the user's: deployed into, never applied. */
     let usersNamespace: string | undefined;
     await exec.step(STEP.cluster, async () => {
+      // Where the images go is checked first: a registry that is down stops the run before
+      // anything is started, installed or built (lib/cluster/current.ts).
+      const imageTarget = options.skipImages ? undefined : await provider.checkImageTarget?.(pctx);
       const target = await provider.ensureCluster(pctx);
       // The sandbox's kubeconfig is this run's (and the tools' it starts).
       if (target.kubeconfig) process.env.KUBECONFIG = target.kubeconfig;
@@ -163,7 +166,7 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
         if (decision.action === 'refuse') throw new UsageError(decision.reason);
         if (decision.action === 'keep') usersNamespace = decision.note;
       }
-      return `Cluster (${provider.name}): ${target.summary}; context ${cluster.context} at ${cluster.server} (Kubernetes ${version})`;
+      return `Cluster (${provider.name}): ${target.summary}; context ${cluster.context} at ${cluster.server} (Kubernetes ${version})${imageTarget ? `; ${imageTarget}` : ''}`;
     }, { timing: 'cluster' });
     await exec.step(STEP.ingress, () => provider.ensureIngress(cluster, pctx), { timing: 'ingress controller' });
     await exec.step(STEP.dapr, () => ensureDapr(cluster, provider, pctx), { timing: 'Dapr control plane' });

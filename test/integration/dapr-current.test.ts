@@ -7,6 +7,9 @@
 //      and StatefulSets), `up` proceeds to the end, prints the URL and, with --write-hosts
 //      --yes, writes the hosts line into a scratch hosts file.
 //   4. doctor then finds nothing blocking; `down` removes the stack.
+// Before them, 0. prod with REGISTRY naming a registry that is down: `up` stops in its first
+// step, naming the registry, the reason and the fix, before anything is built (no docker call),
+// installed (the Dapr step never runs) or applied.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { probeDapr, notReady } from '../../lib/cluster/dapr.ts';
 import { resolvesTo } from '../../lib/cluster/hosts.ts';
 import { fakeBin, type FakeBin } from '../fakes/harness.ts';
+import { freePort } from '../../lib/free-port.ts';
 import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 
 interface Ctx {
@@ -60,6 +64,23 @@ async function namespaceExists(plane: ControlPlane, name: string): Promise<boole
   const list = await plane.kc.makeApiClient(CoreV1Api).listNamespace({ fieldSelector: `metadata.name=${name}` });
   return list.items.length > 0;
 }
+
+test('0. prod, REGISTRY at a registry that is down: up stops in its first step naming it and the fix; nothing built, installed or applied', async (ctx) => {
+  const closed = await freePort();
+  const registry = `127.0.0.1:${closed}/todo`;
+  ctx.bin!.clearCalls();
+  const r = await runScript('up', ['--env', 'prod', '--cluster', 'current', '--timeout', '120'], { ...ctx.env!, REGISTRY: registry, DATABASE_URL: 'postgresql://todo:not-a-password@db.example:5432/todo' }, 120_000);
+  assert.is(r.code, 1, show(r));
+  assert.match(r.output, `The images cannot be pushed: REGISTRY=${registry} names a registry at 127.0.0.1:${closed}, and connection refused`);
+  assert.match(r.output, 'Nothing was built, installed or applied.');
+  assert.match(r.output, 'Fix: start that registry');
+  assert.not.match(r.output, 'Ingress controller:', 'the steps after the cluster step never ran');
+  assert.not.match(r.output, /Stage 1\/10/);
+  assert.not.match(r.output, STACK_LINE);
+  assert.not.match(r.output, 'not-a-password');
+  assert.equal(ctx.bin!.lines('docker').filter((l) => !l.startsWith('info') && !l.startsWith('version')), [], 'no image was built, tagged or pushed');
+  assert.not.ok(await namespaceExists(ctx.plane!, 'todo'), 'no object of the stack was created');
+});
 
 test('1. Dapr absent: up stops before the stack, saying what is missing and what to install', async (ctx) => {
   const r = await runScript('up', UP, ctx.env!, 120_000);
