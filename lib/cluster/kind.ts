@@ -14,7 +14,7 @@ import type { ImageRefs, KubeObject } from '../types.ts';
 import { ingressControllerReady, waitForIngressController } from './ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider, ClusterTarget } from './provider.ts';
 import { forgetCreated, recordCreated, wasCreated } from './record.ts';
-import { runTool } from './tools.ts';
+import { INSTALL, runTool } from './tools.ts';
 import { INGRESS_NGINX_KIND_MANIFEST, INGRESS_NGINX_VERSION } from './versions.ts';
 
 const NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
@@ -30,15 +30,33 @@ export function kindClusterName(settings: ClusterContext['settings']): string {
 
 export const kindContext = (name: string) => `kind-${name}`;
 
+/** The first kind release whose clusters enforce NetworkPolicies (kindnet's kube-network-policies). */
+export const KIND_ENFORCES_FROM = '0.24.0';
+
+/** The release in `kind version` output ("kind v0.30.0 go1.24.6 linux/amd64" -> 0.30.0). Pure. */
+export function parseKindVersion(stdout: string): string | undefined {
+  return /\bv?(\d+\.\d+\.\d+)/.exec(stdout)?.[1];
+}
+
+/** a >= b for x.y.z releases. Pure. */
+export function atLeast(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if (x![i]! !== y![i]!) return x![i]! > y![i]!;
+  return true;
+}
+
 /**
  * kind's cluster config: one control-plane node that the kind manifest of ingress-nginx can
  * run on (label ingress-ready=true, set through kubeadm's node registration) and whose ports
- * 80 and 443 are the host's. Pure.
+ * 80 and 443 are the host's; NetworkPolicies enforced (kind >= v0.24.0 runs
+ * kube-network-policies beside kindnet unless this is true: said here so nobody's default
+ * turns it off). Pure.
  */
 export function kindConfig(): Record<string, unknown> {
   return {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
+    networking: { disableNetworkPolicies: false },
     nodes: [
       {
         role: 'control-plane',
@@ -114,6 +132,11 @@ export const kindProvider: ClusterProvider = {
         await runTool('kind', ['export', 'kubeconfig', '--name', name], { redact: ctx.redact, what: `Writing the kubeconfig context of kind cluster ${name}` });
       }
       return { context: kindContext(name), summary: `kind cluster ${name}: already exists` };
+    }
+    // A cluster of an older kind would accept the NetworkPolicies and enforce none of them.
+    const version = parseKindVersion((await runTool('kind', ['version'], { redact: ctx.redact, signal: ctx.signal, what: 'Asking kind its version' })).stdout);
+    if (!version || !atLeast(version, KIND_ENFORCES_FROM)) {
+      throw new UsageError(`kind ${version ?? '(version unrecognised)'} creates clusters that do not enforce NetworkPolicies (kindnet enforces them from kind v${KIND_ENFORCES_FROM}), and the stack's isolation rests on them (Redis has no password). Fix: ${INSTALL.kind}; nothing was created.`);
     }
     const dir = mkdtempSync(path.join(tmpdir(), 'todo-deploy-kind-'));
     const configFile = path.join(dir, 'kind-config.yaml');

@@ -69,9 +69,16 @@ export function parseMinikubeStatus(stdout: string, stderr: string, exitCode: nu
   return { state: 'stopped', kubeconfig: node?.Kubeconfig, detail };
 }
 
+/**
+ * The CNI the profile starts with: minikube's default (bridge, or kindnet with several nodes)
+ * accepts NetworkPolicies and enforces none; Calico enforces them. Only a new profile takes it
+ * (minikube keeps an existing profile's CNI), which `doctor` and `up` point out.
+ */
+export const MINIKUBE_CNI = 'calico';
+
 /** The arguments of `minikube start` for the settings. Pure. */
 export function minikubeStartArgs(s: MinikubeSettings): string[] {
-  return ['start', '-p', s.profile, '--driver=docker', `--cpus=${s.cpus}`, `--memory=${s.memory}`];
+  return ['start', '-p', s.profile, '--driver=docker', `--cni=${MINIKUBE_CNI}`, `--cpus=${s.cpus}`, `--memory=${s.memory}`];
 }
 
 async function status(s: MinikubeSettings, ctx: ClusterContext): Promise<MinikubeStatus> {
@@ -95,7 +102,7 @@ export const minikubeProvider: ClusterProvider = {
       }
       return { context: s.profile, summary: `minikube profile ${s.profile}: already running` };
     }
-    ctx.log(`starting minikube profile ${s.profile} (docker driver, ${s.cpus} CPUs, ${s.memory} memory); the first start downloads images and takes minutes`);
+    ctx.log(`starting minikube profile ${s.profile} (docker driver, ${MINIKUBE_CNI} CNI to enforce the NetworkPolicies, ${s.cpus} CPUs, ${s.memory} memory); the first start downloads images and takes minutes`);
     await runTool('minikube', minikubeStartArgs(s), {
       redact: ctx.redact,
       onLine: ctx.log,

@@ -68,6 +68,8 @@ export interface ClusterAddress {
   hint?: string;
 }
 
+import type { Enforcement } from './policy-enforcement.ts';
+
 export interface ClusterProvider {
   readonly name: ProviderName;
   /** The command-line tool the provider cannot work without, checked before anything runs. */
@@ -102,6 +104,11 @@ export interface ClusterProvider {
    * Returns a summary.
    */
   provideDapr?(cluster: Cluster, ctx: ClusterContext): Promise<string>;
+  /**
+   * Whether the cluster enforces NetworkPolicies, where the provider knows better than the
+   * cluster's DaemonSets (the sandbox's node runs kube-router as a host process); undefined: ask the cluster.
+   */
+  policyEnforcement?(ctx: ClusterContext): Enforcement | undefined;
   /** `down --purge`: delete what `up` created (profile, cluster) or stop it. Returns what was done. */
   purge(ctx: ClusterContext): Promise<string>;
 }

@@ -101,6 +101,13 @@ export const sandboxProvider: ClusterProvider = {
     });
   },
 
+  policyEnforcement(ctx) {
+    const state = runningState(stateFile(ctx));
+    if (!state) return undefined;
+    if (podsOf(state) !== 'real') return { enforces: false, why: 'kwok simulates the pods (no traffic flows, and nothing enforces the policies)' };
+    return { enforces: false, why: "the sandbox's real node runs no NetworkPolicy controller (its bridge CNI plugin ignores the policies)" };
+  },
+
   async findCluster(ctx) {
     const running = runningState(stateFile(ctx));
     if (running) return { kubeconfig: running.kubeconfig, summary: `sandbox control plane at ${running.server}` };

@@ -5,6 +5,7 @@
 // blocks `current` (which installs nothing) but not minikube or kind (which install it).
 import type { ProviderName } from '../cluster/provider.ts';
 import { INSTALL } from '../cluster/tools.ts';
+import { openWithoutEnforcement, type Enforcement } from '../cluster/policy-enforcement.ts';
 
 export interface ToolFound {
   /** The tool's path, when on PATH. */
@@ -44,6 +45,8 @@ export interface Probe {
   ingress?: { controller: 'ready' | 'not-ready' | 'missing'; ingressClass?: string };
   /** Undefined when the cluster could not be asked. */
   dapr?: { missing?: string; notReady: string[] };
+  /** Whether the cluster enforces NetworkPolicies; undefined when the cluster could not be asked. */
+  networkPolicies?: Enforcement;
   host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string; url?: string };
 }
 
@@ -170,6 +173,22 @@ function podsCheck(probe: Probe): CheckLine[] {
   return [line(false, false, name, `${where}pods simulated by kwok, nothing serves traffic: ${p.why}`, 'for real pods run as root on Linux with cgroups and a Docker engine (see the README, "The sandbox\'s real node"); --pods simulated silences this.')];
 }
 
+/** How each provider comes to enforce the policies. */
+const ENFORCEMENT_FIX: Record<ProviderName, string> = {
+  sandbox: 'the sandbox does not enforce them yet: where the isolation matters, use --cluster minikube (started with Calico) or kind (v0.24.0 or newer).',
+  minikube: 'up starts a new profile with --cni=calico; a profile started before keeps its CNI: `minikube delete -p <profile>`, then up.',
+  kind: 'kind v0.24.0 or newer enforces them unless networking.disableNetworkPolicies is set: recreate the cluster (`kind delete cluster --name <name>`, then up).',
+  current: 'install a network plugin that enforces NetworkPolicies (Calico, Cilium, Antrea), or use --cluster minikube or kind.',
+};
+
+function networkPolicyCheck(probe: Probe): CheckLine {
+  const name = 'NetworkPolicies';
+  const e = probe.networkPolicies;
+  if (!e) return line(false, false, name, 'not checked: the cluster could not be asked');
+  if (e.enforces) return line(true, false, name, `enforced by ${e.by}`);
+  return line(false, false, name, `${e.enforces === false ? 'not enforced' : 'enforcement unknown'}: ${e.why}; ${openWithoutEnforcement()}`, ENFORCEMENT_FIX[probe.provider]);
+}
+
 function hostCheck(probe: Probe): CheckLine {
   const h = probe.host;
   const name = 'Host name';
@@ -182,7 +201,7 @@ function hostCheck(probe: Probe): CheckLine {
 
 /** Every check, in the order doctor prints them. Pure. */
 export function evaluate(probe: Probe): CheckLine[] {
-  return [nodeCheck(probe), configCheck(probe), dockerCheck(probe), clusterToolCheck(probe), daprToolCheck(probe), clusterCheck(probe), ...podsCheck(probe), ingressCheck(probe), daprCheck(probe), hostCheck(probe)];
+  return [nodeCheck(probe), configCheck(probe), dockerCheck(probe), clusterToolCheck(probe), daprToolCheck(probe), clusterCheck(probe), ...podsCheck(probe), networkPolicyCheck(probe), ingressCheck(probe), daprCheck(probe), hostCheck(probe)];
 }
 
 /** The printed report: one line per check (✓ or ✗), the fix under a ✗, then the verdict. Pure. */

@@ -7,11 +7,13 @@ import { getIngressClass, getIngressController, ingressControllerReady } from '.
 import { describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import type { Probe } from './checks.ts';
+import { clusterEnforcement } from '../cluster/policy-probe.ts';
 
 export interface ClusterProbe {
   cluster: Probe['cluster'];
   ingress?: Probe['ingress'];
   dapr?: Probe['dapr'];
+  networkPolicies?: Probe['networkPolicies'];
   /** True when the API server answered; address and serves are then the provider's. */
   reachable: boolean;
   address?: string;
@@ -60,10 +62,11 @@ export async function probeCluster(providerName: ProviderName, ctx: ClusterConte
   } catch {
     dapr = undefined;
   }
+  const networkPolicies = await clusterEnforcement(provider, client, ctx);
   try {
     const a = await provider.address(client, ctx, namespace);
-    return { cluster, ingress, dapr, reachable: true, address: a.ingress, serves: a.serves, url: a.url };
+    return { cluster, ingress, dapr, networkPolicies, reachable: true, address: a.ingress, serves: a.serves, url: a.url };
   } catch {
-    return { cluster, ingress, dapr, reachable: true };
+    return { cluster, ingress, dapr, networkPolicies, reachable: true };
   }
 }

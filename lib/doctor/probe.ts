@@ -102,6 +102,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   let cluster: Probe['cluster'];
   let ingress: Probe['ingress'];
   let daprState: Probe['dapr'];
+  let networkPolicies: Probe['networkPolicies'];
   // Without an API server to ask, kind's address is still known: its ports are on this machine.
   let address: string | undefined = providerName === 'kind' ? '127.0.0.1' : undefined;
   let serves = providerName !== 'sandbox';
@@ -113,7 +114,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     // Loaded only now: the local checks above never load the providers or the Kubernetes client.
     const { probeCluster } = await import('./probe-cluster.ts');
     const found = await probeCluster(providerName, ctx, namespace);
-    ({ cluster, ingress, dapr: daprState } = found);
+    ({ cluster, ingress, dapr: daprState, networkPolicies } = found);
     if (found.reachable) address = found.address;
     if (found.serves !== undefined) serves = found.serves;
     url = found.url;
@@ -141,6 +142,7 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     sandbox,
     ingress,
     dapr: daprState,
+    networkPolicies,
     host: { domain, address, resolves, serves, url, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
   };
 }

@@ -2,6 +2,8 @@
 // touches a cluster when it is refused), the provider chosen and checked, then the cluster,
 // its ingress controller and Dapr, the images (re-planned with the built tags), the ten stages
 // through the executor, and the address. Views render the executor's events.
+import { describeEnforcement } from '../cluster/policy-enforcement.ts';
+import { clusterEnforcement } from '../cluster/policy-probe.ts';
 import { loadConfig, type Config, type SettingKey } from '../config.ts';
 import { redact } from '../output.ts';
 import { ensureDevAuthSecret } from '../dev-secret.ts';
@@ -158,6 +160,9 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
       if (target.kubeconfig) process.env.KUBECONFIG = target.kubeconfig;
       cluster = loadKubeConfig(target.context ?? options.context);
       const version = await checkReachable(cluster);
+      // The stack's isolation (Redis has no password) rests on the NetworkPolicies: say whether anything enforces them.
+      const enforcement = await clusterEnforcement(provider, cluster, pctx);
+      exec.log(`${enforcement.enforces ? '' : 'warning: '}${describeEnforcement(enforcement)}`);
       // Whose namespace: decided before anything is installed or applied (lib/ownership.ts).
       const planned = plan.stages.find((p) => p.stage.kinds.includes(NAMESPACE))?.objects[0]?.object;
       if (planned) {

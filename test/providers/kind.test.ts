@@ -14,7 +14,11 @@ import { kindProvider } from '../../lib/cluster/kind.ts';
 import { getIngressController } from '../../lib/cluster/ingress.ts';
 import { listObjects } from '../../lib/kube/apply.ts';
 import { deploymentVerdict } from '../../lib/kinds.ts';
-import { DeployError } from '../../lib/errors.ts';
+import { DeployError, UsageError } from '../../lib/errors.ts';
+import { applyObject } from '../../lib/kube/apply.ts';
+import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
+import { describeEnforcement } from '../../lib/cluster/policy-enforcement.ts';
+import { probeEnforcement } from '../../lib/cluster/policy-probe.ts';
 import { deleteAndWait, REFS, rejection, SECRET, startWorld, type World } from './support.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -58,13 +62,15 @@ test('cold start: cluster created from a config with the ingress-ready label and
   const target = await kindProvider.ensureCluster(pctx);
   assert.is(target.context, 'kind-todo');
   assert.match(target.summary, 'kind cluster todo: created');
-  const [list, create] = w.bin.calls('kind');
+  const [list, version, create] = w.bin.calls('kind');
   assert.equal(list!.argv, ['get', 'clusters']);
+  assert.equal(version!.argv, ['version'], 'the kind release is checked before a cluster is created');
   const configPath = create!.argv[create!.argv.indexOf('--config') + 1]!;
   assert.equal(create!.argv, ['create', 'cluster', '--name', 'todo', '--config', configPath, '--wait', '120s']);
   assert.not.ok(existsSync(configPath), 'the temporary kind config is removed');
   const config = parse(create!.config!);
   assert.is(config.kind, 'Cluster');
+  assert.equal(config.networking, { disableNetworkPolicies: false }, 'the cluster enforces NetworkPolicies');
   assert.is(config.nodes.length, 1);
   const node = config.nodes[0];
   assert.is(node.role, 'control-plane');
@@ -82,8 +88,8 @@ test('cold start: cluster created from a config with the ingress-ready label and
 
   assert.equal(await kindProvider.loadImages(REFS, pctx), REFS);
   assert.equal((await kindProvider.address(cluster, pctx, 'todo')).ingress, '127.0.0.1');
-  assert.equal(w.bin.lines('kind').slice(2), [`load docker-image --name todo ${Object.values(REFS).join(' ')}`]);
-  assert.ok(w.bin.calls('kind').slice(2).every((c) => c.context === 'kind-todo'));
+  assert.equal(w.bin.lines('kind').slice(3), [`load docker-image --name todo ${Object.values(REFS).join(' ')}`]);
+  assert.ok(w.bin.calls('kind').slice(3).every((c) => c.context === 'kind-todo'));
 });
 
 test('existing cluster with its context: nothing created, the manifest not downloaded again', async (ctx) => {
@@ -130,6 +136,33 @@ test('a failing create shows kind\'s stderr with the secret redacted', async (ct
   assert.not.match(err.message, SECRET);
   assert.match(err.message, 'ports 80 and 443 of this machine are free');
   w.bin.setState({ ...w.bin.state(), fail: {} });
+});
+
+test('a kind older than v0.24.0 (no NetworkPolicy enforcement) is refused before anything is created', async (ctx) => {
+  const w = ctx.world!;
+  const before = w.bin.state();
+  w.bin.setState({ ...before, kindVersion: 'v0.23.0' });
+  w.bin.clearCalls();
+  const err = await rejection(() => kindProvider.ensureCluster(w.ctx({ KIND_CLUSTER: 'old' })));
+  assert.instance(err, UsageError);
+  assert.match(err.message, 'kind 0.23.0 creates clusters that do not enforce NetworkPolicies');
+  assert.match(err.message, 'Redis has no password');
+  assert.match(err.message, 'Fix: install kind');
+  assert.equal(w.bin.lines('kind'), ['get clusters', 'version'], 'nothing was created');
+  w.bin.setState({ ...w.bin.state(), kindVersion: undefined });
+});
+
+test('whether a kind cluster enforces: the kube-network-policies DaemonSet kind >= v0.24 runs beside kindnet; kindnet alone does not', async (ctx) => {
+  const cluster = clusterFromKubeConfig(ctx.world!.plane.kc);
+  const ds = (name: string) => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name, namespace: 'kube-system' }, spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `example/${name}:1` }] } } } });
+  await applyObject(cluster, ds('kindnet'));
+  const kindnetAlone = await probeEnforcement(cluster);
+  assert.is(kindnetAlone.enforces, false);
+  assert.match(describeEnforcement(kindnetAlone), /NOT enforced: the network plugin is kindnet without kube-network-policies .*redis-svc:6379 \(Redis has no password/);
+  await applyObject(cluster, ds('kube-network-policies'));
+  const enforced = await probeEnforcement(cluster);
+  assert.equal(enforced, { enforces: true, by: 'kube-network-policies (kind) (DaemonSet kube-system/kube-network-policies)' });
+  for (const name of ['kindnet', 'kube-network-policies']) await deleteAndWait(ctx.world!, { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespace: 'kube-system', name });
 });
 
 test('down --purge deletes the cluster up created and keeps one it did not', async (ctx) => {

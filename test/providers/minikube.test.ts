@@ -48,7 +48,7 @@ test('cold start: status, start with the configured CPUs and memory, ingress add
 
   assert.equal(w.bin.lines('minikube'), [
     'status -p todo -o json',
-    'start -p todo --driver=docker --cpus=3 --memory=6g',
+    'start -p todo --driver=docker --cni=calico --cpus=3 --memory=6g',
     'addons enable ingress -p todo',
     ...refLines,
     'ip -p todo',

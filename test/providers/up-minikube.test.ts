@@ -71,7 +71,7 @@ test('up: minikube started, ingress addon waited for, Dapr installed with helm a
   assert.is(r.code, 0, show(r));
   assert.match(r.output, 'cluster minikube (chosen by default: no running local cluster in the current context; minikube and Docker are installed)');
   assert.match(r.output, 'Cluster (minikube): minikube profile todo: created and started; context todo');
-  assert.equal(w.bin.lines('minikube'), ['status -p todo -o json', 'start -p todo --driver=docker --cpus=2 --memory=4096', 'addons enable ingress -p todo', 'ip -p todo']);
+  assert.equal(w.bin.lines('minikube'), ['status -p todo -o json', 'start -p todo --driver=docker --cni=calico --cpus=2 --memory=4096', 'addons enable ingress -p todo', 'ip -p todo']);
   assert.equal(w.bin.lines('helm').at(-1), `upgrade --install dapr dapr/dapr --version ${DAPR_VERSION} --namespace dapr-system --create-namespace --wait --timeout 10m --kube-context todo`);
   for (let n = 1; n <= 10; n++) assert.match(r.output, new RegExp(`✔ Stage ${n}/10 `));
   assert.match(r.output, 'The Todo stack is deployed in namespace todo: http://todo.local/');

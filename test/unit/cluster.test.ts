@@ -69,7 +69,7 @@ minikube('settings: every bad value reported at once as a usage error naming the
 });
 
 minikube('start arguments: the profile, the docker driver, CPUs and memory', () => {
-  assert.equal(minikubeStartArgs({ profile: 'todo', cpus: '3', memory: '6g' }), ['start', '-p', 'todo', '--driver=docker', '--cpus=3', '--memory=6g']);
+  assert.equal(minikubeStartArgs({ profile: 'todo', cpus: '3', memory: '6g' }), ['start', '-p', 'todo', '--driver=docker', '--cni=calico', '--cpus=3', '--memory=6g']);
 });
 
 minikube.run();
@@ -80,6 +80,7 @@ const kind = suite('cluster: kind (pure)');
 kind('config: one control-plane node labelled ingress-ready=true through kubeadm, ports 80 and 443 mapped', () => {
   const config = kindConfig() as any;
   assert.is(config.apiVersion, 'kind.x-k8s.io/v1alpha4');
+  assert.equal(config.networking, { disableNetworkPolicies: false }, 'NetworkPolicies enforced (kind >= 0.24)');
   assert.is(config.nodes.length, 1);
   const [node] = config.nodes;
   assert.is(node.role, 'control-plane');

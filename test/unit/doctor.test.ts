@@ -17,6 +17,7 @@ function ready(overrides: Partial<Probe> = {}): Probe {
     cluster: { state: 'reachable', description: 'minikube profile todo: running; context todo' },
     ingress: { controller: 'ready', ingressClass: 'k8s.io/ingress-nginx' },
     dapr: { notReady: [] },
+    networkPolicies: { enforces: true, by: 'Calico (DaemonSet kube-system/calico-node)' },
     host: { domain: 'todo.local', address: '192.168.49.2', resolves: true, serves: true, hostsFile: '/etc/hosts' },
     ...overrides,
   };
@@ -30,11 +31,23 @@ const byName = (lines: CheckLine[], name: string) => {
 
 const test = suite('doctor: checks');
 
-test('a ready machine: nine checks, all ✓, exit 0', () => {
+test('a ready machine: ten checks, all ✓, exit 0', () => {
   const lines = evaluate(ready());
-  assert.equal(lines.map((l) => l.name), ['Node.js', 'Configuration', 'Docker', 'minikube or kind', 'helm or dapr', 'Cluster (minikube)', 'Ingress controller', 'Dapr control plane', 'Host name']);
+  assert.equal(lines.map((l) => l.name), ['Node.js', 'Configuration', 'Docker', 'minikube or kind', 'helm or dapr', 'Cluster (minikube)', 'NetworkPolicies', 'Ingress controller', 'Dapr control plane', 'Host name']);
   assert.ok(lines.every((l) => l.ok), JSON.stringify(lines.filter((l) => !l.ok)));
   assert.is(exitCode(lines), 0);
+});
+
+test('NetworkPolicies: enforced is ✓; not enforced is ✗ without blocking, naming Redis and the provider\'s way to enforcement; unasked says so', () => {
+  assert.is(byName(evaluate(ready()), 'NetworkPolicies').detail, 'enforced by Calico (DaemonSet kube-system/calico-node)');
+  const open = byName(evaluate(ready({ networkPolicies: { enforces: false, why: 'no NetworkPolicy implementation runs' } })), 'NetworkPolicies');
+  assert.not.ok(open.ok);
+  assert.not.ok(open.blocks);
+  assert.match(open.detail, /^not enforced: no NetworkPolicy implementation runs; redis-svc:6379 \(Redis has no password/);
+  assert.match(open.fix!, 'minikube delete -p <profile>');
+  assert.match(byName(evaluate(ready({ provider: 'kind', networkPolicies: { enforces: false, why: 'kindnet' } })), 'NetworkPolicies').fix!, 'v0.24.0');
+  assert.match(byName(evaluate(ready({ provider: 'sandbox', networkPolicies: { enforces: false, why: 'x' } })), 'NetworkPolicies').fix!, '--cluster minikube');
+  assert.is(byName(evaluate(ready({ networkPolicies: undefined })), 'NetworkPolicies').detail, 'not checked: the cluster could not be asked');
 });
 
 test('minikube missing blocks the minikube provider, with the install and the alternatives; not kind\'s', () => {
