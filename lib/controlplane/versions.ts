@@ -47,18 +47,20 @@ type Key = keyof typeof KEYS;
 /**
  * What build.sh builds, one group per build (one `go build` for programs that share
  * packages): the folder is `<group>-<version>`, the stamp `complete` in it records the
- * versions it was built from (`inputs`). Images are OCI archives beside `bin/`.
+ * versions it was built from (`inputs`) and build.sh's `recipe` number for the group, bumped
+ * when how it is built changes (flags, version strings, CoreDNS's plugins): a stamp with
+ * another recipe is stale here as in build.sh. Images are OCI archives beside `bin/`.
  */
 export const GROUPS = {
-  kubernetes: { version: 'K8S_VERSION', inputs: ['K8S_VERSION'], binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'], images: [], onPath: true },
-  etcd: { version: 'ETCD_VERSION', inputs: ['ETCD_VERSION'], binaries: ['etcd'], images: [], onPath: true },
-  kwok: { version: 'KWOK_VERSION', inputs: ['KWOK_VERSION'], binaries: ['kwok'], images: [], onPath: true },
-  containerd: { version: 'CONTAINERD_VERSION', inputs: ['CONTAINERD_VERSION'], binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'], images: [], onPath: true },
-  'cni-plugins': { version: 'CNI_PLUGINS_VERSION', inputs: ['CNI_PLUGINS_VERSION'], binaries: ['bridge', 'host-local', 'loopback', 'portmap'], images: [], onPath: false },
-  coredns: { version: 'COREDNS_VERSION', inputs: ['COREDNS_VERSION'], binaries: ['coredns'], images: ['coredns.oci.tar'], onPath: false },
+  kubernetes: { recipe: 1, version: 'K8S_VERSION', inputs: ['K8S_VERSION'], binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'], images: [], onPath: true },
+  etcd: { recipe: 2, version: 'ETCD_VERSION', inputs: ['ETCD_VERSION'], binaries: ['etcd'], images: [], onPath: true },
+  kwok: { recipe: 1, version: 'KWOK_VERSION', inputs: ['KWOK_VERSION'], binaries: ['kwok'], images: [], onPath: true },
+  containerd: { recipe: 1, version: 'CONTAINERD_VERSION', inputs: ['CONTAINERD_VERSION'], binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'], images: [], onPath: true },
+  'cni-plugins': { recipe: 1, version: 'CNI_PLUGINS_VERSION', inputs: ['CNI_PLUGINS_VERSION'], binaries: ['bridge', 'host-local', 'loopback', 'portmap'], images: [], onPath: false },
+  coredns: { recipe: 2, version: 'COREDNS_VERSION', inputs: ['COREDNS_VERSION'], binaries: ['coredns'], images: ['coredns.oci.tar'], onPath: false },
   // pause.c comes from the k8s.io/kubernetes module, so a new Kubernetes release rebuilds it.
-  pause: { version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], onPath: false },
-} as const satisfies Record<string, { version: Key; inputs: readonly Key[]; binaries: readonly string[]; images: readonly string[]; onPath: boolean }>;
+  pause: { recipe: 1, version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], onPath: false },
+} as const satisfies Record<string, { version: Key; inputs: readonly Key[]; recipe: number; binaries: readonly string[]; images: readonly string[]; onPath: boolean }>;
 export type Group = keyof typeof GROUPS;
 export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
 
@@ -137,9 +139,14 @@ export function binPathFor(versions: ControlPlaneVersions, env: NodeJS.ProcessEn
     .join(':');
 }
 
-/** The stamp a group's folder holds once built: its inputs as KEY=value lines (build.sh adds RECIPE=). Pure. */
+/** The stamp a group's folder holds once built: its inputs as KEY=value lines (build.sh adds RECIPE=, see recipeLine). Pure. */
 export function stampLines(versions: ControlPlaneVersions, group: Group): string[] {
   return GROUPS[group].inputs.map((key) => `${key}=${valueOf(versions, key)}`);
+}
+
+/** The stamp's first line: the recipe the group was built by. Pure. */
+export function recipeLine(group: Group): string {
+  return `RECIPE=${GROUPS[group].recipe}`;
 }
 
 export function describeVersions(v: ControlPlaneVersions): string {
@@ -231,9 +238,9 @@ export function groupProblems(versions: ControlPlaneVersions, groups: readonly G
     const missing = [...spec.binaries.map((b) => join('bin', b)), ...spec.images].filter((f) => !existsSync(join(dir, f)));
     const stamp = join(dir, 'complete');
     const built = existsSync(stamp) ? readFileSync(stamp, 'utf8').split('\n') : [];
-    const stale = stampLines(versions, group).filter((line) => !built.includes(line));
+    const stale = [recipeLine(group), ...stampLines(versions, group)].filter((line) => !built.includes(line));
     if (missing.length > 0) problems.push(`${group}: ${missing.join(', ')} missing in ${dir}`);
-    else if (stale.length > 0) problems.push(`${group}: ${dir} is not a finished build of ${stampLines(versions, group).join(' ')}`);
+    else if (stale.length > 0) problems.push(`${group}: ${dir} is not a finished build of ${stampLines(versions, group).join(' ')} by the current recipe (${recipeLine(group)})`);
   }
   return problems;
 }

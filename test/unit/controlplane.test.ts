@@ -4,9 +4,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import {
@@ -37,9 +37,11 @@ import {
   parseRuncVersion,
   parseVersionsEnv,
   readVersions,
+  recipeLine,
   stampLines,
   type Group,
 } from '../../lib/controlplane/versions.ts';
+import { COREFILE } from '../../lib/controlplane/node/render.ts';
 import { FAIL_AS_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, kwokNode, kwokStages, NEVER_READY_ANNOTATION } from '../../lib/controlplane/stages.ts';
 import { childEnv } from '../../lib/controlplane/processes.ts';
 import { hasAddress, isOurs } from '../../lib/controlplane/ingress-stand-in.ts';
@@ -84,7 +86,7 @@ versions('each group has a folder named for its version, under XDG_CACHE_HOME, e
   assert.equal(moved, ['kubernetes', 'pause']);
 });
 
-versions('the build script and this module agree on every folder, stamp and output, and on the PATH folders', () => {
+versions('the build script and this module agree on every folder, stamp, output and recipe, and on the PATH folders', () => {
   const env = { ...process.env, XDG_CACHE_HOME: '/tmp/xdg-cache-probe' };
   const fromScript = execFileSync('bash', [buildScript, '--print-bin-dir'], { env, encoding: 'utf8' }).trim();
   const v = readVersions();
@@ -92,9 +94,10 @@ versions('the build script and this module agree on every folder, stamp and outp
   assert.ok(fromScript.split(':').includes(binDirFor(v, 'kubernetes', env)));
   const layout = execFileSync('bash', [buildScript, '--print-layout'], { env, encoding: 'utf8' }).trim().split('\n').map((l) => l.split('\t'));
   assert.equal(layout.map(([g]) => g).sort(), [...GROUP_NAMES].sort());
-  for (const [group, dir, stamp, outputs] of layout) {
+  for (const [group, dir, stamp, outputs, recipe] of layout) {
     const g = group as Group;
     assert.is(dir, groupDir(v, g, env), group);
+    assert.is(`RECIPE=${recipe}`, recipeLine(g), group);
     assert.equal(stamp.split(' '), stampLines(v, g), group);
     assert.equal(outputs.split(' ').sort(), [...GROUPS[g].binaries.map((b) => `bin/${b}`), ...GROUPS[g].images].sort(), group);
   }
@@ -113,6 +116,19 @@ versions('nodeArtifacts: every node program and image archive by absolute path, 
   assert.equal(a.images.pause, { archive: `${root}/pause-3.10.1/pause.oci.tar`, ref: 'registry.k8s.io/pause:3.10.1' });
   assert.equal(a.images.coredns, { archive: `${root}/coredns-1.15.0/coredns.oci.tar`, ref: 'registry.k8s.io/coredns/coredns:v1.15.0' });
   assert.equal(a.runc.version, '1.1.5');
+});
+
+versions("CoreDNS is built with exactly the plugins the node's Corefile uses", () => {
+  // The Corefile's directives: the first word of each line one level inside the server block.
+  const used = [...COREFILE.matchAll(/^ {4}([a-z0-9_]+)/gm)].map((m) => m[1]).sort();
+  assert.ok(used.includes('kubernetes') && used.includes('cache'), used.join());
+  const main = readFileSync(join(dirname(buildScript), 'coredns', 'main.go'), 'utf8');
+  const imported = [...main.matchAll(/^\s*_ "github\.com\/coredns\/coredns\/plugin\/([a-z0-9_]+)"/gm)].map((m) => m[1]).sort();
+  const listed = JSON.parse(`[${/var plugins = \[\]string\{([^}]*)\}/.exec(main)![1]}]`) as string[];
+  assert.equal(imported, used, 'the plugin packages main.go imports');
+  assert.equal([...listed].sort(), used, "main.go's plugins list");
+  // No import pulls in upstream's whole plugin set.
+  assert.not.match(main, /coredns\/core\/plugin"/);
 });
 
 versions('runc --version is read as a release', () => {
@@ -134,10 +150,15 @@ versions('node problems: each unbuilt or stale group and a missing or different 
       const dir = groupDir(pinned, g, env);
       mkdirSync(join(dir, 'bin'), { recursive: true });
       for (const f of [...GROUPS[g].binaries.map((b) => join('bin', b)), ...GROUPS[g].images]) writeFileSync(join(dir, f), '');
-      writeFileSync(join(dir, 'complete'), ['RECIPE=1', ...stampLines(pinned, g)].join('\n') + '\n');
+      writeFileSync(join(dir, 'complete'), [recipeLine(g), ...stampLines(pinned, g)].join('\n') + '\n');
     }
     assert.equal(nodeArtifactProblems(pinned, runc, env), []);
     assert.equal(missingGroups(pinned, NODE_GROUPS, env), []);
+    // A build by an older recipe (CoreDNS with every upstream plugin, recipe 1) is stale.
+    writeFileSync(join(groupDir(pinned, 'coredns', env), 'complete'), ['RECIPE=1', ...stampLines(pinned, 'coredns')].join('\n') + '\n');
+    assert.equal(missingGroups(pinned, NODE_GROUPS, env), ['coredns']);
+    assert.match(nodeArtifactProblems(pinned, runc, env).join(), /^coredns: .* is not a finished build of COREDNS_VERSION=1\.15\.0 by the current recipe \(RECIPE=2\)/);
+    writeFileSync(join(groupDir(pinned, 'coredns', env), 'complete'), [recipeLine('coredns'), ...stampLines(pinned, 'coredns')].join('\n') + '\n');
     // pause.c comes with Kubernetes: another Kubernetes release makes the pause build stale.
     assert.equal(missingGroups({ ...pinned, kubernetes: '1.34.5' }, ['pause'], env), ['pause']);
     rmSync(join(groupDir(pinned, 'containerd', env), 'bin', 'ctr'));

@@ -5,7 +5,7 @@
 #   etcd, kwok   the control plane's store and the kubelet stand-in
 #   containerd   containerd, containerd-shim-runc-v2, ctr
 #   cni-plugins  bridge, host-local, loopback, portmap
-#   coredns      coredns, and an OCI image archive of it
+#   coredns      coredns (only the plugins the node's Corefile uses), and an OCI image archive of it
 #   pause        pause (gcc, from pause.c in k8s.io/kubernetes), and an OCI image archive of it
 # Versions come from versions.env beside this file (the one place they are pinned). Each group
 # goes to a cache folder named for its version, outside the repo so fresh clones reuse it:
@@ -35,7 +35,8 @@ Groups (default: all):
   kwok          kwok (simulated pods)
   containerd    containerd, containerd-shim-runc-v2, ctr
   cni-plugins   bridge, host-local, loopback, portmap
-  coredns       coredns, and coredns.oci.tar (registry.k8s.io/coredns/coredns:v<version>)
+  coredns       coredns (the Corefile's plugins only), and coredns.oci.tar
+                (registry.k8s.io/coredns/coredns:v<version>)
   pause         pause, and pause.oci.tar (registry.k8s.io/pause:<version>)
   controlplane  = etcd kubernetes kwok
   node          = kubernetes containerd cni-plugins coredns pause (and checks runc)
@@ -49,7 +50,8 @@ Options:
                     exit 1 when something is missing, build nothing
   --print-bin-dir   print the folders of the programs people run (kubernetes, etcd, kwok,
                     containerd), PATH-style: export PATH="$(build.sh --print-bin-dir):$PATH"
-  --print-layout    print each group's folder and the stamp it needs (for the tests)
+  --print-layout    print each group's folder, the stamp it needs, its outputs and its
+                    recipe number (for the tests)
   -h, --help        show this help
 Environment: GOFLAGS, GOPROXY and the Go caches are honoured as usual; the full output of
 each build goes to build.log in its group's folder.
@@ -93,8 +95,9 @@ declare -A group_inputs=(
   [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
   [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION"
 )
-# Bumped when a group's build recipe changes (flags, version strings), so its stamp goes stale.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=1 [pause]=1)
+# Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
+# stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1)
 declare -A group_outputs=(
   [kubernetes]="bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kubelet bin/kube-proxy bin/kubectl"
   [etcd]="bin/etcd" [kwok]="bin/kwok"
@@ -105,7 +108,7 @@ declare -A group_outputs=(
 # What a first build takes on 2 idle cores with empty Go caches (from the CPU times in
 # lib/controlplane/build/README.md; a busy machine takes several times as long), shown until
 # this machine has a time of its own.
-declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=240 [pause]=2)
+declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=150 [pause]=2)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -124,7 +127,7 @@ if [[ $print_dir == 1 ]]; then
 fi
 if [[ $print_layout == 1 ]]; then
   for g in "${all_groups[@]}"; do
-    printf '%s\t%s\t%s\t%s\n' "$g" "$(group_dir "$g")" "$(stamp_text "$g" | grep -v '^RECIPE=' | tr '\n' ' ' | sed 's/ $//')" "${group_outputs[$g]}"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$g" "$(group_dir "$g")" "$(stamp_text "$g" | grep -v '^RECIPE=' | tr '\n' ' ' | sed 's/ $//')" "${group_outputs[$g]}" "${group_recipe[$g]}"
   done
   exit 0
 fi
@@ -245,7 +248,15 @@ pin_modules() {
     "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
     "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION" \
     "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
-  pin_tools coredns "github.com/coredns/coredns@v$COREDNS_VERSION"
+  # CoreDNS is our own main package (coredns/main.go: coremain and the Corefile's plugins), so
+  # its module requires only what those plugins import.
+  log "pinning coredns/ to github.com/coredns/coredns v$COREDNS_VERSION"
+  (
+    cd "$here/coredns"
+    new_module coredns
+    go get "github.com/coredns/coredns@v$COREDNS_VERSION"
+    go mod tidy
+  )
 }
 
 # The committed go.mod files must agree with versions.env, or the build would not be
@@ -369,8 +380,10 @@ build_cni-plugins() {
     "$m/plugins/main/bridge" "$m/plugins/ipam/host-local" "$m/plugins/main/loopback" "$m/plugins/meta/portmap"
 }
 build_coredns() {
+  # coredns/main.go: upstream's command with only the plugins the node's Corefile uses
+  # (upstream's full set pulls in cloud SDKs and took about 17 minutes from an empty cache).
   local m=github.com/coredns/coredns/coremain
-  CGO_ENABLED=0 gobuild coredns "$1/bin/coredns" -ldflags="-s -w -X $m.gitTag=v$COREDNS_VERSION -X $m.buildDate=$build_date" github.com/coredns/coredns
+  CGO_ENABLED=0 gobuild coredns "$1/bin/coredns" -ldflags="-s -w -X $m.gitTag=v$COREDNS_VERSION -X $m.buildDate=$build_date" .
   # Runs as root (no USER): it binds port 53 without file capabilities.
   oci_image "$1/coredns.oci.tar" "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" "$1/bin/coredns" ""
 }
