@@ -2,8 +2,13 @@
 // Each can be overridden by a setting of the same name (env file or environment).
 import { UsageError } from '../errors.ts';
 
-/** Dapr runtime and Helm chart version (`helm ... --version`, `dapr init -k --runtime-version`). */
-export const DAPR_VERSION = '1.16.9';
+/**
+ * Dapr runtime and Helm chart version (`helm ... --version`, `dapr init -k --runtime-version`).
+ * The same release the sandbox builds and runs on its real node (DAPR_VERSION in
+ * lib/controlplane/build/versions.env; a unit test keeps the two equal): the Go module proxy
+ * serves only some Dapr releases, and this one is built here.
+ */
+export const DAPR_VERSION = '1.16.0';
 
 /** ingress-nginx controller release whose kind manifest the kind provider applies. */
 export const INGRESS_NGINX_VERSION = '1.13.3';

@@ -27,6 +27,8 @@ export interface ControlPlaneVersions {
   coredns: string;
   /** pause image tag, built from k8s.io/kubernetes build/pause/linux/pause.c, e.g. 3.10.1 */
   pause: string;
+  /** Dapr release of daprd, operator, injector, sentry, placement, scheduler and the chart (github.com/dapr/dapr), e.g. 1.16.0 */
+  dapr: string;
 }
 
 export const versionsFile = join(REPO_ROOT, 'lib', 'controlplane', 'build', 'versions.env');
@@ -41,6 +43,7 @@ const KEYS = {
   CNI_PLUGINS_VERSION: 'cniPlugins',
   COREDNS_VERSION: 'coredns',
   PAUSE_VERSION: 'pause',
+  DAPR_VERSION: 'dapr',
 } as const satisfies Record<string, keyof ControlPlaneVersions>;
 type Key = keyof typeof KEYS;
 
@@ -49,18 +52,30 @@ type Key = keyof typeof KEYS;
  * packages): the folder is `<group>-<version>`, the stamp `complete` in it records the
  * versions it was built from (`inputs`) and build.sh's `recipe` number for the group, bumped
  * when how it is built changes (flags, version strings, CoreDNS's plugins): a stamp with
- * another recipe is stale here as in build.sh. Images are OCI archives beside `bin/`.
+ * another recipe is stale here as in build.sh. Images are OCI archives beside `bin/`; `files` are
+ * other outputs, by a file each holds.
  */
 export const GROUPS = {
-  kubernetes: { recipe: 1, version: 'K8S_VERSION', inputs: ['K8S_VERSION'], binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'], images: [], onPath: true },
-  etcd: { recipe: 2, version: 'ETCD_VERSION', inputs: ['ETCD_VERSION'], binaries: ['etcd'], images: [], onPath: true },
-  kwok: { recipe: 1, version: 'KWOK_VERSION', inputs: ['KWOK_VERSION'], binaries: ['kwok'], images: [], onPath: true },
-  containerd: { recipe: 1, version: 'CONTAINERD_VERSION', inputs: ['CONTAINERD_VERSION'], binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'], images: [], onPath: true },
-  'cni-plugins': { recipe: 1, version: 'CNI_PLUGINS_VERSION', inputs: ['CNI_PLUGINS_VERSION'], binaries: ['bridge', 'host-local', 'loopback', 'portmap'], images: [], onPath: false },
-  coredns: { recipe: 2, version: 'COREDNS_VERSION', inputs: ['COREDNS_VERSION'], binaries: ['coredns'], images: ['coredns.oci.tar'], onPath: false },
+  kubernetes: { recipe: 1, version: 'K8S_VERSION', inputs: ['K8S_VERSION'], binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'kubectl'], images: [], files: [], onPath: true },
+  etcd: { recipe: 2, version: 'ETCD_VERSION', inputs: ['ETCD_VERSION'], binaries: ['etcd'], images: [], files: [], onPath: true },
+  kwok: { recipe: 1, version: 'KWOK_VERSION', inputs: ['KWOK_VERSION'], binaries: ['kwok'], images: [], files: [], onPath: true },
+  containerd: { recipe: 1, version: 'CONTAINERD_VERSION', inputs: ['CONTAINERD_VERSION'], binaries: ['containerd', 'containerd-shim-runc-v2', 'ctr'], images: [], files: [], onPath: true },
+  'cni-plugins': { recipe: 1, version: 'CNI_PLUGINS_VERSION', inputs: ['CNI_PLUGINS_VERSION'], binaries: ['bridge', 'host-local', 'loopback', 'portmap'], images: [], files: [], onPath: false },
+  coredns: { recipe: 2, version: 'COREDNS_VERSION', inputs: ['COREDNS_VERSION'], binaries: ['coredns'], images: ['coredns.oci.tar'], files: [], onPath: false },
   // pause.c comes from the k8s.io/kubernetes module, so a new Kubernetes release rebuilds it.
-  pause: { recipe: 1, version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], onPath: false },
-} as const satisfies Record<string, { version: Key; inputs: readonly Key[]; recipe: number; binaries: readonly string[]; images: readonly string[]; onPath: boolean }>;
+  pause: { recipe: 1, version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], files: [], onPath: false },
+  // Built only when named (`build.sh dapr`), not by a plain build.sh: a real node that installs Dapr.
+  dapr: {
+    recipe: 1,
+    version: 'DAPR_VERSION',
+    inputs: ['DAPR_VERSION'],
+    binaries: ['daprd', 'operator', 'injector', 'sentry', 'placement', 'scheduler'],
+    images: ['dapr-daprd.oci.tar', 'dapr-operator.oci.tar', 'dapr-injector.oci.tar', 'dapr-sentry.oci.tar', 'dapr-placement.oci.tar', 'dapr-scheduler.oci.tar'],
+    // Dapr's Helm chart, copied from the module (charts/dapr) with its version set to the release.
+    files: ['chart/dapr/Chart.yaml'],
+    onPath: false,
+  },
+} as const satisfies Record<string, { version: Key; inputs: readonly Key[]; recipe: number; binaries: readonly string[]; images: readonly string[]; files: readonly string[]; onPath: boolean }>;
 export type Group = keyof typeof GROUPS;
 export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
 
@@ -235,7 +250,7 @@ export function groupProblems(versions: ControlPlaneVersions, groups: readonly G
   for (const group of groups) {
     const dir = groupDir(versions, group, env, home);
     const spec = GROUPS[group];
-    const missing = [...spec.binaries.map((b) => join('bin', b)), ...spec.images].filter((f) => !existsSync(join(dir, f)));
+    const missing = [...spec.binaries.map((b) => join('bin', b)), ...spec.images, ...spec.files].filter((f) => !existsSync(join(dir, f)));
     const stamp = join(dir, 'complete');
     const built = existsSync(stamp) ? readFileSync(stamp, 'utf8').split('\n') : [];
     const stale = [recipeLine(group), ...stampLines(versions, group)].filter((line) => !built.includes(line));
@@ -282,4 +297,29 @@ export function checkBinaries(versions: ControlPlaneVersions, binDir?: string): 
         'Run `npm run controlplane:build` (needs Go and the Go module proxy; about 25 minutes the first time).',
     );
   }
+}
+
+/** The registry name of the Dapr images build.sh writes (DAPR_IMAGE_REGISTRY there): built here, never pulled. */
+export const DAPR_IMAGE_REGISTRY = 'todo-deploy.local/dapr';
+export type DaprProgram = (typeof GROUPS)['dapr']['binaries'][number];
+export const DAPR_PROGRAMS = GROUPS.dapr.binaries;
+
+/** What the dapr group gives a real node: an image archive per program and the chart's folder. */
+export interface DaprArtifacts {
+  version: string;
+  /** `global.registry` and `global.tag` for the chart: its images are <registry>/<program>:<tag>. */
+  registry: string;
+  tag: string;
+  images: Record<DaprProgram, ImageArchive>;
+  /** The Dapr chart (charts/dapr of the module, version and appVersion set to the release). */
+  chartDir: string;
+}
+
+/** Absolute paths of the Dapr images and chart, with the refs the chart composes. Pure. */
+export function daprArtifacts(versions: ControlPlaneVersions, env: NodeJS.ProcessEnv = process.env, home = homedir()): DaprArtifacts {
+  const dir = groupDir(versions, 'dapr', env, home);
+  const images = Object.fromEntries(
+    DAPR_PROGRAMS.map((p) => [p, { archive: join(dir, `dapr-${p}.oci.tar`), ref: `${DAPR_IMAGE_REGISTRY}/${p}:${versions.dapr}` }]),
+  ) as Record<DaprProgram, ImageArchive>;
+  return { version: versions.dapr, registry: DAPR_IMAGE_REGISTRY, tag: versions.dapr, images, chartDir: join(dir, 'chart', 'dapr') };
 }

@@ -27,6 +27,7 @@ import {
   binPathFor,
   buildScript,
   cacheRoot,
+  daprArtifacts,
   groupDir,
   GROUP_NAMES,
   GROUPS,
@@ -46,6 +47,7 @@ import { FAIL_AS_ANNOTATION, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE, k
 import { childEnv } from '../../lib/controlplane/processes.ts';
 import { hasAddress, isOurs } from '../../lib/controlplane/ingress-stand-in.ts';
 import { readCrds } from '../../lib/controlplane/crds.ts';
+import { DAPR_VERSION } from '../../lib/cluster/versions.ts';
 
 const ports: Ports = { etcdClient: 40001, etcdPeer: 40002, apiserver: 40003, controllerManager: 40004, scheduler: 40005, kwok: 40006 };
 const layout = layoutFor('/tmp/cp-x', ports);
@@ -58,12 +60,12 @@ function flag(args: string[], name: string): string | undefined {
 
 const versions = suite('controlplane versions');
 
-const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\n';
+const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.0\n';
 const pinned = parseVersionsEnv(PINS);
 
 versions('parses versions.env lines, ignoring comments and a leading v', () => {
   const v = parseVersionsEnv(`# pins\n${PINS.replace('ETCD_VERSION=3.6.16', '\nETCD_VERSION=v3.6.16')}OTHER=x\n`);
-  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1' });
+  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1', dapr: '1.16.0' });
   assert.is(parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=3.9')).pause, '3.9');
 });
 
@@ -99,8 +101,41 @@ versions('the build script and this module agree on every folder, stamp, output 
     assert.is(dir, groupDir(v, g, env), group);
     assert.is(`RECIPE=${recipe}`, recipeLine(g), group);
     assert.equal(stamp.split(' '), stampLines(v, g), group);
-    assert.equal(outputs.split(' ').sort(), [...GROUPS[g].binaries.map((b) => `bin/${b}`), ...GROUPS[g].images].sort(), group);
+    assert.equal(outputs.split(' ').sort(), [...GROUPS[g].binaries.map((b) => `bin/${b}`), ...GROUPS[g].images, ...GROUPS[g].files].sort(), group);
   }
+});
+
+versions('a plain build.sh (what the test command runs) neither builds nor checks the dapr group; naming it does', () => {
+  const env = { ...process.env, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'todo-deploy-versions-')) };
+  try {
+    const check = (...groups: string[]) => {
+      try {
+        return execFileSync('bash', [buildScript, '--check', ...groups], { env, encoding: 'utf8' });
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout);
+      }
+    };
+    const plain = check();
+    assert.match(plain, /kubernetes 1\.34\.4: missing or stale/);
+    assert.not.match(plain, /dapr/);
+    assert.match(check('dapr'), /dapr 1\.16\.0: missing or stale/);
+  } finally {
+    rmSync(env.XDG_CACHE_HOME, { recursive: true, force: true });
+  }
+});
+
+versions('the Dapr release up installs into other clusters is the one built here (lib/cluster/versions.ts and versions.env agree)', () => {
+  assert.is(DAPR_VERSION, readVersions().dapr);
+});
+
+versions('daprArtifacts: one image per Dapr program, named as the chart composes <registry>/<program>:<tag>, and the chart folder', () => {
+  const a = daprArtifacts(pinned, { XDG_CACHE_HOME: '/c' });
+  const dir = '/c/todo-deploy/controlplane/dapr-1.16.0';
+  assert.equal(Object.keys(a.images).sort(), ['daprd', 'injector', 'operator', 'placement', 'scheduler', 'sentry']);
+  assert.equal(a.images.daprd, { archive: `${dir}/dapr-daprd.oci.tar`, ref: 'todo-deploy.local/dapr/daprd:1.16.0' });
+  for (const [program, image] of Object.entries(a.images)) assert.is(image.ref, `${a.registry}/${program}:${a.tag}`);
+  assert.is(a.chartDir, `${dir}/chart/dapr`);
+  assert.equal(stampLines(pinned, 'dapr'), ['DAPR_VERSION=1.16.0']);
 });
 
 versions('nodeArtifacts: every node program and image archive by absolute path, with the image refs', () => {

@@ -57,7 +57,7 @@ test('the right lines and exit 1', async (ctx) => {
   assert.match(fix, '--cluster sandbox');
   assert.match(row(r.output, 'helm or dapr')!, /^✓ helm or dapr\s+Dapr CLI 1\.16\.5 \(installs Dapr when it is missing\); helm not installed$/);
   assert.match(row(r.output, 'Cluster (minikube)')!, /^✗ Cluster \(minikube\)\s+not checked: minikube is not installed$/);
-  assert.match(row(r.output, 'Dapr control plane')!, 'up installs Dapr 1.16.9 with the Dapr CLI');
+  assert.match(row(r.output, 'Dapr control plane')!, 'up installs Dapr 1.16.0 with the Dapr CLI');
   assert.match(r.output, '1 problem(s) block `npm run up -- --env dev --cluster minikube`: minikube or kind.');
   // Only the fakes on PATH were asked, and only for versions and the daemon.
   assert.equal(ctx.bin!.calls().map((c) => `${c.tool} ${c.argv.join(' ')}`).sort(), ['dapr --version', 'docker info --format {{.ServerVersion}}']);

@@ -7,6 +7,8 @@
 #   cni-plugins  bridge, host-local, loopback, portmap
 #   coredns      coredns (only the plugins the node's Corefile uses), and an OCI image archive of it
 #   pause        pause (gcc, from pause.c in k8s.io/kubernetes), and an OCI image archive of it
+#   dapr         daprd, operator, injector, sentry, placement, scheduler (one go build), an OCI
+#                image archive of each; only when asked for (not in the default set)
 # Versions come from versions.env beside this file (the one place they are pinned). Each group
 # goes to a cache folder named for its version, outside the repo so fresh clones reuse it:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<group>-<version>/{bin,complete,build.log}
@@ -38,13 +40,17 @@ Groups (default: all):
   coredns       coredns (the Corefile's plugins only), and coredns.oci.tar
                 (registry.k8s.io/coredns/coredns:v<version>)
   pause         pause, and pause.oci.tar (registry.k8s.io/pause:<version>)
+  dapr          daprd, operator, injector, sentry, placement, scheduler (one go build), and
+                dapr-<program>.oci.tar of each (todo-deploy.local/dapr/<program>:<version>);
+                built only when named (no GROUP builds every group but this one)
   controlplane  = etcd kubernetes kwok
   node          = kubernetes containerd cni-plugins coredns pause (and checks runc)
 
 Options:
   --force           rebuild the groups even when they are current
   --pin             rewrite the go.mod/go.sum of the build modules to match versions.env
-                    (run after editing it, then commit), then rebuild the groups
+                    (run after editing it, then commit), then rebuild the groups; with
+                    groups named, only their modules
                     (with --check: rewrite, then report, building nothing)
   --check           say which groups are missing or stale, and whether runc matches;
                     exit 1 when something is missing, build nothing
@@ -70,14 +76,14 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     controlplane) requested+=(etcd kubernetes kwok) ;;
     node) requested+=(kubernetes containerd cni-plugins coredns pause runc) ;;
-    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause) requested+=("$arg") ;;
+    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|dapr) requested+=("$arg") ;;
     *) echo "build.sh: unknown option or group '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=versions.env
 source "$here/versions.env"
-for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION; do
+for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION; do
   [[ -n ${!key:-} ]] || { echo "build.sh: lib/controlplane/build/versions.env must set $key (see the comments there)." >&2; exit 2; }
 done
 # k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y.
@@ -85,30 +91,38 @@ STAGING_VERSION="0.${K8S_VERSION#1.}"
 
 # The groups, in build order (cheap and independent ones first, so a failure in a long build
 # does not hold back the rest). Keep in step with GROUPS in lib/controlplane/versions.ts.
-all_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes)
+# dapr is last and not built by default: the test command builds every default group, and only
+# a real node that installs Dapr needs it.
+all_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes dapr)
+default_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes)
 declare -A group_version=(
   [kubernetes]=$K8S_VERSION [etcd]=$ETCD_VERSION [kwok]=$KWOK_VERSION [containerd]=$CONTAINERD_VERSION
-  [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION
+  [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION [dapr]=$DAPR_VERSION
 )
 # The versions each group is built from: its stamp records them (pause.c ships in k8s.io/kubernetes).
 declare -A group_inputs=(
   [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
-  [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION"
+  [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION" [dapr]="DAPR_VERSION"
 )
 # Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
 # stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1)
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=1)
+# The Dapr programs, each an image of its own named as the Dapr chart composes it
+# (<global.registry>/<name>:<global.tag>) under a registry name that says it was built here.
+dapr_programs=(daprd operator injector sentry placement scheduler)
+DAPR_IMAGE_REGISTRY=todo-deploy.local/dapr
 declare -A group_outputs=(
   [kubernetes]="bin/kube-apiserver bin/kube-controller-manager bin/kube-scheduler bin/kubelet bin/kube-proxy bin/kubectl"
   [etcd]="bin/etcd" [kwok]="bin/kwok"
   [containerd]="bin/containerd bin/containerd-shim-runc-v2 bin/ctr"
   [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
+  [dapr]="$(for p in "${dapr_programs[@]}"; do printf 'bin/%s dapr-%s.oci.tar ' "$p" "$p"; done)chart/dapr/Chart.yaml"
 )
 # What a first build takes on 2 idle cores with empty Go caches (from the CPU times in
 # lib/controlplane/build/README.md; a busy machine takes several times as long), shown until
 # this machine has a time of its own.
-declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=150 [pause]=2)
+declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=150 [pause]=2 [dapr]=600)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -134,7 +148,8 @@ fi
 
 # Which groups this run is about (runc is a check, not a group).
 want_runc=0
-if [[ ${#requested[@]} == 0 ]]; then requested=("${all_groups[@]}" runc); fi
+named=${#requested[@]}
+if [[ $named == 0 ]]; then requested=("${default_groups[@]}" runc); fi
 groups=()
 for g in "${all_groups[@]}"; do
   for r in "${requested[@]}"; do [[ $r == "$g" ]] && { groups+=("$g"); break; }; done
@@ -219,7 +234,41 @@ pin_tools() {
 }
 
 # --pin: regenerate the build modules from versions.env.
+# --pin with groups named rewrites only their modules (kube/ is kubernetes' and pause's);
+# without, every module, dapr/ included.
+pin_wanted() {
+  local g w
+  [[ $named == 0 ]] && return 0
+  for w in "$@"; do for g in "${groups[@]}"; do [[ $g == "$w" ]] && return 0; done; done
+  return 1
+}
 pin_modules() {
+  pin_wanted kubernetes pause && pin_kube
+  pin_wanted etcd && pin_tools etcd "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+  pin_wanted kwok && pin_tools kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  pin_wanted containerd && pin_tools containerd "github.com/containerd/containerd/v2/cmd/containerd@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION" \
+    "github.com/containerd/containerd/v2/cmd/ctr@v$CONTAINERD_VERSION"
+  pin_wanted cni-plugins && pin_tools cni-plugins "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION" \
+    "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
+  pin_wanted coredns && pin_coredns
+  pin_wanted dapr && pin_dapr
+  return 0
+}
+# CoreDNS is our own main package (coredns/main.go: coremain and the Corefile's plugins), so
+# its module requires only what those plugins import.
+pin_coredns() {
+  log "pinning coredns/ to github.com/coredns/coredns v$COREDNS_VERSION"
+  (
+    cd "$here/coredns"
+    new_module coredns
+    go get "github.com/coredns/coredns@v$COREDNS_VERSION"
+    go mod tidy
+  )
+}
+pin_kube() {
   log "pinning kube/ to k8s.io/kubernetes v$K8S_VERSION"
   local kube_mod staging
   kube_mod="$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
@@ -239,22 +288,45 @@ pin_modules() {
     go get -tool "${tools[@]}"
     go mod tidy
   )
-  pin_tools etcd "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
-  pin_tools kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-  pin_tools containerd "github.com/containerd/containerd/v2/cmd/containerd@v$CONTAINERD_VERSION" \
-    "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@v$CONTAINERD_VERSION" \
-    "github.com/containerd/containerd/v2/cmd/ctr@v$CONTAINERD_VERSION"
-  pin_tools cni-plugins "github.com/containernetworking/plugins/plugins/main/bridge@v$CNI_PLUGINS_VERSION" \
-    "github.com/containernetworking/plugins/plugins/ipam/host-local@v$CNI_PLUGINS_VERSION" \
-    "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION" \
-    "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
-  # CoreDNS is our own main package (coredns/main.go: coremain and the Corefile's plugins), so
-  # its module requires only what those plugins import.
-  log "pinning coredns/ to github.com/coredns/coredns v$COREDNS_VERSION"
+}
+
+# The replace directives of a go.mod, one "old[@version] new[@version]" line each (either form:
+# a single line or a block). go.mod files on the proxy are gofmt'ed, which this relies on.
+go_mod_replaces() {
+  awk '
+    { sub(/[[:space:]]*\/\/.*$/, "") }
+    /^replace[[:space:]]*\($/ { block = 1; next }
+    block && /^\)/ { block = 0; next }
+    /^replace[[:space:]]/ { sub(/^replace[[:space:]]+/, ""); one = 1 }
+    (block || one) && /=>/ {
+      split($0, side, /[[:space:]]*=>[[:space:]]*/)
+      n = split(side[1], o, /[[:space:]]+/); m = split(side[2], r, /[[:space:]]+/)
+      # leading blanks make an empty first field
+      oi = (o[1] == "") ? 2 : 1
+      print o[oi] (n > oi ? "@" o[oi + 1] : "") " " r[1] (m > 1 ? "@" r[2] : "")
+    }
+    { one = 0 }
+  ' "$1"
+}
+
+# dapr/: github.com/dapr/dapr's six programs as tools. Its go.mod replaces some modules, which
+# only the main module's go.mod can do, so this module carries the same replace directives.
+pin_dapr() {
+  log "pinning dapr/ to github.com/dapr/dapr v$DAPR_VERSION (with its replace directives)"
+  local dapr_mod old new p tools=()
+  dapr_mod="$(go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  [[ -f $dapr_mod ]] || { echo "build.sh: could not download github.com/dapr/dapr@v$DAPR_VERSION from the module proxy" >&2; exit 1; }
+  mkdir -p "$here/dapr"
   (
-    cd "$here/coredns"
-    new_module coredns
-    go get "github.com/coredns/coredns@v$COREDNS_VERSION"
+    cd "$here/dapr"
+    new_module dapr
+    while read -r old new; do
+      # A replacement by a folder of Dapr's own repository cannot be carried outside it.
+      [[ $new == .* || $new == /* ]] && { echo "build.sh: github.com/dapr/dapr@v$DAPR_VERSION replaces $old with the folder $new, which this build module cannot carry; build that Dapr release from its repository instead." >&2; exit 1; }
+      go mod edit -replace="$old=$new"
+    done < <(go_mod_replaces "$dapr_mod")
+    for p in "${dapr_programs[@]}"; do tools+=("github.com/dapr/dapr/cmd/$p@v$DAPR_VERSION"); done
+    go get -tool "${tools[@]}"
     go mod tidy
   )
 }
@@ -279,6 +351,7 @@ check_pinned kwok sigs.k8s.io/kwok "$KWOK_VERSION"
 check_pinned containerd github.com/containerd/containerd/v2 "$CONTAINERD_VERSION"
 check_pinned cni-plugins github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION"
 check_pinned coredns github.com/coredns/coredns "$COREDNS_VERSION"
+check_pinned dapr github.com/dapr/dapr "$DAPR_VERSION"
 if [[ $check == 1 ]]; then if report; then exit 0; else exit 1; fi; fi
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -318,10 +391,12 @@ kube_ldflags() {
 }
 
 # A one-layer OCI image archive (an OCI image layout in a tar), importable with
-# `ctr -n k8s.io images import`: oci_image <archive> <ref> <binary> <user or ''>.
-# The binary goes to /<its name>, which is the entrypoint. Reproducible: fixed times and owners.
+# `ctr -n k8s.io images import`: oci_image <archive> <ref> <binary> <user or ''> [cmd].
+# The binary goes to /<its name>, which is the entrypoint, or with `cmd` the default command and
+# no entrypoint (for images whose users give the program as the first argument, as Dapr's
+# sidecar injector does). Reproducible: fixed times and owners.
 oci_image() {
-  local archive=$1 ref=$2 binary=$3 user=$4 work name config manifest
+  local archive=$1 ref=$2 binary=$3 user=$4 how=${5:-entrypoint} work name config manifest run
   local layer_digest layer_size config_digest config_size manifest_digest manifest_size
   name="$(basename "$binary")"
   # Inside the staging folder (next to the archive), which the main shell removes.
@@ -338,7 +413,8 @@ oci_image() {
     printf 'sha256:%s %s\n' "$hex" "$size"
   }
   read -r layer_digest layer_size < <(blob "$work/layer.tar")
-  config="{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{\"Entrypoint\":[\"/$name\"],${user:+\"User\":\"$user\",}\"WorkingDir\":\"/\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$layer_digest\"]},\"history\":[{\"created_by\":\"todo-deploy lib/controlplane/build/build.sh\"}]}"
+  if [[ $how == cmd ]]; then run="\"Cmd\":[\"/$name\"]"; else run="\"Entrypoint\":[\"/$name\"]"; fi
+  config="{\"architecture\":\"$arch\",\"os\":\"linux\",\"config\":{$run,${user:+\"User\":\"$user\",}\"WorkingDir\":\"/\"},\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"$layer_digest\"]},\"history\":[{\"created_by\":\"todo-deploy lib/controlplane/build/build.sh\"}]}"
   printf '%s' "$config" >"$work/config.json"
   read -r config_digest config_size < <(blob "$work/config.json")
   manifest="{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"$config_digest\",\"size\":$config_size},\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"$layer_digest\",\"size\":$layer_size}]}"
@@ -404,6 +480,42 @@ build_pause() {
   oci_image "$1/pause.oci.tar" "registry.k8s.io/pause:$PAUSE_VERSION" "$1/bin/pause" "65535:65535"
 }
 
+build_dapr() {
+  local m=github.com/dapr/dapr src p pkgs=()
+  # daprd's components are chosen at build time (see dapr/daprd-components/components.go): this
+  # daprd registers only the four that file names. go build may not overlay files of the module
+  # cache, so it builds Dapr from a copy of the module (the same files, checked against go.sum
+  # on download) whose cmd/daprd/components holds that one file, through a go.mod that replaces
+  # github.com/dapr/dapr with the copy. The copy's path stays the same from build to build so
+  # that the Go build cache keeps serving Dapr's own packages.
+  src="$(dirname "$1")/source"
+  (cd "$here/dapr" && go mod download "$m")
+  rm -rf "$src"
+  cp -r "$(cd "$here/dapr" && go list -mod=readonly -m -f '{{.Dir}}' "$m")" "$src"
+  chmod -R u+w "$src"
+  rm -f "$src"/cmd/daprd/components/*.go
+  cp "$here/dapr/daprd-components/components.go" "$src/cmd/daprd/components/"
+  cp "$here/dapr/go.mod" "$1/go.mod"
+  cp "$here/dapr/go.sum" "$1/go.sum"
+  (cd "$here/dapr" && go mod edit -modfile="$1/go.mod" -replace="$m=$src")
+  for p in "${dapr_programs[@]}"; do pkgs+=("$m/cmd/$p"); done
+  # Static, as Dapr's own release build (CGO_ENABLED=0); the version strings of its Makefile.
+  CGO_ENABLED=0 gobuild dapr "$1/bin/" -modfile="$1/go.mod" \
+    -ldflags="-s -w -X $m/pkg/buildinfo.version=$DAPR_VERSION -X $m/pkg/buildinfo.gitversion=v$DAPR_VERSION -X $m/pkg/buildinfo.gitcommit= -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION" \
+    "${pkgs[@]}"
+  # The chart the module ships, as a release of it is packaged (its version and appVersion are
+  # 0.0.0 in the source; the subcharts' stay, as their dependency entries name them).
+  mkdir -p "$1/chart"
+  cp -r "$src/charts/dapr" "$1/chart/dapr"
+  sed -i -e "s/^version: .*/version: '$DAPR_VERSION'/" -e "s/^appVersion: .*/appVersion: '$DAPR_VERSION'/" "$1/chart/dapr/Chart.yaml"
+  rm -rf "$src"
+  # As Dapr's images (docker/Dockerfile): the program at /, user 65532:65532 (the chart runs
+  # every pod with runAsNonRoot), no entrypoint (the injector gives /daprd as the first argument).
+  for p in "${dapr_programs[@]}"; do
+    oci_image "$1/dapr-$p.oci.tar" "$DAPR_IMAGE_REGISTRY/$p:$DAPR_VERSION" "$1/bin/$p" "65532:65532" cmd
+  done
+}
+
 # Sets cpu_now to the CPU seconds (user + sys) used so far by this shell's finished children.
 # Called as a plain command: `times` must run in this shell (a command substitution would fork
 # and count nothing), hence the file and the global.
@@ -460,7 +572,13 @@ build_group() {
     } >&2
     exit 1
   fi
+  # A folder of outputs (the dapr chart) moves whole; the output named is a file in it.
+  if [[ -d $staging/chart ]]; then rm -rf "$dir/chart"; mv "$staging/chart" "$dir/chart"; fi
   for out in ${group_outputs[$g]}; do
+    if [[ $out == chart/* ]]; then
+      [[ -e $dir/$out ]] || { echo "build.sh: building $label produced no $out (see $dir/build.log)" >&2; exit 1; }
+      continue
+    fi
     [[ -e $staging/$out ]] || { echo "build.sh: building $label produced no $out (see $dir/build.log)" >&2; exit 1; }
     mkdir -p "$(dirname "$dir/$out")"
     mv -f "$staging/$out" "$dir/$out"
@@ -473,7 +591,7 @@ build_group() {
   log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $((cpu_now - cpu_before))))"
 }
 
-log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION"
+log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION"
 total_start=$SECONDS
 built=() current=()
 for g in "${groups[@]}"; do
