@@ -3,7 +3,9 @@
 // and imported into it, and every stage passes on real pods (the backend's /readyz answered
 // through its real readiness probe, PostgreSQL in the cluster). Then, from the host, the
 // checks of .github/workflows/smoke.yml; the order of deletion and creation on store
-// revisions; a pod killed by hand; the four failures only a real node shows; doctor; and
+// revisions; a pod killed by hand; the four failures only a real node shows (a crashing backend
+// and one whose image is not on the node as failed upgrades that up rolls back, the other two
+// kept with --no-rollback); doctor; and
 // `down --purge`, after which the host is as it was (processes, network namespace, veth,
 // routes, mounts, iptables rules, cgroups, kernel settings, host paths). One `up` is shared.
 import { suite } from 'uvu';
@@ -11,8 +13,8 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { isAlive } from '../../lib/controlplane/processes.ts';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { isAlive, logTail } from '../../lib/controlplane/processes.ts';
 import { podsOf, readState, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { NODE_NAME } from '../../lib/controlplane/node/layout.ts';
 import { readVersions } from '../../lib/controlplane/versions.ts';
@@ -20,7 +22,10 @@ import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { outOfOrder, recordStackEvents, type EventRecorder, type RecordedEvent } from '../integration/support/event-recorder.ts';
 import { runScript, show, STACK_LINE, type ScriptResult } from '../support/run-script.ts';
-import { FAILURES, failureManifests, type FailureKind } from './support/failures.ts';
+import { FAILURES, failureManifests, failureTarget, type FailureKind } from './support/failures.ts';
+import { KINDS } from '../../lib/kinds.ts';
+import { lastDeployed, manifestObjects, RELEASE_NAME } from '../../lib/release/record.ts';
+import { releaseStore } from '../../lib/release/store.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
 import { cookieFetch, mcpCall } from './support/smoke.ts';
 import { abandonNode } from './support/abandon.ts';
@@ -136,7 +141,11 @@ test('from the host, as smoke.yml checks: the page over HTTP, a todo through the
     const frontend = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=frontend' })).items[0];
     const logs = frontend ? await core(ctx).readNamespacedPodLog({ name: frontend.metadata!.name!, namespace: NS, tailLines: 20 }).catch((e) => String(e)) : '(no frontend pod)';
     const dns = (await core(ctx).listNamespacedPod({ namespace: 'kube-system' })).items.map((p) => `${p.metadata?.name} ${p.status?.phase} ready=${ready(p)}`);
-    console.log(`  frontend log tail:\n${logs}\n  kube-system pods: ${dns.join('; ')}`);
+    // The frontend logs the cause (ECONNREFUSED: kube-proxy had no endpoint for backend-svc yet;
+    // ENOTFOUND or EAI_AGAIN: the name did not resolve); kube-proxy's log says when it synced.
+    const slices = await ctx.kc!.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=backend-svc' }).then((l) => JSON.stringify(l.items.map((e) => e.endpoints)), (e) => String(e));
+    const proxyLog = join(ctx.state!.dir, 'logs', 'kube-proxy.log');
+    console.log(`  frontend log tail:\n${logs}\n  kube-system pods: ${dns.join('; ')}\n  backend-svc endpoints: ${slices}\n  kube-proxy log tail:\n${existsSync(proxyLog) ? logTail(proxyLog, 15) : '(none)'}`);
   }
   assert.ok(created.status >= 200 && created.status < 300, `POST /api/todos: ${created.status} ${created.body}`);
   assert.match(created.body, '"title":"real node: through the API"');
@@ -193,27 +202,105 @@ test('a pod killed by hand is replaced by its ReplicaSet, and the gate passes ag
   assert.ok(ready(pods[0]), 'and it passed its readiness probe');
 });
 
+/**
+ * Watches the pods of a Deployment while `up` runs and keeps the first that shows `reason` as
+ * its container's waiting state, with the time this process saw it (as up's own watch does).
+ */
+function firstShowing(ctx: Ctx, deployment: string, container: string, reason: string): { ready: Promise<void>; end(): Promise<{ pod: string; at: number } | undefined> } {
+  const stop = new AbortController();
+  let seen: { pod: string; at: number } | undefined;
+  let watching!: () => void;
+  const ready = new Promise<void>((resolve) => (watching = resolve));
+  const watched = watchUntil(
+    clusterFromKubeConfig(ctx.kc!),
+    { kind: KINDS.Pod.ref, namespace: NS, labelSelector: `app.kubernetes.io/name=${deployment}` },
+    (pods) => {
+      const pod = pods.find((p) => p.status?.containerStatuses?.some((c: any) => c.name === container && c.state?.waiting?.reason === reason));
+      if (pod && !seen) seen = { pod: pod.metadata.name, at: Date.now() };
+      return { done: Boolean(seen) };
+    },
+    { deadline: Date.now() + 1_800_000, goal: `a ${deployment} pod to show ${reason}`, signal: stop.signal, onWatching: () => watching() },
+  ).catch(() => undefined);
+  return {
+    ready,
+    async end() {
+      stop.abort();
+      await watched;
+      return seen;
+    },
+  };
+}
+
+/** The containers of a Deployment's pod template as they decide what runs: name, image, command, args. */
+const running = (template: any) => (template?.spec?.containers ?? []).map((c: any) => ({ name: c.name, image: c.image, command: c.command, args: c.args }));
+
 for (const kind of Object.keys(FAILURES) as FailureKind[]) {
+  const { deployment, container } = failureTarget(kind);
+  const v = FAILURES[kind];
+  if (v.into === 'backend') {
+    test(`a failed upgrade on the real node (${kind}): up fails fast naming pod, container and reason, rolls back, and the previous revision runs Ready again`, async (ctx) => {
+      const cluster = clusterFromKubeConfig(ctx.kc!);
+      const before = await releaseStore(cluster, NS, RELEASE_NAME).history();
+      const previous = lastDeployed(before)!;
+      assert.ok(previous, 'a deployed revision to go back to');
+      const n = Math.max(...before.map((r) => r.version));
+      const watch = firstShowing(ctx, deployment, container, v.shows!);
+      await watch.ready;
+      const r = await up(ctx, '--manifests', failureManifests(ctx.tmp!, kind), '--timeout', String(FAIL_GATE_SECONDS));
+      const exited = Date.now();
+      const seen = await watch.end();
+      console.log(`  ${kind}: ${seen ? ((exited - seen.at) / 1000).toFixed(1) : '?'} s from the pod first showing ${v.shows} to up's exit (rollback included; up took ${(r.ms / 1000).toFixed(1)} s, gate deadline ${FAIL_GATE_SECONDS} s)`);
+      assert.is(r.code, 1, show(r));
+      assert.ok(seen, `a ${deployment} pod showed ${v.shows} while up ran:\n${r.output}`);
+      // The diagnosis, read from up's output: the failing pod went with the rollback.
+      assert.ok(r.output.includes(`Deployment ${NS}/${deployment}: pod ${seen!.pod}, container ${container}: ${v.shows}`), `the failure names pod, container and reason:\n${r.output}`);
+      assert.match(r.output, v.reason(container));
+      assert.match(r.output, 'recent warnings:');
+      if (v.logLine) assert.match(r.output, v.logLine);
+      assert.match(r.output, `Rolled back to revision ${previous.version} (recorded as revision ${n + 2}, deployed)`);
+      assert.not.match(r.output, STACK_LINE);
+
+      // history: the failed revision, then the rollback to the one before it.
+      const h = await runScript('history', ['--cluster', 'sandbox', '--output', 'json'], ctx.env!, 120_000);
+      assert.is(h.code, 0, show(h));
+      const rows = JSON.parse(h.output).filter((row: any) => row.revision > n);
+      assert.equal(rows.map((row: any) => [row.revision, row.status]), [[n + 1, 'failed'], [n + 2, 'deployed']]);
+      assert.ok(rows[0].description.startsWith(`Upgrade "${RELEASE_NAME}" failed: Deployment ${NS}/${deployment}: pod ${seen!.pod}, container ${container}: ${v.shows}`), rows[0].description);
+      assert.is(rows[1].description, `Rollback to ${previous.version}`);
+
+      // The cluster: the Deployment runs revision N-1's template again, and its pods are Ready on it.
+      const recorded = manifestObjects(previous.manifest).map((o) => o.object).find((o) => o.kind === 'Deployment' && o.metadata.name === deployment);
+      const live = await ctx.kc!.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: deployment, namespace: NS });
+      assert.equal(running(live.spec?.template), running(recorded?.spec?.template), `Deployment ${deployment} is revision ${previous.version}'s again`);
+      assert.is(live.status?.availableReplicas, live.spec?.replicas);
+      const pods = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${deployment}` })).items.filter((p) => !p.metadata?.deletionTimestamp);
+      assert.is(pods.length, live.spec?.replicas, pods.map((p) => p.metadata?.name).join(', '));
+      for (const pod of pods) {
+        assert.ok(ready(pod), `${pod.metadata?.name} is Ready`);
+        assert.equal(running({ spec: pod.spec }), running(recorded?.spec?.template), `${pod.metadata?.name} runs revision ${previous.version}'s containers`);
+      }
+    });
+    continue;
+  }
   test(`a Deployment that fails on the real node (${kind}): up exits 1 naming pod, container, reason, events and logs`, async (ctx) => {
     // --no-rollback: up would otherwise roll the failed revision back (releases' atomic up) and
     // take the failing pod with it, and the test reads that pod's name back from the cluster.
     const r = await up(ctx, '--manifests', failureManifests(ctx.tmp!, kind), '--timeout', String(FAIL_GATE_SECONDS), '--no-rollback');
-    const name = `fail-${kind}`;
     console.log(`  ${kind}: up exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s`);
     try {
       assert.is(r.code, 1, show(r));
-      assert.match(r.output, `Deployment todo/${name}`);
-      const [pod] = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${name}` })).items;
+      assert.match(r.output, `Deployment todo/${deployment}`);
+      const [pod] = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${deployment}` })).items;
       assert.ok(r.output.includes(`pod ${pod!.metadata!.name}`), `the output names the pod:\n${r.output}`);
-      assert.match(r.output, FAILURES[kind].reason);
+      assert.match(r.output, v.reason(container));
       assert.match(r.output, 'recent warnings:');
-      if (FAILURES[kind].logLine) assert.match(r.output, FAILURES[kind].logLine!);
+      if (v.logLine) assert.match(r.output, v.logLine);
       assert.not.match(r.output, STACK_LINE);
     } finally {
-      await ctx.kc!.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name, namespace: NS, propagationPolicy: 'Foreground' }).catch(() => {});
-      await watchUntil(clusterFromKubeConfig(ctx.kc!), { kind: { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }, namespace: NS, labelSelector: `app.kubernetes.io/name=${name}` }, (items) => ({ done: items.length === 0 }), {
+      await ctx.kc!.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name: deployment, namespace: NS, propagationPolicy: 'Foreground' }).catch(() => {});
+      await watchUntil(clusterFromKubeConfig(ctx.kc!), { kind: KINDS.Pod.ref, namespace: NS, labelSelector: `app.kubernetes.io/name=${deployment}` }, (items) => ({ done: items.length === 0 }), {
         deadline: Date.now() + 120_000,
-        goal: `the pods of ${name} to be gone`,
+        goal: `the pods of ${deployment} to be gone`,
       });
     }
   });
