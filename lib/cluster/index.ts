@@ -35,6 +35,7 @@ function withSettings(provider: ClusterProvider, fixed: Record<string, string>):
     ensureIngress: (cluster, ctx) => provider.ensureIngress(cluster, wrap(ctx)),
     loadImages: (refs, ctx) => provider.loadImages(refs, wrap(ctx)),
     address: (cluster, ctx, namespace) => provider.address(cluster, wrap(ctx), namespace),
+    routesReady: provider.routesReady && ((cluster, ctx, namespace) => provider.routesReady!(cluster, wrap(ctx), namespace)),
     provideDapr: provider.provideDapr && ((cluster, ctx) => provider.provideDapr!(cluster, wrap(ctx))),
     purge: (ctx) => provider.purge(wrap(ctx)),
   };

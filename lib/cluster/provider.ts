@@ -100,6 +100,12 @@ export interface ClusterProvider {
   /** Where the app is reachable after `up`. */
   address(cluster: Cluster, ctx: ClusterContext, namespace: string): Promise<ClusterAddress>;
   /**
+   * After the gates, before `up` prints the address: waits until the cluster's network routes
+   * the namespace's Services to the pods the gates saw ready (the sandbox's real node: kube-proxy's
+   * rules). Returns a few words for the address step, or undefined when there is nothing to say.
+   */
+  routesReady?(cluster: Cluster, ctx: ClusterContext, namespace: string): Promise<string | undefined>;
+  /**
    * Provides the Dapr control plane itself instead of helm or the Dapr CLI (sandbox: a stand-in).
    * Returns a summary.
    */

@@ -11,7 +11,8 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGroups } from '../controlplane/build-binaries.ts';
 import { cacheRoot, CONTROL_PLANE_GROUPS, imageRefs, missingGroups, NODE_GROUPS, readVersions, type Group } from '../controlplane/versions.ts';
-import { isAlive } from '../controlplane/processes.ts';
+import { isAlive, logTail } from '../controlplane/processes.ts';
+import { describeEndpoints, waitForServiceRoutes } from '../controlplane/node/service-routes.ts';
 import { describeLeft, describeRecovery, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
@@ -36,6 +37,9 @@ function stateFile(ctx: ClusterContext): string {
 }
 
 /** The running sandbox, when its pods are real. */
+/** How long kube-proxy may take to route the endpoints the gates saw ready (it syncs at least every 30 s). */
+const ROUTES_DEADLINE_MS = 60_000;
+
 function realNode(ctx: ClusterContext): ControlPlaneState | undefined {
   const state = runningState(stateFile(ctx));
   return state && podsOf(state) === 'real' && state.node ? state : undefined;
@@ -142,6 +146,17 @@ export const sandboxProvider: ClusterProvider = {
         ? 'No ingress controller runs in the sandbox yet (its stand-in publishes an address but routes nothing): the URL goes straight to the Service the Ingress routes to, through the real node\'s network.'
         : `No Ingress with a Service behind it was found in namespace ${namespace}, so there is no URL to print.`,
     };
+  },
+
+  async routesReady(cluster, ctx, namespace) {
+    const state = realNode(ctx);
+    if (!state) return undefined;
+    // The gates saw the endpoints ready; a request also needs kube-proxy's rules for them (service-routes.ts).
+    const proxyLog = join(state.dir, 'logs', 'kube-proxy.log');
+    const routes = await waitForServiceRoutes(cluster, namespace, { deadlineMs: ROUTES_DEADLINE_MS, explain: () => `Last lines of ${proxyLog}:\n${existsSync(proxyLog) ? logTail(proxyLog, 15) : '(no log)'}` });
+    return routes.waitedFor.length
+      ? `kube-proxy routed ${describeEndpoints(routes.waitedFor)} ${(routes.ms / 1000).toFixed(1)} s after the gates passed`
+      : 'kube-proxy routed every ready endpoint when the gates passed';
   },
 
   async provideDapr(cluster, ctx) {

@@ -11,7 +11,7 @@ import { changedSysctls, mountsUnder, parseMountPoints, shimSocketNames } from '
 import { CLUSTER_DNS, HOST_ADDRESS, HOST_VETH, NETNS, NODE_ADDRESS, NODE_NAME, NODE_POD_CIDR, nodeLayoutFor } from '../../lib/controlplane/node/layout.ts';
 import { inNetns, networkUpCommands } from '../../lib/controlplane/node/network.ts';
 import { firstServiceAddress, judgeDnsAnswer, waitForClusterDns } from '../../lib/controlplane/node/cluster-dns.ts';
-import { unprogrammed } from '../real-node/support/proxy-rules.ts';
+import { unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { pkiCommands } from '../../lib/controlplane/node/pki.ts';
 import { cniConflist, containerdToml, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyConfig } from '../../lib/controlplane/node/render.ts';
 import { judgeRealNode, type HostFacts } from '../../lib/controlplane/node/support.ts';
@@ -312,7 +312,7 @@ dns('at the deadline the wait fails with the last answer and what to read', asyn
   assert.match(err!.message, /did not answer kubernetes\.default\.svc\.cluster\.local within 0 s \(last: ECONNREFUSED\).*Last lines of kube-proxy\.log: x/s);
 });
 
-dns('kube-proxy\'s DNAT rules as iptables-save prints them: an endpoint without its Service\'s rule is unprogrammed', () => {
+dns('kube-proxy\'s DNAT rules as iptables-save prints them: an endpoint without its Service\'s rule is not routed', () => {
   const rules = [
     '-A KUBE-SEP-ABC -s 10.244.0.7/32 -m comment --comment "todo/backend-svc:http" -j KUBE-MARK-MASQ',
     '-A KUBE-SEP-ABC -p tcp -m comment --comment "todo/backend-svc:http" -m tcp -j DNAT --to-destination 10.244.0.7:8000',
@@ -321,8 +321,8 @@ dns('kube-proxy\'s DNAT rules as iptables-save prints them: an endpoint without 
   const backend = { service: 'todo/backend-svc:http', address: '10.244.0.7', port: 8000 };
   const other = { service: 'todo/backend-svc:http', address: '10.244.0.9', port: 8000 };
   const frontend = { service: 'todo/frontend-svc:http', address: '10.244.0.7', port: 8000 };
-  assert.equal(unprogrammed(rules, [backend, other, frontend]), [other, frontend]);
-  assert.equal(unprogrammed('', [backend]), [backend]);
+  assert.equal(unrouted(rules, [backend, other, frontend]), [other, frontend]);
+  assert.equal(unrouted('', [backend]), [backend]);
 });
 
 dns.run();
