@@ -20,8 +20,10 @@ export interface ServiceEndpoint {
 export async function readyEndpoints(cluster: Cluster, namespace: string): Promise<ServiceEndpoint[]> {
   const slices = (await listObjects(cluster, 'discovery.k8s.io/v1', 'EndpointSlice', namespace))?.items ?? [];
   return slices.flatMap((s: any) => {
-    const service = s.metadata?.labels?.['kubernetes.io/service-name'];
-    if (!service) return [];
+    const labels = s.metadata?.labels ?? {};
+    const service = labels['kubernetes.io/service-name'];
+    // kube-proxy routes neither headless Services nor slices another proxy serves; the node is IPv4 only.
+    if (!service || 'service.kubernetes.io/headless' in labels || 'service.kubernetes.io/service-proxy-name' in labels || s.addressType !== 'IPv4') return [];
     return ((s.ports ?? []) as any[]).flatMap((p) =>
       ((s.endpoints ?? []) as any[]).filter((e) => e.conditions?.ready).flatMap((e) => (e.addresses as string[]).map((address) => ({ service: `${namespace}/${service}${p.name ? `:${p.name}` : ''}`, address, port: p.port as number }))),
     );
