@@ -11,7 +11,7 @@ import { changedSysctls, mountsUnder, parseMountPoints, shimSocketNames } from '
 import { CLUSTER_DNS, HOST_ADDRESS, HOST_VETH, NETNS, NODE_ADDRESS, NODE_NAME, NODE_POD_CIDR, nodeLayoutFor } from '../../lib/controlplane/node/layout.ts';
 import { inNetns, networkUpCommands } from '../../lib/controlplane/node/network.ts';
 import { firstServiceAddress, judgeDnsAnswer, waitForClusterDns } from '../../lib/controlplane/node/cluster-dns.ts';
-import { unrouted } from '../../lib/controlplane/node/service-routes.ts';
+import { endpointsOf, unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { pkiCommands } from '../../lib/controlplane/node/pki.ts';
 import { cniConflist, containerdToml, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyConfig } from '../../lib/controlplane/node/render.ts';
 import { judgeRealNode, type HostFacts } from '../../lib/controlplane/node/support.ts';
@@ -323,6 +323,19 @@ dns('kube-proxy\'s DNAT rules as iptables-save prints them: an endpoint without 
   const frontend = { service: 'todo/frontend-svc:http', address: '10.244.0.7', port: 8000 };
   assert.equal(unrouted(rules, [backend, other, frontend]), [other, frontend]);
   assert.equal(unrouted('', [backend]), [backend]);
+});
+
+dns('the endpoints kube-proxy is to route: ready ones of IPv4 slices, not headless Services\' or another proxy\'s', () => {
+  const slice = (name: string, labels: Record<string, string> = {}, addressType = 'IPv4') => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: `${name}-abc`, labels: { 'kubernetes.io/service-name': name, ...labels } },
+    addressType,
+    ports: [{ name: 'http', port: 8000 }],
+    endpoints: [{ addresses: ['10.244.0.7'], conditions: { ready: true } }, { addresses: ['10.244.0.8'], conditions: { ready: false } }],
+  });
+  const slices = [slice('backend-svc'), slice('db', { 'service.kubernetes.io/headless': '' }), slice('other', { 'service.kubernetes.io/service-proxy-name': 'x' }), slice('v6', {}, 'IPv6')];
+  assert.equal(endpointsOf(slices as any, 'todo'), [{ service: 'todo/backend-svc:http', address: '10.244.0.7', port: 8000 }]);
 });
 
 dns.run();

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { listObjects } from '../../kube/apply.ts';
 import type { Cluster } from '../../kube/client.ts';
+import type { KubeObject } from '../../types.ts';
 import { inNetns } from './network.ts';
 
 export interface ServiceEndpoint {
@@ -18,7 +19,11 @@ export interface ServiceEndpoint {
 
 /** The ready endpoints of every Service in a namespace, from its EndpointSlices. */
 export async function readyEndpoints(cluster: Cluster, namespace: string): Promise<ServiceEndpoint[]> {
-  const slices = (await listObjects(cluster, 'discovery.k8s.io/v1', 'EndpointSlice', namespace))?.items ?? [];
+  return endpointsOf((await listObjects(cluster, 'discovery.k8s.io/v1', 'EndpointSlice', namespace))?.items ?? [], namespace);
+}
+
+/** The ready endpoints kube-proxy is to route, from EndpointSlices. Pure. */
+export function endpointsOf(slices: readonly KubeObject[], namespace: string): ServiceEndpoint[] {
   return slices.flatMap((s: any) => {
     const labels = s.metadata?.labels ?? {};
     const service = labels['kubernetes.io/service-name'];
