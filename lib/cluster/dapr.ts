@@ -70,6 +70,16 @@ export function installNeeded(probe: DaprProbe): boolean {
   return probe.missingCrds.length > 0 || !probe.namespace;
 }
 
+/**
+ * Whether a provider that supplies Dapr itself (the sandbox's stand-in, applied idempotently)
+ * should apply it: when anything is missing, not only the CRDs or the namespace. Another `up`
+ * may be half-way through creating it (two ups at once on one sandbox), or a workload was
+ * deleted; applying again completes it, where refusing would fail a healthy run. Pure.
+ */
+export function provideNeeded(probe: DaprProbe): boolean {
+  return installNeeded(probe) || probe.workloads.some((w) => !w.object);
+}
+
 /** What is missing, in words ("CRDs components.dapr.io; namespace dapr-system"). Pure. */
 export function describeMissing(probe: DaprProbe): string {
   const parts: string[] = [];
@@ -191,7 +201,7 @@ export async function ensureDapr(cluster: Cluster, provider: ClusterProvider, ct
   const version = daprVersion(ctx);
   const probe = await probeDapr(cluster);
   let how: string;
-  if (provider.provideDapr && installNeeded(probe)) {
+  if (provider.provideDapr && provideNeeded(probe)) {
     how = await provider.provideDapr(cluster, ctx);
   } else if (installNeeded(probe)) {
     ctx.log(`Dapr is not installed (missing: ${describeMissing(probe)})`);

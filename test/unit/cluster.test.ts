@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { minikubeSettings, minikubeStartArgs, parseMinikubeStatus } from '../../lib/cluster/minikube.ts';
 import { kindClusterName, kindConfig, manifestObjects, parseKindClusters } from '../../lib/cluster/kind.ts';
-import { chooseInstaller, daprInitArgs, daprVersion, describeMissing, helmCommands, installNeeded, notReady, DAPR_WORKLOADS, type DaprProbe } from '../../lib/cluster/dapr.ts';
+import { chooseInstaller, daprInitArgs, daprVersion, describeMissing, helmCommands, installNeeded, provideNeeded, notReady, DAPR_WORKLOADS, type DaprProbe } from '../../lib/cluster/dapr.ts';
 import { statefulSetVerdict } from '../../lib/kinds.ts';
 import { admissionJobsVerdict } from '../../lib/cluster/ingress.ts';
 import { daprStandInObjects, STAND_IN_LABEL } from '../../lib/cluster/dapr-stand-in.ts';
@@ -153,6 +153,15 @@ dapr('install needed when a CRD or the namespace is missing; what is missing in 
   assert.ok(installNeeded(probe({ namespace: false })));
   assert.is(describeMissing(probe({ missingCrds: ['components.dapr.io', 'configurations.dapr.io'], namespace: false })), 'CRDs components.dapr.io, configurations.dapr.io; namespace dapr-system');
   assert.is(describeMissing(probe({ missingCrds: ['components.dapr.io'] })), 'CRD components.dapr.io');
+});
+
+dapr('a provider that supplies Dapr itself applies it again when any workload is missing (another up half-way through creating it), not only when CRDs or the namespace are', () => {
+  const present = DAPR_WORKLOADS.map((workload) => ({ workload, object: { apiVersion: 'apps/v1', kind: workload.kind, metadata: { name: workload.name } } as KubeObject }));
+  assert.not.ok(provideNeeded(probe({ workloads: present })), 'complete: nothing to apply');
+  const half = present.map((w, i) => (i % 2 ? { workload: w.workload } : w));
+  assert.ok(provideNeeded(probe({ workloads: half })), 'namespace and CRDs there, workloads half-created');
+  assert.not.ok(installNeeded(probe({ workloads: half })), 'which an installer would not touch');
+  assert.ok(provideNeeded(probe({ namespace: false })));
 });
 
 const sts = (status: Record<string, unknown>, generation = 1, replicas = 1): KubeObject => ({
