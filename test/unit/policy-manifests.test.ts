@@ -3,34 +3,21 @@
 // rule has break and keep cases, and docs/rules.md is the generated table.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Environment } from '../../lib/config.ts';
-import { manifestFiles, prepareForApply, renderManifests } from '../../lib/manifests.ts';
-import { defaultImageRefs, manifestVars } from '../../lib/plan.ts';
+import type { Environment } from '../../lib/config.ts';
+import { manifestFiles, prepareForApply } from '../../lib/manifests.ts';
 import { SECRET_KEYS, SECRET_NAME, secretObject } from '../../lib/secrets.ts';
 import { RULES, formatText, rulesMarkdown, runPolicy, withReadmeRules } from '../../lib/policy/index.ts';
 import type { KubeObject, SourcedObject } from '../../lib/types.ts';
 import { CASES } from '../fixtures/policy/cases/index.ts';
+import { shippedManifests } from '../support/shipped-manifests.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const test = suite('shipped manifests and rule docs');
 
-let settingsRoot = '';
-test.before(() => {
-  // Only env/<env>.env, never a developer's .env: the shipped defaults are what is tested.
-  settingsRoot = mkdtempSync(path.join(tmpdir(), 'policy-manifests-'));
-  mkdirSync(path.join(settingsRoot, 'env'));
-  for (const env of ['dev', 'prod']) copyFileSync(path.join(REPO, 'env', `${env}.env`), path.join(settingsRoot, 'env', `${env}.env`));
-});
-test.after(() => rmSync(settingsRoot, { recursive: true, force: true }));
-
-function render(environment: Environment, embeddedPostgres: boolean): SourcedObject[] {
-  const config = loadConfig({ env: environment, repoRoot: settingsRoot });
-  return renderManifests(path.join(REPO, 'manifests'), manifestVars(config, defaultImageRefs(config), embeddedPostgres), REPO);
-}
+const render = shippedManifests(test, 'policy-manifests-');
 
 function gate(environment: Environment, objects: SourcedObject[]) {
   const files = manifestFiles(path.join(REPO, 'manifests')).map((f) => path.relative(REPO, f));

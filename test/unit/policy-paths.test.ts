@@ -4,35 +4,17 @@
 // policy and the rule names what changed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadConfig, type Environment } from '../../lib/config.ts';
-import { renderManifests } from '../../lib/manifests.ts';
-import { defaultImageRefs, manifestVars } from '../../lib/plan.ts';
 import { runPolicy } from '../../lib/policy/index.ts';
 import { comparePaths, endpointCovers, flowAllowed, inCidr, intendedPath, universe, type Peer, type StackPod } from '../../lib/policy/flows.ts';
 import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, type NetworkPath } from '../../lib/policy/paths.ts';
 import type { KubeObject, SourcedObject } from '../../lib/types.ts';
+import { shippedManifests } from '../support/shipped-manifests.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NS = 'todo';
 const RULE = 'networkpolicy/intended-paths';
 const test = suite('intended network paths and the shipped NetworkPolicies');
 
-let settingsRoot = '';
-test.before(() => {
-  settingsRoot = mkdtempSync(path.join(tmpdir(), 'policy-paths-'));
-  mkdirSync(path.join(settingsRoot, 'env'));
-  for (const env of ['dev', 'prod']) copyFileSync(path.join(REPO, 'env', `${env}.env`), path.join(settingsRoot, 'env', `${env}.env`));
-});
-test.after(() => rmSync(settingsRoot, { recursive: true, force: true }));
-
-function render(environment: Environment, embeddedPostgres: boolean): SourcedObject[] {
-  const config = loadConfig({ env: environment, repoRoot: settingsRoot });
-  return renderManifests(path.join(REPO, 'manifests'), manifestVars(config, defaultImageRefs(config), embeddedPostgres), REPO);
-}
+const render = shippedManifests(test, 'policy-paths-');
 const gate = (objects: SourcedObject[]) => runPolicy(objects, { environment: 'dev', manifestFiles: [], secretKeys: [], namespace: NS }).violations.filter((v) => v.ruleId === RULE);
 const policiesOf = (objects: SourcedObject[]): KubeObject[] => objects.filter((s) => s.object.kind === 'NetworkPolicy').map((s) => s.object);
 const policy = (objects: SourcedObject[], name: string) => objects.find((s) => s.object.kind === 'NetworkPolicy' && s.object.metadata.name === name)!.object;
