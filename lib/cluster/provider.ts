@@ -9,6 +9,7 @@ import type { ImageRefs } from '../types.ts';
 import type { Redactor } from '../output.ts';
 import type { Cluster } from '../kube/client.ts';
 import type { ToolName } from './tools.ts';
+import type { Enforcement } from './policy-enforcement.ts';
 
 export const PROVIDER_NAMES = ['minikube', 'kind', 'current', 'sandbox'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
@@ -67,8 +68,6 @@ export interface ClusterAddress {
   /** A sentence for the user when there is something to know or do (tunnel, port forward). */
   hint?: string;
 }
-
-import type { Enforcement } from './policy-enforcement.ts';
 
 export interface ClusterProvider {
   readonly name: ProviderName;

@@ -36,10 +36,10 @@ function stateFile(ctx: ClusterContext): string {
   return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
 }
 
-/** The running sandbox, when its pods are real. */
 /** How long kube-proxy may take to route the endpoints the gates saw ready (it syncs at least every 30 s). */
 const ROUTES_DEADLINE_MS = 60_000;
 
+/** The running sandbox, when its pods are real. */
 function realNode(ctx: ClusterContext): ControlPlaneState | undefined {
   const state = runningState(stateFile(ctx));
   return state && podsOf(state) === 'real' && state.node ? state : undefined;

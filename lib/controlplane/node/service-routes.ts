@@ -50,7 +50,7 @@ export function unrouted(rules: string, endpoints: readonly ServiceEndpoint[]): 
 
 const key = (e: ServiceEndpoint) => `${e.service} ${e.address}:${e.port}`;
 
-export const describeEndpoints = (endpoints: readonly ServiceEndpoint[]) => endpoints.map((e) => `${e.service} ${e.address}:${e.port}`).join(', ');
+export const describeEndpoints = (endpoints: readonly ServiceEndpoint[]) => endpoints.map(key).join(', ');
 
 /**
  * Waits until kube-proxy routes every ready endpoint of the namespace's Services; returns how
