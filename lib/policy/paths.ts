@@ -49,15 +49,28 @@ const tcp = (...ports: number[]): PortSpec[] => ports.map((port) => ({ protocol:
 
 /** Cluster DNS: CoreDNS's pods in kube-system. */
 export const CLUSTER_DNS_PODS: Endpoint = { kind: 'pods', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } };
-/** The NGINX ingress controller's pods. */
-export const INGRESS_CONTROLLER_PODS: Endpoint = { kind: 'pods', namespace: 'ingress-nginx', labels: { [COMPONENT_LABEL]: 'ingress-nginx' } };
+/** Pods of a named namespace with these labels: an end outside the stack's namespace. */
+export type PodsEndpoint = Extract<Endpoint, { kind: 'pods' }>;
+/**
+ * The pods of every ingress controller that serves the stack's IngressClass nginx, one entry
+ * each; each gets its own path to the frontend (named after its label), and the frontend's
+ * ingress policy admits each:
+ *   - ingress-nginx: minikube's addon, kind's manifest, and what a current cluster is asked for;
+ *   - Traefik, in namespace traefik: the controller the sandbox's real node runs for class nginx.
+ */
+export const INGRESS_CONTROLLER_PODS: readonly PodsEndpoint[] = [
+  { kind: 'pods', namespace: 'ingress-nginx', labels: { [COMPONENT_LABEL]: 'ingress-nginx' } },
+  { kind: 'pods', namespace: 'traefik', labels: { [COMPONENT_LABEL]: 'traefik' } },
+];
+/** The short name of a controller's pods in path names: its component label ("traefik -> frontend"). */
+const controllerName = (pods: PodsEndpoint): string => pods.labels[COMPONENT_LABEL] ?? pods.namespace;
 /** The Dapr control plane (operator, sentry, placement, scheduler). */
 export const DAPR_CONTROL_PLANE_PODS: Endpoint = { kind: 'pods', namespace: 'dapr-system', labels: {} };
 
 /** Every path the policies open. Nothing else may connect to or from a stack pod. */
 export const ALLOWED_PATHS: readonly NetworkPath[] = [
   { name: 'every pod -> DNS', from: { kind: 'any-pod' }, to: CLUSTER_DNS_PODS, ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }], why: 'every pod resolves Service and external names through the cluster DNS' },
-  { name: 'ingress controller -> frontend', from: INGRESS_CONTROLLER_PODS, to: component('frontend'), ports: tcp(3000), service: 'frontend-svc', why: 'users reach the app through todo-ingress only' },
+  ...INGRESS_CONTROLLER_PODS.map((pods): NetworkPath => ({ name: `${controllerName(pods)} -> frontend`, from: pods, to: component('frontend'), ports: tcp(3000), service: 'frontend-svc', why: 'users reach the app through todo-ingress only' })),
   { name: 'frontend -> backend', from: component('frontend'), to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: "the frontend server proxies the page's /api/* calls" },
   { name: 'mcp-server -> backend', from: component('mcp-server'), to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: "the MCP server's tools call the todo API" },
   { name: 'backend -> redis', from: component('backend'), to: component('redis'), ports: tcp(6379), service: 'redis-svc', why: "the backend's Dapr sidecar keeps state and events in Redis" },
@@ -80,7 +93,7 @@ export const FORBIDDEN_PATHS: readonly NetworkPath[] = [
   { name: 'other namespace -> backend', from: { kind: 'other-namespace' }, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the API is reached through the frontend or the MCP server' },
   { name: 'other namespace -> redis', from: { kind: 'other-namespace' }, to: component('redis'), ports: tcp(6379), service: 'redis-svc', why: 'Redis has no password: only the backend may reach it' },
   { name: 'other namespace -> postgres', from: { kind: 'other-namespace' }, to: component('postgres'), ports: tcp(5432), service: 'postgres-svc', why: 'only the backend talks to the database' },
-  { name: 'ingress controller -> backend', from: INGRESS_CONTROLLER_PODS, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the ingress routes every path to the frontend, which proxies /api itself' },
+  ...INGRESS_CONTROLLER_PODS.map((pods): NetworkPath => ({ name: `${controllerName(pods)} -> backend`, from: pods, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the ingress routes every path to the frontend, which proxies /api itself' })),
 ];
 
 /** The components a set of paths names (either end). */

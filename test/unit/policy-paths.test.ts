@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runPolicy } from '../../lib/policy/index.ts';
 import { comparePaths, endpointCovers, flowAllowed, inCidr, intendedPath, universe, type Peer, type StackPod } from '../../lib/policy/flows.ts';
-import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, type NetworkPath } from '../../lib/policy/paths.ts';
+import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, INGRESS_CONTROLLER_PODS, type NetworkPath } from '../../lib/policy/paths.ts';
 import type { KubeObject, SourcedObject } from '../../lib/types.ts';
 import { shippedManifests } from '../support/shipped-manifests.ts';
 
@@ -66,7 +66,9 @@ test('the description is consistent: no forbidden path is also an allowed one', 
   const objects = render('dev', true);
   const peers = universe(stackOf(objects), ALLOWED_PATHS, NS);
   for (const p of FORBIDDEN_PATHS) {
-    const allowedToo = pairs(p, peers).filter(([f, t]) => f.namespace === NS || f.labels[COMPONENT_LABEL] !== 'ingress-nginx').filter(([f, t]) => p.ports.some((port) => intendedPath(ALLOWED_PATHS, f, t, port, NS)));
+    // An ingress controller's pod is also "a pod of another namespace": that overlap is meant.
+    const controller = (f: Peer) => INGRESS_CONTROLLER_PODS.some((e) => endpointCovers(e, f, NS));
+    const allowedToo = pairs(p, peers).filter(([f]) => p.from.kind !== 'other-namespace' || !controller(f)).filter(([f, t]) => p.ports.some((port) => intendedPath(ALLOWED_PATHS, f, t, port, NS)));
     assert.equal(allowedToo.map(([f, t]) => `${f.label} -> ${t.label}`), [], `${p.name} overlaps an allowed path`);
   }
 });
@@ -86,6 +88,30 @@ test('a policy that opens less: without the backend\'s ingress from the frontend
   const v = gate(objects);
   assert.equal(v.map((x) => x.message), ['blocks the intended path "frontend -> backend": frontend cannot reach backend on TCP 8000.']);
   assert.is(v[0]!.object, 'NetworkPolicy/todo/default-deny-all');
+});
+
+test('every ingress controller reaches the frontend and only the frontend: ingress-nginx, and Traefik on the sandbox\'s real node', () => {
+  assert.equal(INGRESS_CONTROLLER_PODS.map((e) => `${e.namespace}/${e.labels[COMPONENT_LABEL]}`), ['ingress-nginx/ingress-nginx', 'traefik/traefik']);
+  const objects = render('dev', true);
+  const peers = universe(stackOf(objects), ALLOWED_PATHS, NS);
+  const frontend = peers.find((q) => q.namespace === NS && q.labels[COMPONENT_LABEL] === 'frontend')!;
+  const backend = peers.find((q) => q.namespace === NS && q.labels[COMPONENT_LABEL] === 'backend')!;
+  for (const pods of INGRESS_CONTROLLER_PODS) {
+    const from = peers.find((q) => endpointCovers(pods, q, NS))!;
+    assert.ok(from, `the universe has a pod of ${pods.namespace}`);
+    assert.ok(flowAllowed(policiesOf(objects), from, frontend, { protocol: 'TCP', port: 3000 }).allowed, `${from.label} -> frontend`);
+    assert.not.ok(flowAllowed(policiesOf(objects), from, backend, { protocol: 'TCP', port: 8000 }).allowed, `${from.label} -> backend`);
+  }
+  // The same labels in another namespace are nobody's controller.
+  const impostor: Peer = { label: 'traefik in todo-elsewhere', namespace: 'todo-elsewhere', labels: { [COMPONENT_LABEL]: 'traefik' }, ip: '10.244.9.9' };
+  assert.not.ok(flowAllowed(policiesOf(objects), impostor, frontend, { protocol: 'TCP', port: 3000 }).allowed);
+});
+
+test('a controller left out of the frontend\'s policy: the gate names its path as blocked', () => {
+  const objects = render('dev', true);
+  const np = policy(objects, 'ingress-controller-to-frontend-ingress');
+  np.spec.ingress[0].from = np.spec.ingress[0].from.filter((peer: any) => peer.podSelector.matchLabels[COMPONENT_LABEL] !== 'traefik');
+  assert.equal(gate(objects).map((x) => x.message), ['blocks the intended path "traefik -> frontend": traefik in traefik cannot reach frontend on TCP 3000.']);
 });
 
 test('a port changed: the old one is blocked and the new one opened', () => {
