@@ -1,7 +1,7 @@
 // Unit tests for the benchmark's pure parts: statistics and cells, snapshot diffs, order
 // analysis, rendering for the peer tools, the tool list and commands, version parsing.
 // Run: npx uvu -r tsx bench/test
-import { suite } from 'uvu';
+import { suite } from '../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { parse, parseAllDocuments } from 'yaml';
 import { diffSnapshots, kindSequence, orderInversions, type StackEvent } from '../cluster-state.ts';

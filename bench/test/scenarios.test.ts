@@ -1,7 +1,7 @@
 // Unit tests for the scenario parts of the benchmark: the manifest variants (one image tag
 // changed, generated components), counting the tools' requests in the audit log, and the
 // report's ratios and slopes.
-import { suite } from 'uvu';
+import { suite } from '../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

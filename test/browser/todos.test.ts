@@ -1,7 +1,7 @@
 // The todo page in a real browser (Debian's headless Chromium through playwright-core), served by
 // the built frontend in front of the built backend on a throwaway PostgreSQL: what a user does,
 // end to end, including that each browser gets its own list.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { startService, type Service } from '../support/service.ts';
+
+const test = suite();
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

@@ -1,7 +1,7 @@
 // The chart charts/todo-app with the real helm CLI (built from the Go module proxy at the version
 // bench/ pins): `helm lint` passes (the data model's rule for the Helm Release), and
 // `helm template` with the dev values renders exactly the objects `npm run validate` checks.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';

@@ -5,7 +5,7 @@
 // the value of a fake secret planted in a .env beside each Dockerfile; and a second build with
 // nothing changed builds nothing. Containers, the planted .env files, temporary folders and
 // the test's images are removed afterwards, also when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -7,7 +7,7 @@
 // outside its container (protected mode off). Finally lib/images/export writes both, with the
 // base, into one archive whose manifest names every ref. Containers, archives and the test's
 // images are removed afterwards, also when a test fails.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -4,7 +4,7 @@
 // kwok stages say; the never-ready annotation holds; the ingress stand-in publishes an
 // address; the Dapr CRDs accept and reject as written; stop() leaves no process behind, and
 // neither does a SIGKILL of the process that started a plane.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

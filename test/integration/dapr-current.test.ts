@@ -10,7 +10,7 @@
 // Before them, 0. prod with REGISTRY naming a registry that is down: `up` stops in its first
 // step, naming the registry, the reason and the fix, before anything is built (no docker call),
 // installed (the Dapr step never runs) or applied.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 // form), and an object `up` made that the plan no longer has (prune), an unlabelled one not.
 // Also what the diff first showed: every field of a manifest reaches the cluster (a
 // NetworkPolicy rule's `from` was dropped by the client library's typed models).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { startControlPlane, type ControlPlane } from '../../lib/controlplane/index.ts';

@@ -5,7 +5,7 @@
 //     nothing applied;
 //   - in a namespace `up` created, an object the user added keeps the namespace through
 //     `down` (listed, with the fix), and `down --force` then removes it all.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { CoreV1Api, KubernetesObjectApi } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';

@@ -19,7 +19,7 @@
 // Dapr: `up`'s Dapr step needs a ready dapr-system, which kwok cannot run for real; the project's
 // Dapr control-plane stand-in (lib/cluster/dapr-stand-in.ts, the sandbox provider's) is applied
 // first. It touches neither the todo namespace nor any RBAC object.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';

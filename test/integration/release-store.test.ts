@@ -1,7 +1,7 @@
 // Release records and the lock against a real API server, and read back by the real helm CLI
 // (built from the Go module proxy at the version bench/ pins): what todo-deploy records, a
 // user's `helm list`, `helm history`, `helm status` and `helm get manifest|values` must show.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';

@@ -4,7 +4,7 @@
 // diagnosis and an atomic up, the lock, interruption, pruning, an API server that goes away,
 // and status. Images are treated as prebuilt (--skip-images); kwok never pulls them, and its
 // fail-as annotation makes a pod show the failure a kubelet would report.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

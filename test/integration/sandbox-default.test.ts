@@ -3,7 +3,7 @@
 // sandbox start exactly one control plane (the start is locked), and both use it (the release
 // lock may refuse one of them the namespace while the other deploys); `down --purge` then
 // stops every process either run started.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive } from '../../lib/controlplane/processes.ts';

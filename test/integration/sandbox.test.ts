@@ -4,7 +4,7 @@
 // own `npm run controlplane` is never touched), every stage passes, and the output says
 // plainly that pods are simulated and nothing serves traffic. A second `up` reuses it;
 // `down --cluster sandbox --purge` removes the stack and stops it, leaving no process behind.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
 // task tree: each step once, in order, every finished stage collapsed to a single line with its
 // duration, no spinner frame or inner list left behind, and the run's closing lines below it.
 // The same run piped (no terminal) still prints listr2's plain lines, one per event.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readState } from '../../lib/controlplane/state.ts';
 import { runScript, show } from '../support/run-script.ts';

@@ -8,7 +8,7 @@
 // never sees it. A watch started before each command records what happens to the stack's
 // objects, ordered by store revision.
 import { freePort } from '../../lib/free-port.ts';
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
 // error), the exact commands, the wait until the five control-plane workloads are ready (the
 // fakes create them; kwok runs their pods), and the provider that brings its own stand-in.
 // The same cluster has no ingress controller at first: the current provider's check.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync } from 'node:fs';
 import { KubernetesObjectApi } from '@kubernetes/client-node';

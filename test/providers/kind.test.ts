@@ -2,7 +2,7 @@
 // control plane. ingress-nginx's kind manifest cannot be downloaded here either: a local HTTP
 // server serves test/fakes/ingress-nginx-kind-stand-in.yaml in its place, and the provider
 // downloads, applies and waits for it as it would for the real one.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

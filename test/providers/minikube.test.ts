@@ -2,7 +2,7 @@
 // and a real control plane: fake-minikube's `start` writes the profile's context into the
 // kubeconfig and `addons enable ingress` creates the ingress-nginx controller on the control
 // plane, whose pod kwok makes Ready only after a delay, so the provider's wait is observable.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -5,7 +5,7 @@
 // Watches started before the run record every change with its store revision (a total order),
 // so the test can check the order the issue asks for: the ingress controller available before
 // any Ingress exists, and every Dapr workload ready before the backend's Deployment exists.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { Watch } from '@kubernetes/client-node';
 import { runScript, show, STACK_LINE } from '../support/run-script.ts';

@@ -6,7 +6,7 @@
 // settings are as before while it runs, and stop() leaves the host exactly as it found it.
 // Before it, a node is started and killed with its starter and reaper (nothing can clean up):
 // this start must find it abandoned and remove it, saying so.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { Resolver } from 'node:dns/promises';
 import { existsSync } from 'node:fs';

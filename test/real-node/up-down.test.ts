@@ -8,7 +8,7 @@
 // kept with --no-rollback); doctor; and
 // `down --purge`, after which the host is as it was (processes, network namespace, veth,
 // routes, mounts, iptables rules, cgroups, kernel settings, host paths). One `up` is shared.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,7 @@
 // Each run must exit 2, name the place (file and line, or the flag and key) and the fix, and
 // send not a single request to the cluster: nothing is applied. `validate` is run on the same
 // input and must refuse it too, naming the same place: the two agree.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

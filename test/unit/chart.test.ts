@@ -1,7 +1,7 @@
 // charts/todo-app is generated from manifests/ and env/*.env (lib/chart.ts): one source. These
 // check the conversion and that the committed chart is what the sources generate; `helm lint`
 // and the comparison of `helm template` with the renderer run in the chart suite (test/chart).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { CHART_DIR, chartValues, generateChart, helmChartRecord, manifestToTemplate, valuesDiff, valuesFromSettings } from '../../lib/chart.ts';
 import { chartDrift, readChartSources } from '../../lib/chart-files.ts';

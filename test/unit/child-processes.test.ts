@@ -1,13 +1,15 @@
 // Which programs an interrupted run passes its signal on to (lib/child-processes.ts): its own
 // descendants in its process group, a shell's child included, never a detached one (the
 // sandbox's control plane) nor anything under it, nor a process that has already ended.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { groupDescendants, parseStat, type ProcStat } from '../../lib/child-processes.ts';
 import { REPO_ROOT } from '../../lib/repo-root.ts';
+
+const test = suite();
 
 test('parseStat reads pid, parent, group and state, whatever the command name holds', () => {
   assert.equal(parseStat('4242 (node) S 4200 4100 4100 0 -1 4194560 1 0'), { pid: 4242, ppid: 4200, pgrp: 4100, zombie: false });

@@ -1,7 +1,7 @@
 // What the scripts share: error text with and without --debug, exit codes, problem lists, the
 // setting flags, the secret registry behind the output redaction, durations, and which objects
 // `down` may delete. The scripts themselves run end to end in core-up-runs.test.ts.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // Reaching the app by name: the hosts-file edit (pure), the advice after `up` with an injected
 // resolver, and writing the line into a file.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';

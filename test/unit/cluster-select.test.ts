@@ -1,6 +1,6 @@
 // Choosing the provider: the environment's default, --cluster's values, and the tool check
 // against a PATH that holds only the chosen recording fakes (nothing is run, only looked up).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { defaultProviderName, parseProviderName, selectProvider } from '../../lib/cluster/index.ts';
 import { UsageError } from '../../lib/errors.ts';

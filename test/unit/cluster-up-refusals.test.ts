@@ -2,7 +2,7 @@
 // provider's tool missing, an unknown --cluster, --context with a provider that has its own,
 // --write-hosts with no terminal to ask on. PATH holds only npm, node and the shells (no
 // minikube, docker, helm); the sandbox state goes to a scratch file that must stay absent.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

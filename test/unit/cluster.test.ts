@@ -1,7 +1,7 @@
 // The providers' pure parts: reading minikube's status, settings checks, the start arguments,
 // kind's config and cluster list, the Dapr install choice and commands, the StatefulSet and
 // admission-Job verdicts, and the sandbox's Dapr stand-in objects.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { minikubeSettings, minikubeStartArgs, parseMinikubeStatus } from '../../lib/cluster/minikube.ts';

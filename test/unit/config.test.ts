@@ -1,7 +1,7 @@
 // Deployment Configuration: each validation rule of the data model, every problem reported at
 // once naming its file and key, and the layering env/<env>.env < .env < flags. Files are written
 // to throwaway repository roots so the real env/ folder is never involved.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { usageError } from '../support/assert-errors.ts';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';

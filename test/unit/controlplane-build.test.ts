@@ -3,13 +3,15 @@
 // and the progress lines reach the caller without their prefix. Nothing is compiled: the
 // failure is a version check (its first line says what the build took last time, or typically),
 // the skip reads stamps in a temporary cache.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildGroups } from '../../lib/controlplane/build-binaries.ts';
 import { buildScript, groupDir, GROUPS, readVersions, stampLines, versionsFile } from '../../lib/controlplane/versions.ts';
+
+const test = suite();
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'todo-deploy-build-'));

@@ -1,7 +1,7 @@
 // The pure parts of the test control plane: the pinned versions and where their binaries
 // live, the command lines and credentials files of each component, the kubeconfig, the kwok
 // stages and nodes, and the Dapr CRD manifests. Nothing is started here.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

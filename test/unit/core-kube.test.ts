@@ -1,6 +1,6 @@
 // The pure parts of lib/kube: REST paths for watches, and the sentences API and network errors
 // become (the API server's own message, the Dapr CRDs missing, an unreachable server).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { resourcePath } from '../../lib/kube/watch.ts';
 import { apiMessage, statusCode, applyError, propagationFor } from '../../lib/kube/apply.ts';

@@ -4,7 +4,7 @@
 // is checked for the known secret values in all their forms; the bad-input runs must also exit 2
 // without a single request to the cluster. Each run uses a throwaway copy of the scripts
 // (test/support/script-sandbox.ts), so a developer's own .env is never read.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // The newcomer's missing BETTER_AUTH_SECRET: generated into .env (created from
 // env/.env.example when absent, mode 0600), announced without its value, kept on later runs.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,8 @@ import { parse } from 'dotenv';
 import { ensureDevAuthSecret, withEnvValue } from '../../lib/dev-secret.ts';
 import { redact } from '../../lib/output.ts';
 import { REPO_ROOT } from '../../lib/cli.ts';
+
+const test = suite();
 
 function scratch(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'dev-secret-'));

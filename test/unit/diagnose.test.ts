@@ -1,6 +1,6 @@
 // Diagnosis of a failed gate from the cluster's own words: one line per pod (fixtures in
 // test/fixtures/core/objects) and the recent warning events, deduplicated and limited.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
 // The diff engine (lib/diff.ts): planned objects against live ones as the API server returns
 // them (defaults filled in, status, other managers' fields, managedFields), classified as
 // create / update / unchanged / prune, with the changed fields and Secret values hidden.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { SECRET_VALUE, diffObjects, fieldChanges, hasChanges, objectKey, parseQuantity, pruneCandidates, summarize } from '../../lib/diff.ts';
 import type { KubeObject } from '../../lib/types.ts';

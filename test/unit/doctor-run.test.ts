@@ -3,7 +3,7 @@
 // --cluster minikube (without it, dev would choose the sandbox on such a machine), so that
 // line is ✗ and blocks (exit 1); the Dapr CLI stands in for helm.
 // A second run with the Docker daemon down adds that line. Nothing but those fakes is asked.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // doctor's judgement on hand-written probes: which finding is ✓ or ✗, which blocks `up` for
 // which provider, and the printed report.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { evaluate, exitCode, formatReport, type CheckLine, type Probe } from '../../lib/doctor/checks.ts';
 

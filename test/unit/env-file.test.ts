@@ -1,6 +1,6 @@
 // KEY=VALUE files read strictly (lib/env-file.ts): CRLF is a line end, and every line that dotenv
 // would skip or misread is a problem naming file, line and key, never the value.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { parseEnvFile } from '../../lib/env-file.ts';
 

@@ -1,7 +1,7 @@
 // The executor's own rules, without a cluster: the events a step emits and their order, skips,
 // failures, durations, an interruption that ends a step at once (even one that ignores the
 // signal), the truth about what was applied, and the JSON view's lines.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { Execution, Skip, listObjects, steps, tellApplied, untilAborted, type RunEvent } from '../../lib/executor.ts';
 import { jsonView } from '../../lib/view/json.ts';

@@ -1,6 +1,6 @@
 // Fail fast (lib/failfast.ts): the pod states waiting will not heal, judged from pods as the API
 // returns them, shaped as a kubelet and the scheduler report them.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { blockerLine, newestTemplateHash, podBlocker, rolloutBlocker } from '../../lib/failfast.ts';
 import type { KubeObject } from '../../lib/types.ts';

@@ -1,7 +1,9 @@
 // The test command's time per file, read from uvu's output (test/file-times.ts).
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { formatSuiteTimes, lineMark, suiteTimes } from '../file-times.ts';
+
+const test = suite();
 
 const files = new Set(['a.test.ts', 'sub/b.test.ts']);
 const isFile = (f: string) => files.has(f);

@@ -3,7 +3,7 @@
 // prod without REGISTRY pushes nothing and says why, prod with REGISTRY tags and pushes each
 // image and returns the registry refs the manifests must use; a refused push shows docker's
 // message with secrets redacted.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,9 +1,11 @@
 // lib/images/export's pure part: which refs an archive for a node's containerd may be written
 // from. The archive itself is written and read back by the images suite (real Docker).
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { exportableRefs } from '../../lib/images/export.ts';
 import { DeployError } from '../../lib/errors.ts';
+
+const test = suite();
 
 function refusal(refs: string[]): DeployError {
   try {

@@ -2,7 +2,7 @@
 // run is one the build step makes (so a node that was only given the built images can run them
 // all), with the environment's pull policy; referencedImages picks what a render needs; the
 // stores' Dockerfiles and contexts; and nothing claims a version that does not run.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // lib/images without Docker: which files form a build context (Docker's .dockerignore rules),
 // the content-derived tag, the guard against dotenv files, the offline base image's pure parts,
 // docker's errors (redacted), and the apps' Dockerfiles and .dockerignore files themselves.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // Transient API faults (lib/kube/retry.ts): which errors are waited out, how long the pauses
 // are, and the sentence when the API server stays away past the deadline. The real API server
 // going away and coming back is the integration suite's (release-up.test.ts).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { ApiUnavailable, classifyFault, retryPause, withRetry } from '../../lib/kube/retry.ts';
 import { unreachableError } from '../../lib/kube/client.ts';

@@ -1,7 +1,7 @@
 // Rendering manifests: ${VAR} interpolation, the $${ escape, errors with file and line (unknown
 // variable, multi-line value, YAML syntax, missing envelope fields), empty documents, the
 // `# todo-deploy: when VAR` condition, and the labels and namespace added before apply.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { usageError } from '../support/assert-errors.ts';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // NetworkPolicy enforcement, the pure parts: which clusters enforce by the DaemonSets they run,
 // what `up` and `doctor` say, and kind's release check.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { describeEnforcement, judgeEnforcement } from '../../lib/cluster/policy-enforcement.ts';
 import { atLeast, parseKindVersion } from '../../lib/cluster/kind.ts';

@@ -1,6 +1,6 @@
 // The creation order of the data model ("Component Lifecycle"), its reverse for deletion, how an
 // object finds its stage, and the plan that groups rendered objects by stage.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,10 +1,12 @@
 // What todo-deploy owns: the namespace `up` may apply and `down` may delete, and the objects in
 // it that are the user's. Pure rules on objects as the API server returns them.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { isManaged, isUserObject, keptNamespaceText, planNamespace, POD_SECURITY_ENFORCE } from '../../lib/ownership.ts';
 import { MANAGED_LABELS } from '../../lib/manifests.ts';
 import type { KubeObject } from '../../lib/types.ts';
+
+const test = suite();
 
 const ns = (labels: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'todo', labels } });
 const planned = ns({ ...MANAGED_LABELS, [POD_SECURITY_ENFORCE]: 'baseline' });

@@ -2,7 +2,7 @@
 // same configuration, environment and manifests ('optional' secrets for validate, 'required'
 // for up), so the objects must be byte for byte the same, and the embedded database decided
 // alike: an exported empty DATABASE_URL counts as unset in both, so .env's value is used.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

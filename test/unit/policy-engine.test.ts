@@ -1,6 +1,6 @@
 // The engine around the rules: exceptions (reasons, prod and security), ordering, a rule that
 // throws, and the registry's own consistency.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { RULES, exceptionAnnotation, runPolicy } from '../../lib/policy/index.ts';
 import type { Rule } from '../../lib/policy/index.ts';

@@ -1,5 +1,5 @@
 // Reports: text for people, JSON, SARIF 2.1.0 for code scanning; and the field-level lines.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 // The shipped manifests: rendered the way `up` renders them, they pass the gate in dev (with and
 // without the embedded PostgreSQL) and prod, and they hold what the issue asks for. Also: every
 // rule has break and keep cases, and docs/rules.md is the generated table.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 // allowed path is open and every forbidden one closed by the API's semantics (lib/policy/flows.ts),
 // nothing else is open, and the gate's networkpolicy/intended-paths rule says so; change one
 // policy and the rule names what changed.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { runPolicy } from '../../lib/policy/index.ts';
 import { comparePaths, endpointCovers, flowAllowed, inCidr, intendedPath, universe, type Peer, type StackPod } from '../../lib/policy/flows.ts';

@@ -1,6 +1,6 @@
 // Rule tests for the pod rules: each case breaks (or varies) the base fixture of
 // test/fixtures/policy/base.yaml and checks the rule names the object, or stays silent.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import { registerCases } from '../fixtures/policy/cases.ts';
 import { CASES } from '../fixtures/policy/cases/index.ts';
 

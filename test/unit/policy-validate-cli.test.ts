@@ -1,6 +1,6 @@
 // `npm run validate` as a user runs it: a child process per case, exit codes 0/1/2, the three
 // output formats, and --manifests pointing at a folder outside the repository.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

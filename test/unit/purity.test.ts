@@ -1,7 +1,7 @@
 // The pure core stays pure: following every static import from the modules below never reaches
 // the Kubernetes client or the watch module (they are the I/O shell), and nothing under lib/
 // imports from test/. Read from the sources, so a new import that breaks this fails here.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';

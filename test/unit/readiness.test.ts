@@ -1,7 +1,7 @@
 // Readiness predicates on object fixtures (test/fixtures/core/objects, in the shape the API
 // server returns): Deployment progressing / available / failed, Namespace, EndpointSlice,
 // Ingress, gone; and which gate each kind gets.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

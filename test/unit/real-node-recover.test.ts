@@ -1,6 +1,6 @@
 // Whether a real node found on the host is abandoned (swept by the next start, `controlplane
 // stop` and `down --purge`) or running (never touched): lib/controlplane/node/recover.ts.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { isShim, judgeExistingNode, programOf, type NodeFacts } from '../../lib/controlplane/node/recover.ts';
 

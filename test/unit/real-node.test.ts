@@ -2,7 +2,7 @@
 // network commands, its configuration files (containerd, CNI, kubelet, kube-proxy, CoreDNS),
 // the verdict on whether it can run here, and the host bookkeeping (mounts, kernel settings).
 // Nothing is started here; test/real-node runs the node itself.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { apiserverArgs, controllerManagerArgs, identitiesFor, layoutFor, POD_CIDR, SERVICE_CIDR, tokenFileCsv, USERS, type Ports } from '../../lib/controlplane/config.ts';

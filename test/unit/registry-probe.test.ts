@@ -2,7 +2,7 @@
 // the registry's address (lib/cluster/registry-probe.ts, lib/cluster/current.ts). REGISTRY read
 // as docker reads it, the reasons in words, one probe against a real closed and a real open port
 // on loopback, and the error's words. test/integration/dapr-current.test.ts runs `up` against it.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
 import { checkRegistryAnswers } from '../../lib/cluster/current.ts';

@@ -2,7 +2,7 @@
 // values and transitions around it (lib/release/record.ts). The same records are read by the
 // real helm CLI in the integration suite (release-helm.test.ts); here the format is checked
 // field by field against what Helm's Go sources say.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {

@@ -3,7 +3,7 @@
 // this run's own record, not another run's. Losing exactly one answer after the write is done
 // is not something a real API server can be made to do on cue, so fake-apiserver does it here;
 // the real API server restarting during `up` is the integration suite's (release-up.test.ts).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

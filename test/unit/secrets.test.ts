@@ -1,7 +1,7 @@
 // todo-secrets: which values are required where, the embedded dev PostgreSQL, the Secret object,
 // and the redactor that keeps every form of a value out of output. The expected forms are
 // computed here independently of lib/output so a gap in secretForms shows up as a failure.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { usageError } from '../support/assert-errors.ts';
 import {

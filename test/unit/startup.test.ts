@@ -4,7 +4,7 @@
 // npm runs it (node scripts/bundle/todo-deploy.mjs <command>), with a module hook that records every
 // module the process resolves. The launcher's rebuild is checked in a throwaway copy of the
 // sources: an edited source is rebuilt before it runs, one that does not compile is refused.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 // `npm run status` (lib/status.ts): each entity's state in the words of its state-transition
 // diagram, from objects shaped as the API returns them.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { age, formatStatusTable, podState, statusReport } from '../../lib/status.ts';
 import type { HelmRelease } from '../../lib/release/helm-codec.ts';

@@ -1,9 +1,11 @@
 // The test command's lanes (test/suites.ts) and the prefixed output of suites running at once
 // (test/lane-output.ts).
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { LANES, lanesFor, SUITES, SUITES_NEEDING } from '../suites.ts';
 import { LaneOutput, prefixLines } from '../lane-output.ts';
+
+const test = suite();
 
 const ALL = SUITES.map((s) => s.name);
 

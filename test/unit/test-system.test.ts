@@ -1,10 +1,12 @@
 // The test command's own preparation of the machine: which Debian packages each suite needs
 // and which of them are missing. (Installing and starting dockerd are exercised by every
 // `npm test` on a fresh machine; here only the pure choices.)
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { DEBIAN_PACKAGES, missingPackages } from '../system.ts';
 import { SUITES, SUITES_NEEDING } from '../suites.ts';
+
+const test = suite();
 
 test('missing packages: only those not installed, each once, across groups', () => {
   const installed = new Set(['postgresql', 'ca-certificates']);

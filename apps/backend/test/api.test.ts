@@ -1,7 +1,7 @@
 // The todo API against a real PostgreSQL and the built backend process:
 // CRUD, validation errors with reasons, 404s, per-owner isolation, logs.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';

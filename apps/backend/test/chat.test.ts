@@ -1,7 +1,7 @@
 // POST /api/chat against the openai-stand-in (a local OpenAI-compatible server that
 // plays the model from a script): tool calls become real changes in PostgreSQL.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';

@@ -1,7 +1,7 @@
 // todo.changed events through the Dapr pub/sub API, against the fake-dapr-sidecar,
 // and the promise that a dead or stuck sidecar never fails a request.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';

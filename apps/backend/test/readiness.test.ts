@@ -2,7 +2,7 @@
 // 200; back -> 200 again. The backend also starts with no database at all and
 // migrates once one answers; migrations run once per version.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';

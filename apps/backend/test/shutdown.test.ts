@@ -2,7 +2,7 @@
 // The request held in flight is a chat request whose model answer (from the
 // openai-stand-in) the test releases only after the signal was handled.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { startPostgres, type Postgres } from '../../../test/support/postgres.ts';
 import { call, startBackend } from '../../../test/support/backend.ts';

@@ -1,7 +1,7 @@
 // Pure parts of the backend, imported from src: configuration, redaction, validation,
 // the outage classifier and the chat tools' schemas.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import pg from 'pg';
 import { ConfigError, loadConfig, secretsOf } from '../src/config.ts';

@@ -1,13 +1,14 @@
 // Start-up, health, logging and shutdown of the server process.
-import { test } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { sign } from 'cookie-signature';
-import { setUpOrFail } from './support/setup.ts';
 import { startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { exitOf, spawnFrontend, startFrontend, type FrontendProcess } from './support/frontend-process.ts';
+
+const test = suite();
 
 const SECRET = `test-secret-${randomUUID()}-${randomUUID()}`;
 const EXIT_DEADLINE_MS = 15_000;
@@ -15,7 +16,7 @@ const EXIT_DEADLINE_MS = 15_000;
 let backend: FakeBackend;
 const started: FrontendProcess[] = [];
 
-setUpOrFail(test, async () => {
+test.before(async () => {
   backend = await startFakeBackend();
 });
 

@@ -1,13 +1,14 @@
 // Forwarding of /api/* to the backend: what passes, what is stripped, and what the browser gets
 // when the backend is down.
-import { test } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { sign } from 'cookie-signature';
-import { setUpOrFail } from './support/setup.ts';
 import { closedPort, startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { startFrontend, type FrontendProcess } from './support/frontend-process.ts';
+
+const test = suite();
 
 const SECRET = `test-secret-${randomUUID()}-${randomUUID()}`;
 
@@ -15,7 +16,7 @@ let backend: FakeBackend;
 let frontend: FrontendProcess;
 let down: FrontendProcess | undefined;
 
-setUpOrFail(test, async () => {
+test.before(async () => {
   backend = await startFakeBackend();
   frontend = await startFrontend({ BACKEND_URL: backend.origin, BETTER_AUTH_SECRET: SECRET });
 });

@@ -1,13 +1,14 @@
 // The signed session cookie: issued when missing, kept when valid, replaced when tampered with,
 // and its id is what the backend sees as X-User-Id.
-import { test } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { parseSetCookie } from 'cookie';
 import { sign, unsign } from 'cookie-signature';
-import { setUpOrFail } from './support/setup.ts';
 import { startFakeBackend, type FakeBackend } from './support/fake-backend.ts';
 import { startFrontend, type FrontendProcess } from './support/frontend-process.ts';
+
+const test = suite();
 
 const SECRET = `test-secret-${randomUUID()}-${randomUUID()}`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -15,7 +16,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let backend: FakeBackend;
 let frontend: FrontendProcess;
 
-setUpOrFail(test, async () => {
+test.before(async () => {
   backend = await startFakeBackend();
   frontend = await startFrontend({ BACKEND_URL: backend.origin, BETTER_AUTH_SECRET: SECRET });
 });

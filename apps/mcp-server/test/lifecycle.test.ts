@@ -3,7 +3,7 @@
 // records the request and answers only when the test says so.
 
 import { Recording } from '../../../test/support/recording.ts';
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -2,7 +2,7 @@
 // the real backend on a real PostgreSQL: each tool does what it says, which the test
 // checks through the backend's REST API.
 
-import { suite } from 'uvu';
+import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
