@@ -119,10 +119,10 @@ declare -A group_outputs=(
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
   [dapr]="$(for p in "${dapr_programs[@]}"; do printf 'bin/%s dapr-%s.oci.tar ' "$p" "$p"; done)chart/dapr/Chart.yaml"
 )
-# What a first build takes on 2 idle cores with empty Go caches (from the CPU times in
-# lib/controlplane/build/README.md; a busy machine takes several times as long), shown until
-# this machine has a time of its own.
-declare -A group_typical=([kubernetes]=1200 [etcd]=150 [kwok]=150 [containerd]=180 [cni-plugins]=60 [coredns]=150 [pause]=2 [dapr]=600)
+# What a first build takes on 2 idle cores with empty Go caches (measured in a cold `.ci/run`,
+# lib/controlplane/build/README.md, rounded up; a busy machine takes several times as long),
+# shown until this machine has a time of its own.
+declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
