@@ -29,6 +29,8 @@ export interface ControlPlaneVersions {
   pause: string;
   /** Dapr release of daprd, operator, injector, sentry, placement, scheduler and the chart (github.com/dapr/dapr), e.g. 1.16.0 */
   dapr: string;
+  /** Traefik release, the real node's ingress controller, e.g. 3.6.12 */
+  traefik: string;
 }
 
 export const versionsFile = join(REPO_ROOT, 'lib', 'controlplane', 'build', 'versions.env');
@@ -44,6 +46,7 @@ const KEYS = {
   COREDNS_VERSION: 'coredns',
   PAUSE_VERSION: 'pause',
   DAPR_VERSION: 'dapr',
+  TRAEFIK_VERSION: 'traefik',
 } as const satisfies Record<string, keyof ControlPlaneVersions>;
 type Key = keyof typeof KEYS;
 
@@ -75,13 +78,15 @@ export const GROUPS = {
     files: ['chart/dapr/Chart.yaml'],
     onPath: false,
   },
+  // The real node's ingress controller (lib/cluster/sandbox-ingress.ts deploys it).
+  traefik: { recipe: 1, version: 'TRAEFIK_VERSION', inputs: ['TRAEFIK_VERSION'], binaries: ['traefik'], images: ['traefik.oci.tar'], files: [], onPath: false },
 } as const satisfies Record<string, { version: Key; inputs: readonly Key[]; recipe: number; binaries: readonly string[]; images: readonly string[]; files: readonly string[]; onPath: boolean }>;
 export type Group = keyof typeof GROUPS;
 export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
 
 /** The groups the simulated sandbox needs (control plane and kwok) and those a real node adds. */
 export const CONTROL_PLANE_GROUPS: readonly Group[] = ['etcd', 'kubernetes', 'kwok'];
-export const NODE_GROUPS: readonly Group[] = ['kubernetes', 'containerd', 'cni-plugins', 'coredns', 'pause'];
+export const NODE_GROUPS: readonly Group[] = ['kubernetes', 'containerd', 'cni-plugins', 'coredns', 'pause', 'traefik'];
 
 /** The control-plane programs (kwok included), started by lib/controlplane/index.ts. */
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;
@@ -169,7 +174,7 @@ export function describeVersions(v: ControlPlaneVersions): string {
 }
 
 export function describeNodeVersions(v: ControlPlaneVersions): string {
-  return `kubelet and kube-proxy v${v.kubernetes}, containerd v${v.containerd}, runc ${v.runc} (Debian), CNI plugins v${v.cniPlugins}, CoreDNS v${v.coredns}, pause ${v.pause}`;
+  return `kubelet and kube-proxy v${v.kubernetes}, containerd v${v.containerd}, runc ${v.runc} (Debian), CNI plugins v${v.cniPlugins}, CoreDNS v${v.coredns}, pause ${v.pause}, Traefik v${v.traefik}`;
 }
 
 /** An OCI image archive build.sh writes, importable with `ctr -n k8s.io images import ARCHIVE`. */
@@ -200,6 +205,8 @@ export interface NodeArtifacts {
     /** The pod sandbox image: containerd's `pinned_images.sandbox` (CRI images plugin) must name `pause.ref`. */
     pause: ImageArchive;
     coredns: ImageArchive;
+    /** The ingress controller, imported when `up` deploys it (lib/cluster/sandbox-ingress.ts). */
+    traefik: ImageArchive;
   };
   /** The groups that build these (for build.sh GROUP... and nodeArtifactProblems). */
   groups: readonly Group[];
@@ -207,9 +214,9 @@ export interface NodeArtifacts {
 
 export const RUNC_INSTALL = 'apt-get install runc (Debian 12 ships runc 1.1.5; it comes with docker.io)';
 
-/** The pause and CoreDNS images are built here under the upstream names, so nothing tries to pull them. Pure. */
-export function imageRefs(v: ControlPlaneVersions): { pause: string; coredns: string } {
-  return { pause: `registry.k8s.io/pause:${v.pause}`, coredns: `registry.k8s.io/coredns/coredns:v${v.coredns}` };
+/** The pause, CoreDNS and Traefik images are built here under the upstream names, so nothing tries to pull them. Pure. */
+export function imageRefs(v: ControlPlaneVersions): { pause: string; coredns: string; traefik: string } {
+  return { pause: `registry.k8s.io/pause:${v.pause}`, coredns: `registry.k8s.io/coredns/coredns:v${v.coredns}`, traefik: `docker.io/library/traefik:v${v.traefik}` };
 }
 
 /** Absolute paths of every node program and the two image archives with their refs. Pure. */
@@ -231,6 +238,7 @@ export function nodeArtifacts(versions: ControlPlaneVersions, env: NodeJS.Proces
     images: {
       pause: { archive: join(groupDir(versions, 'pause', env, home), 'pause.oci.tar'), ref: refs.pause },
       coredns: { archive: join(groupDir(versions, 'coredns', env, home), 'coredns.oci.tar'), ref: refs.coredns },
+      traefik: { archive: join(groupDir(versions, 'traefik', env, home), 'traefik.oci.tar'), ref: refs.traefik },
     },
     groups: NODE_GROUPS,
   };

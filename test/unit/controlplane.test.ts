@@ -60,18 +60,19 @@ function flag(args: string[], name: string): string | undefined {
 
 const versions = suite('controlplane versions');
 
-const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.0\n';
+const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.0\nTRAEFIK_VERSION=3.6.12\n';
 const pinned = parseVersionsEnv(PINS);
 
 versions('parses versions.env lines, ignoring comments and a leading v', () => {
   const v = parseVersionsEnv(`# pins\n${PINS.replace('ETCD_VERSION=3.6.16', '\nETCD_VERSION=v3.6.16')}OTHER=x\n`);
-  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1', dapr: '1.16.0' });
+  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1', dapr: '1.16.0', traefik: '3.6.12' });
   assert.is(parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=3.9')).pause, '3.9');
 });
 
 versions('names the file and the key when a version is missing or malformed', () => {
   assert.throws(() => parseVersionsEnv(PINS.replace('KWOK_VERSION=0.8.0\n', ''), 'v.env'), /v\.env: KWOK_VERSION is missing/);
   assert.throws(() => parseVersionsEnv(PINS.replace('COREDNS_VERSION=1.15.0\n', ''), 'v.env'), /v\.env: COREDNS_VERSION is missing/);
+  assert.throws(() => parseVersionsEnv(PINS.replace('TRAEFIK_VERSION=3.6.12\n', ''), 'v.env'), /v\.env: TRAEFIK_VERSION is missing/);
   assert.throws(() => parseVersionsEnv(PINS.replace('K8S_VERSION=1.34.4', 'K8S_VERSION=1.34'), 'v.env'), /v\.env: K8S_VERSION must be a release like 1\.2\.3, not '1\.34'/);
   assert.throws(() => parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=latest'), 'v.env'), /PAUSE_VERSION must be a release/);
 });
@@ -150,6 +151,7 @@ versions('nodeArtifacts: every node program and image archive by absolute path, 
   assert.is(a.coredns, `${root}/coredns-1.15.0/bin/coredns`);
   assert.equal(a.images.pause, { archive: `${root}/pause-3.10.1/pause.oci.tar`, ref: 'registry.k8s.io/pause:3.10.1' });
   assert.equal(a.images.coredns, { archive: `${root}/coredns-1.15.0/coredns.oci.tar`, ref: 'registry.k8s.io/coredns/coredns:v1.15.0' });
+  assert.equal(a.images.traefik, { archive: `${root}/traefik-3.6.12/traefik.oci.tar`, ref: 'docker.io/library/traefik:v3.6.12' });
   assert.equal(a.runc.version, '1.1.5');
 });
 

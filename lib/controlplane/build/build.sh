@@ -9,6 +9,7 @@
 #   pause        pause (gcc, from pause.c in k8s.io/kubernetes), and an OCI image archive of it
 #   dapr         daprd, operator, injector, sentry, placement, scheduler (one go build), an OCI
 #                image archive of each; only when asked for (not in the default set)
+#   traefik      traefik (the real node's ingress controller), and an OCI image archive of it
 # Versions come from versions.env beside this file (the one place they are pinned). Each group
 # goes to a cache folder named for its version, outside the repo so fresh clones reuse it:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<group>-<version>/{bin,complete,build.log}
@@ -43,8 +44,10 @@ Groups (default: all):
   dapr          daprd, operator, injector, sentry, placement, scheduler (one go build), and
                 dapr-<program>.oci.tar of each (todo-deploy.local/dapr/<program>:<version>);
                 built only when named (no GROUP builds every group but this one)
+  traefik       traefik, and traefik.oci.tar (docker.io/library/traefik:v<version>): the
+                real node's ingress controller
   controlplane  = etcd kubernetes kwok
-  node          = kubernetes containerd cni-plugins coredns pause (and checks runc)
+  node          = kubernetes containerd cni-plugins coredns pause traefik (and checks runc)
 
 Options:
   --force           rebuild the groups even when they are current
@@ -75,15 +78,15 @@ for arg in "$@"; do
     --print-layout) print_layout=1 ;;
     -h|--help) usage; exit 0 ;;
     controlplane) requested+=(etcd kubernetes kwok) ;;
-    node) requested+=(kubernetes containerd cni-plugins coredns pause runc) ;;
-    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|dapr) requested+=("$arg") ;;
+    node) requested+=(kubernetes containerd cni-plugins coredns pause traefik runc) ;;
+    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|traefik|dapr) requested+=("$arg") ;;
     *) echo "build.sh: unknown option or group '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=versions.env
 source "$here/versions.env"
-for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION; do
+for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION TRAEFIK_VERSION; do
   [[ -n ${!key:-} ]] || { echo "build.sh: lib/controlplane/build/versions.env must set $key (see the comments there)." >&2; exit 2; }
 done
 # k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y.
@@ -92,21 +95,24 @@ STAGING_VERSION="0.${K8S_VERSION#1.}"
 # The groups, in build order (cheap and independent ones first, so a failure in a long build
 # does not hold back the rest). Keep in step with GROUPS in lib/controlplane/versions.ts.
 # dapr is last and not built by default: the test command builds every default group, and only
-# a real node that installs Dapr needs it.
-all_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes dapr)
-default_groups=(etcd kwok pause cni-plugins containerd coredns kubernetes)
+# a real node that installs Dapr needs it. traefik is a default group: every sandbox up with real
+# pods deploys it (the real-node suite does), as the sandbox's ingress controller.
+all_groups=(etcd kwok pause cni-plugins containerd coredns traefik kubernetes dapr)
+default_groups=(etcd kwok pause cni-plugins containerd coredns traefik kubernetes)
 declare -A group_version=(
   [kubernetes]=$K8S_VERSION [etcd]=$ETCD_VERSION [kwok]=$KWOK_VERSION [containerd]=$CONTAINERD_VERSION
   [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION [dapr]=$DAPR_VERSION
+  [traefik]=$TRAEFIK_VERSION
 )
 # The versions each group is built from: its stamp records them (pause.c ships in k8s.io/kubernetes).
 declare -A group_inputs=(
   [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
   [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION" [dapr]="DAPR_VERSION"
+  [traefik]="TRAEFIK_VERSION"
 )
 # Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
 # stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=1)
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=1 [traefik]=1)
 # The Dapr programs, each an image of its own named as the Dapr chart composes it
 # (<global.registry>/<name>:<global.tag>) under a registry name that says it was built here.
 dapr_programs=(daprd operator injector sentry placement scheduler)
@@ -118,11 +124,12 @@ declare -A group_outputs=(
   [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
   [dapr]="$(for p in "${dapr_programs[@]}"; do printf 'bin/%s dapr-%s.oci.tar ' "$p" "$p"; done)chart/dapr/Chart.yaml"
+  [traefik]="bin/traefik traefik.oci.tar"
 )
 # What a first build takes on 2 idle cores with empty Go caches (measured in a cold `.ci/run`,
 # lib/controlplane/build/README.md, rounded up; a busy machine takes several times as long),
 # shown until this machine has a time of its own.
-declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600)
+declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600 [traefik]=540)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -255,6 +262,7 @@ pin_modules() {
     "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
   pin_wanted coredns && pin_coredns
   pin_wanted dapr && pin_dapr
+  pin_wanted traefik && pin_traefik
   return 0
 }
 # CoreDNS is our own main package (coredns/main.go: coremain and the Corefile's plugins), so
@@ -331,6 +339,40 @@ pin_dapr() {
   )
 }
 
+# Traefik's go.mod replaces three modules with Containous forks and excludes one version;
+# replace and exclude count only in the main module, so the build module carries them, read
+# from the pinned release's own go.mod. A replace to a local path cannot be carried: the
+# v3.7 releases have one (github.com/traefik/traefik/dynamic/ext => ./pkg/config/dynamic/ext,
+# a nested module left out of the module zip and not on the proxy), hence the pin on 3.6.
+pin_traefik() {
+  local mod=github.com/traefik/traefik/v3 gomod directives
+  log "pinning traefik/ to $mod v$TRAEFIK_VERSION (with its replace and exclude directives)"
+  gomod="$(go mod download -json "$mod@v$TRAEFIK_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')"
+  [[ -f $gomod ]] || { echo "build.sh: could not download $mod@v$TRAEFIK_VERSION from the module proxy" >&2; exit 1; }
+  # -replace=old[@v]=new[@v] and -exclude=path@v flags for go mod edit, one a line.
+  directives="$(go mod edit -json "$gomod" | node -e '
+    const m = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const at = (x) => x.Path + (x.Version ? "@" + x.Version : "");
+    for (const r of m.Replace ?? []) {
+      if (!r.New.Version) { console.error(`${r.Old.Path} => ${r.New.Path} (a local path)`); process.exit(3); }
+      console.log(`-replace=${at(r.Old)}=${at(r.New)}`);
+    }
+    for (const e of m.Exclude ?? []) console.log(`-exclude=${e.Path}@${e.Version}`);
+  ' 2>&1)" || {
+    echo "build.sh: $mod v$TRAEFIK_VERSION replaces a module with a local path ($directives), which no build module outside its repository can supply. Pin a release without one in versions.env (3.6.x; see lib/controlplane/build/README.md)." >&2
+    exit 1
+  }
+  mkdir -p "$here/traefik"
+  (
+    cd "$here/traefik"
+    new_module traefik
+    # shellcheck disable=SC2086 # one flag a line, none with spaces
+    [[ -z $directives ]] || go mod edit $directives
+    go get -tool "$mod/cmd/traefik@v$TRAEFIK_VERSION"
+    go mod tidy
+  )
+}
+
 # The committed go.mod files must agree with versions.env, or the build would not be
 # the one that versions.env (and the helper that prints it) claims.
 check_pinned() {
@@ -352,6 +394,7 @@ check_pinned containerd github.com/containerd/containerd/v2 "$CONTAINERD_VERSION
 check_pinned cni-plugins github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION"
 check_pinned coredns github.com/coredns/coredns "$COREDNS_VERSION"
 check_pinned dapr github.com/dapr/dapr "$DAPR_VERSION"
+check_pinned traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION"
 if [[ $check == 1 ]]; then if report; then exit 0; else exit 1; fi; fi
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -516,6 +559,15 @@ build_dapr() {
   done
 }
 
+build_traefik() {
+  # Static, with the version strings of Traefik's Makefile (`traefik version` prints them).
+  local m=github.com/traefik/traefik/v3
+  CGO_ENABLED=0 gobuild traefik "$1/bin/traefik" \
+    -ldflags="-s -w -X $m/pkg/version.Version=v$TRAEFIK_VERSION -X $m/pkg/version.BuildDate=$build_date" "$m/cmd/traefik"
+  # Not root: its entry points listen on ports above 1024 (lib/cluster/ingress/traefik.yaml).
+  oci_image "$1/traefik.oci.tar" "docker.io/library/traefik:v$TRAEFIK_VERSION" "$1/bin/traefik" "65532:65532"
+}
+
 # Sets cpu_now to the CPU seconds (user + sys) used so far by this shell's finished children.
 # Called as a plain command: `times` must run in this shell (a command substitution would fork
 # and count nothing), hence the file and the global.
@@ -591,7 +643,7 @@ build_group() {
   log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $((cpu_now - cpu_before))))"
 }
 
-log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION"
+log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION, Traefik v$TRAEFIK_VERSION"
 total_start=$SECONDS
 built=() current=()
 for g in "${groups[@]}"; do
