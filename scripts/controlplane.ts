@@ -22,7 +22,8 @@ const HELP = `Usage: npm run controlplane -- <command> [options]
 
 A real Kubernetes control plane on 127.0.0.1 (etcd, kube-apiserver,
 kube-controller-manager, kube-scheduler, kwok as the kubelet), with the Dapr CRDs
-and an ingress-nginx stand-in. Build the binaries first: npm run controlplane:build
+and an ingress-nginx stand-in (with simulated pods; with real pods \`up\` deploys Traefik).
+Build the binaries first: npm run controlplane:build
 
 Commands:
   start     start it in the background; prints the kubeconfig path and an export line
@@ -41,7 +42,7 @@ Options for start:
                    10.250.0.1); simulated (default): kwok nodes
   --nodes N        number of kwok nodes with simulated pods (default 1)
   --no-crds        do not install the Dapr CRDs
-  --no-ingress     do not run the ingress stand-in
+  --no-ingress     do not run the ingress stand-in (simulated pods)
   --debug          show stack traces on errors
   -h, --help       show this help
 

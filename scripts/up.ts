@@ -121,12 +121,6 @@ await main<Record<string, any>>({
       if (address.hint) console.log(address.hint);
       return;
     }
-    if (address.url) {
-      // Reachable without a name (the sandbox's real node, where no ingress controller routes yet).
-      console.log(styleText('green', `\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${address.url}`));
-      if (address.hint) console.log(address.hint);
-      return;
-    }
     const advice = await hostsAdvice(domain, address.ingress);
     console.log(styleText('green', `\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${advice.url}`));
     if (address.hint) console.log(address.hint);

@@ -10,7 +10,19 @@ import { DeployError } from '../errors.ts';
 import type { KubeObject } from '../types.ts';
 import { deadlineOf, type ClusterContext } from './provider.ts';
 
-export const INGRESS_NGINX = { namespace: 'ingress-nginx', deployment: 'ingress-nginx-controller', className: 'nginx' } as const;
+/** An ingress controller's Deployment, and whether it comes with ingress-nginx's admission Jobs. */
+export interface IngressControllerRef {
+  /** What to call it in messages. */
+  name: string;
+  namespace: string;
+  deployment: string;
+  admissionJobs: boolean;
+}
+
+export const INGRESS_NGINX = { name: 'ingress-nginx', namespace: 'ingress-nginx', deployment: 'ingress-nginx-controller', className: 'nginx', admissionJobs: true } as const;
+
+/** The sandbox's controller on a real node (lib/cluster/sandbox-ingress.ts), serving class nginx. */
+export const TRAEFIK = { name: 'Traefik', namespace: 'traefik', deployment: 'traefik', service: 'traefik', admissionJobs: false } as const satisfies IngressControllerRef & { service: string };
 
 const DEPLOYMENT = KINDS.Deployment.ref;
 const INGRESS_CLASS = KINDS.IngressClass.ref;
@@ -24,8 +36,8 @@ export function admissionJobsVerdict(jobs: KubeObject[]): Verdict {
   return { done: pending.length === 0, progress: pending.length ? `admission jobs: waiting for ${pending.map((j) => j.metadata.name).join(', ')}` : 'admission jobs done' };
 }
 
-export async function getIngressController(cluster: Cluster): Promise<KubeObject | undefined> {
-  const list = await listObjects(cluster, DEPLOYMENT.apiVersion, DEPLOYMENT.kind, INGRESS_NGINX.namespace, undefined, `metadata.name=${INGRESS_NGINX.deployment}`);
+export async function getIngressController(cluster: Cluster, controller: IngressControllerRef = INGRESS_NGINX): Promise<KubeObject | undefined> {
+  const list = await listObjects(cluster, DEPLOYMENT.apiVersion, DEPLOYMENT.kind, controller.namespace, undefined, `metadata.name=${controller.deployment}`);
   return list?.items[0];
 }
 
@@ -35,26 +47,28 @@ export async function getIngressClass(cluster: Cluster, name: string = INGRESS_N
 }
 
 /** True when the controller Deployment exists and is fully rolled out (available). */
-export async function ingressControllerReady(cluster: Cluster): Promise<boolean> {
-  const d = await getIngressController(cluster);
+export async function ingressControllerReady(cluster: Cluster, controller: IngressControllerRef = INGRESS_NGINX): Promise<boolean> {
+  const d = await getIngressController(cluster, controller);
   return d !== undefined && deploymentVerdict(d).done;
 }
 
 /**
- * Waits until ingress-nginx's controller Deployment exists and is rolled out, then until its
- * admission Jobs have finished. `fix` tells the user what to check when it does not happen.
+ * Waits until the controller's Deployment (ingress-nginx's unless told) exists and is rolled
+ * out, then until its admission Jobs have finished. `fix` tells the user what to check when it
+ * does not happen.
  */
-export async function waitForIngressController(cluster: Cluster, ctx: ClusterContext, fix: string): Promise<void> {
+export async function waitForIngressController(cluster: Cluster, ctx: ClusterContext, fix: string, controller: IngressControllerRef = INGRESS_NGINX): Promise<void> {
   const deadline = deadlineOf(ctx);
-  const where = `${INGRESS_NGINX.namespace}/${INGRESS_NGINX.deployment}`;
+  const where = `${controller.namespace}/${controller.deployment}`;
   try {
-    await watchUntil(cluster, { kind: DEPLOYMENT, namespace: INGRESS_NGINX.namespace, name: INGRESS_NGINX.deployment }, (items) => deploymentVerdict(items[0]), {
+    await watchUntil(cluster, { kind: DEPLOYMENT, namespace: controller.namespace, name: controller.deployment }, (items) => deploymentVerdict(items[0]), {
       deadline,
       signal: ctx.signal,
       goal: `the ingress controller Deployment ${where} to become available`,
       onProgress: (text) => ctx.log(`ingress controller: ${text}`),
     });
-    await watchUntil(cluster, { kind: KINDS.Job.ref, namespace: INGRESS_NGINX.namespace, labelSelector: ADMISSION_SELECTOR }, admissionJobsVerdict, {
+    if (!controller.admissionJobs) return;
+    await watchUntil(cluster, { kind: KINDS.Job.ref, namespace: controller.namespace, labelSelector: ADMISSION_SELECTOR }, admissionJobsVerdict, {
       deadline,
       signal: ctx.signal,
       goal: 'the ingress-nginx admission Jobs to complete',
@@ -62,7 +76,8 @@ export async function waitForIngressController(cluster: Cluster, ctx: ClusterCon
     });
   } catch (err) {
     if (err instanceof GateTimeout || err instanceof GateFailed) {
-      throw new DeployError(`${err.message} No Ingress was applied (it would be refused by the controller's admission webhook). Fix: ${fix}`);
+      const why = controller.admissionJobs ? "it would be refused by the controller's admission webhook" : 'nothing would give it an address';
+      throw new DeployError(`${err.message} No Ingress was applied (${why}). Fix: ${fix}`);
     }
     throw err;
   }

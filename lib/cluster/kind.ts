@@ -114,7 +114,7 @@ async function readManifest(source: string): Promise<string> {
 export function manifestObjects(text: string, source: string): KubeObject[] {
   const out: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length) throw new DeployError(`The ingress-nginx manifest ${source} is not valid YAML: ${doc.errors[0]!.message}`);
+    if (doc.errors.length) throw new DeployError(`The manifest ${source} is not valid YAML: ${doc.errors[0]!.message}`);
     const obj = doc.toJS() as KubeObject | null;
     if (obj && obj.kind) out.push(obj);
   }

@@ -60,11 +60,6 @@ export interface ClusterAddress {
   ingress?: string;
   /** False when nothing serves traffic (sandbox: pods are simulated). */
   serves: boolean;
-  /**
-   * A URL that reaches the app without the domain resolving to an ingress (the sandbox's real
-   * node, where no ingress controller routes yet: the frontend's Service).
-   */
-  url?: string;
   /** A sentence for the user when there is something to know or do (tunnel, port forward). */
   hint?: string;
 }

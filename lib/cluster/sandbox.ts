@@ -5,8 +5,10 @@
 // Docker engine for the images are there, else kwok simulates them and nothing serves
 // traffic; `--pods real|simulated` (SANDBOX_PODS) chooses. With real pods the images are built
 // and imported into the node's containerd, and the URL goes to the frontend's Service through
-// the node's network. Its Dapr control plane is a stand-in (lib/cluster/dapr-stand-in.ts) and
-// its ingress controller the ingress-nginx stand-in (it publishes an address, routes nothing).
+// the node's network. Its Dapr control plane is a stand-in (lib/cluster/dapr-stand-in.ts). Its
+// ingress controller is Traefik on a real node (lib/cluster/sandbox-ingress.ts: it serves
+// IngressClass nginx and routes todo.local), the ingress-nginx stand-in with simulated pods (it
+// publishes an address, routes nothing).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGroups } from '../controlplane/build-binaries.ts';
@@ -19,12 +21,12 @@ import { nodeBinaries } from '../controlplane/node/binaries.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
 import { dockerRaw } from '../images/docker.ts';
 import { exportImages } from '../images/export.ts';
-import { listObjects } from '../kube/apply.ts';
-import type { Cluster } from '../kube/client.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
-import { getIngressClass, INGRESS_NGINX } from './ingress.ts';
+import { publishedAddress } from './current.ts';
+import { getIngressClass, INGRESS_NGINX, TRAEFIK } from './ingress.ts';
+import { deployTraefik } from './sandbox-ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
 import { choosePods, describePods, parsePodsSetting } from './sandbox-pods.ts';
 import { findTool, INSTALL } from './tools.ts';
@@ -66,7 +68,7 @@ async function ensureBinaries(ctx: ClusterContext, groups: readonly Group[] = CO
 
 export const sandboxProvider: ClusterProvider = {
   name: 'sandbox',
-  ingressFix: 'restart the sandbox, whose ingress stand-in publishes the addresses: `npm run down -- --cluster sandbox --purge`, then up again.',
+  ingressFix: `with real pods check Traefik (\`kubectl -n ${TRAEFIK.namespace} get pods\`); with simulated pods restart the sandbox, whose ingress stand-in publishes the addresses: \`npm run down -- --cluster sandbox --purge\`, then up again.`,
 
   imagesNotNeeded(ctx) {
     if (realNode(ctx)) return undefined;
@@ -97,7 +99,7 @@ export const sandboxProvider: ClusterProvider = {
       await ensureBinaries(ctx, choice.pods === 'real' ? [...new Set([...CONTROL_PLANE_GROUPS, ...NODE_GROUPS])] : CONTROL_PLANE_GROUPS);
       ctx.log(
         choice.pods === 'real'
-          ? 'starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS), ingress stand-in'
+          ? 'starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS)'
           : 'starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)',
       );
       const state = await startDetached({ log: ctx.log, pods: choice.pods }, file);
@@ -119,6 +121,12 @@ export const sandboxProvider: ClusterProvider = {
   },
 
   async ensureIngress(cluster, ctx) {
+    const node = realNode(ctx);
+    if (node) {
+      // A sandbox started before Traefik was a node group has not built it.
+      await ensureBinaries(ctx, ['traefik']);
+      return deployTraefik(cluster, ctx, node.node!);
+    }
     const standIn = runningState(stateFile(ctx))?.processes.find((p) => p.name === 'ingress-stand-in');
     const cls = await getIngressClass(cluster);
     if (!standIn || !isAlive(standIn.pid) || !cls) {
@@ -138,14 +146,8 @@ export const sandboxProvider: ClusterProvider = {
 
   async address(cluster, ctx, namespace): Promise<ClusterAddress> {
     if (!realNode(ctx)) return { serves: false, hint: `${SIMULATED} The URL is not reachable; use --pods real (Linux, root), --cluster minikube or --cluster kind to run the app.` };
-    const url = await serviceUrl(cluster, namespace);
-    return {
-      serves: true,
-      url,
-      hint: url
-        ? 'No ingress controller runs in the sandbox yet (its stand-in publishes an address but routes nothing): the URL goes straight to the Service the Ingress routes to, through the real node\'s network.'
-        : `No Ingress with a Service behind it was found in namespace ${namespace}, so there is no URL to print.`,
-    };
+    // Traefik's Service address, which the host reaches through the node's network.
+    return { ingress: await publishedAddress(cluster, namespace), serves: true };
   },
 
   async routesReady(cluster, ctx, namespace) {
@@ -221,22 +223,4 @@ async function loadIntoNode(state: ControlPlaneState, refs: string[], ctx: Clust
   const now = new Set(nodeImages(node, ctr));
   const absent = missing.filter((r) => !now.has(normalizeImageRef(r)));
   if (absent.length) throw new DeployError(`The real node still lacks ${absent.join(', ')} after the import. Fix: check \`docker image inspect\` for them, then run up again.`);
-}
-
-/** http://<ClusterIP>:<port>/ of the Service the namespace's Ingress routes `/` to (reachable from the host through the node). */
-async function serviceUrl(cluster: Cluster, namespace: string): Promise<string | undefined> {
-  const ingresses = (await listObjects(cluster, 'networking.k8s.io/v1', 'Ingress', namespace))?.items ?? [];
-  for (const ing of ingresses) {
-    for (const rule of ing.spec?.rules ?? []) {
-      const path = (rule.http?.paths ?? []).find((p: any) => p.path === '/' || p.path === undefined) ?? rule.http?.paths?.[0];
-      const backend = path?.backend?.service;
-      if (!backend?.name) continue;
-      const services = (await listObjects(cluster, 'v1', 'Service', namespace))?.items ?? [];
-      const svc = services.find((s) => s.metadata.name === backend.name);
-      const ip = svc?.spec?.clusterIP;
-      const port = backend.port?.number ?? svc?.spec?.ports?.find((p: any) => p.name === backend.port?.name)?.port;
-      if (ip && ip !== 'None' && port) return `http://${ip}:${port}/`;
-    }
-  }
-  return undefined;
 }

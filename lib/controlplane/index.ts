@@ -68,7 +68,7 @@ export interface ControlPlaneOptions {
   nodes?: NodeSpec[];
   /** Install the Dapr CRDs from manifests/crds/ and wait until Established (default true). */
   installCrds?: boolean;
-  /** Run the ingress-nginx stand-in (default true). */
+  /** Run the ingress-nginx stand-in (default true; only with simulated pods). */
   ingressStandIn?: boolean;
   /** Address the ingress stand-in publishes (default 127.0.0.1). */
   ingressAddress?: string;
@@ -281,7 +281,8 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       log(`control plane: nodes ready: ${nodeNames.join(', ')}`);
     }
 
-    if (options.ingressStandIn !== false) {
+    // With real pods `up` deploys a real ingress controller (lib/cluster/sandbox-ingress.ts).
+    if (options.ingressStandIn !== false && pods === 'simulated') {
       if (options.detached) {
         const c = startIngressProcess(layout, options.ingressAddress);
         components.push(c);

@@ -42,12 +42,13 @@ export interface Probe {
     pods: { mode: 'real' | 'simulated'; why: string; running: boolean; host: string } | { refused: string };
   };
   /** Undefined when the cluster could not be asked. */
-  ingress?: { controller: 'ready' | 'not-ready' | 'missing'; ingressClass?: string };
+  /** name and namespace: the controller looked for (ingress-nginx's unless said; the sandbox's is Traefik). */
+  ingress?: { controller: 'ready' | 'not-ready' | 'missing'; ingressClass?: string; name?: string; namespace?: string };
   /** Undefined when the cluster could not be asked. */
   dapr?: { missing?: string; notReady: string[] };
   /** Whether the cluster enforces NetworkPolicies; undefined when the cluster could not be asked. */
   networkPolicies?: Enforcement;
-  host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string; url?: string };
+  host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string };
 }
 
 export interface CheckLine {
@@ -131,9 +132,11 @@ function ingressCheck(probe: Probe): CheckLine {
   const name = 'Ingress controller';
   const installs = probe.provider === 'minikube' || probe.provider === 'kind';
   if (!probe.ingress) return line(false, false, name, `not checked: the cluster could not be asked${installs ? '; up installs ingress-nginx' : ''}`);
-  if (probe.ingress.controller === 'ready') return line(true, true, name, 'ingress-nginx available');
-  if (probe.ingress.controller === 'not-ready') return line(false, false, name, 'ingress-nginx installed but not available yet: up waits for it', 'if it stays so: `kubectl -n ingress-nginx get pods`.');
+  const controller = probe.ingress.name ?? 'ingress-nginx';
+  if (probe.ingress.controller === 'ready') return line(true, true, name, `${controller} available`);
+  if (probe.ingress.controller === 'not-ready') return line(false, false, name, `${controller} installed but not available yet: up waits for it`, `if it stays so: \`kubectl -n ${probe.ingress.namespace ?? 'ingress-nginx'} get pods\`.`);
   if (probe.ingress.ingressClass) return line(true, true, name, `IngressClass nginx (controller ${probe.ingress.ingressClass})`);
+  if (probe.provider === 'sandbox') return line(false, false, name, 'missing: up deploys Traefik on the real node (with simulated pods the sandbox\'s stand-in serves the class)');
   if (installs) return line(false, false, name, `missing: up installs ingress-nginx (${probe.provider === 'minikube' ? 'the minikube addon' : 'its kind manifest'})`);
   return line(
     false,
@@ -192,7 +195,6 @@ function networkPolicyCheck(probe: Probe): CheckLine {
 function hostCheck(probe: Probe): CheckLine {
   const h = probe.host;
   const name = 'Host name';
-  if (h.url) return line(true, false, name, `${h.domain}: no ingress controller routes in the sandbox yet; the app is at ${h.url} (its Service, through the real node)`);
   if (!h.serves) return line(true, false, name, `${h.domain}: nothing serves traffic in the sandbox, so no name to resolve`);
   if (!h.address) return line(false, false, name, `${h.domain}: the ingress address is not known yet; up prints the hosts-file line when one is needed`);
   if (h.resolves) return line(true, false, name, `${h.domain} resolves to ${h.address}`);

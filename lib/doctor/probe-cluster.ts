@@ -3,7 +3,7 @@
 // so that doctor loads the providers and the Kubernetes client only when it asks a cluster.
 import { PROVIDERS } from '../cluster/index.ts';
 import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
-import { getIngressClass, getIngressController, ingressControllerReady } from '../cluster/ingress.ts';
+import { getIngressClass, getIngressController, INGRESS_NGINX, ingressControllerReady, TRAEFIK } from '../cluster/ingress.ts';
 import { describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import type { Probe } from './checks.ts';
@@ -18,8 +18,6 @@ export interface ClusterProbe {
   reachable: boolean;
   address?: string;
   serves?: boolean;
-  /** A URL that reaches the app without the domain (the sandbox's real node). */
-  url?: string;
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -46,10 +44,14 @@ export async function probeCluster(providerName: ProviderName, ctx: ClusterConte
 
   let ingress: Probe['ingress'];
   try {
-    const controller = await getIngressController(client);
+    // The sandbox's real node runs Traefik for class nginx; every other cluster ingress-nginx.
+    const ref = providerName === 'sandbox' ? TRAEFIK : INGRESS_NGINX;
+    const controller = await getIngressController(client, ref);
     const cls = await getIngressClass(client);
     ingress = {
-      controller: controller ? ((await ingressControllerReady(client)) ? 'ready' : 'not-ready') : 'missing',
+      name: ref.name,
+      namespace: ref.namespace,
+      controller: controller ? ((await ingressControllerReady(client, ref)) ? 'ready' : 'not-ready') : 'missing',
       ingressClass: cls ? (cls.spec?.controller ?? 'unknown') : undefined,
     };
   } catch {
@@ -65,7 +67,7 @@ export async function probeCluster(providerName: ProviderName, ctx: ClusterConte
   const networkPolicies = await clusterEnforcement(provider, client, ctx);
   try {
     const a = await provider.address(client, ctx, namespace);
-    return { cluster, ingress, dapr, networkPolicies, reachable: true, address: a.ingress, serves: a.serves, url: a.url };
+    return { cluster, ingress, dapr, networkPolicies, reachable: true, address: a.ingress, serves: a.serves };
   } catch {
     return { cluster, ingress, dapr, networkPolicies, reachable: true };
   }

@@ -106,7 +106,6 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
   // Without an API server to ask, kind's address is still known: its ports are on this machine.
   let address: string | undefined = providerName === 'kind' ? '127.0.0.1' : undefined;
   let serves = providerName !== 'sandbox';
-  let url: string | undefined;
   const tool = providerName === 'minikube' || providerName === 'kind' ? providerName : undefined;
   if (tool && !(tool === 'minikube' ? minikube : kind).path) {
     cluster = { state: 'unchecked', reason: `${tool} is not installed` };
@@ -117,7 +116,6 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     ({ cluster, ingress, dapr: daprState, networkPolicies } = found);
     if (found.reachable) address = found.address;
     if (found.serves !== undefined) serves = found.serves;
-    url = found.url;
   }
   const resolves = address ? await resolvesTo(domain, address, options.lookup) : false;
 
@@ -143,6 +141,6 @@ export async function probe(options: ProbeOptions): Promise<Probe> {
     ingress,
     dapr: daprState,
     networkPolicies,
-    host: { domain, address, resolves, serves, url, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
+    host: { domain, address, resolves, serves, hostsFile: process.env.TODO_DEPLOY_HOSTS_FILE || hostsFilePath() },
   };
 }

@@ -241,9 +241,8 @@ export async function runUp(options: UpOptions, listener: Listener): Promise<UpR
     await exec.step(STEP.address, async () => {
       const routes = await provider.routesReady?.(cluster, pctx, config.namespace);
       address = await provider.address(cluster, pctx, config.namespace);
-      if (address.url) return `Address: ${address.url}${routes ? ` (${routes})` : ''}`;
       if (!address.serves) return 'Address: none (nothing serves traffic in the sandbox)';
-      return `Address: ${address.ingress ? `ingress at ${address.ingress}` : 'ingress address unknown'}`;
+      return `Address: ${address.ingress ? `ingress at ${address.ingress}` : 'ingress address unknown'}${routes ? ` (${routes})` : ''}`;
     });
     await exec.step(STEP.record, async () => {
       const pruned = await session!.succeed();

@@ -104,6 +104,18 @@ test('current: no ingress controller blocks with the install command; an unreach
   assert.match(byName(down, 'Cluster and context').fix!, '--context or KUBECONFIG');
 });
 
+test('sandbox: Traefik is its controller on a real node; before up deploys it, nothing blocks', () => {
+  const base = { provider: 'sandbox' as const, defaulted: false, cluster: { state: 'reachable' as const, description: 'sandbox control plane' } };
+  const traefik = { name: 'Traefik', namespace: 'traefik' };
+  assert.is(byName(evaluate(ready({ ...base, ingress: { controller: 'ready', ...traefik } })), 'Ingress controller').detail, 'Traefik available');
+  const starting = byName(evaluate(ready({ ...base, ingress: { controller: 'not-ready', ...traefik } })), 'Ingress controller');
+  assert.not.ok(starting.ok);
+  assert.match(starting.fix!, 'kubectl -n traefik get pods');
+  const missing = byName(evaluate(ready({ ...base, ingress: { controller: 'missing', ...traefik } })), 'Ingress controller');
+  assert.not.ok(missing.blocks);
+  assert.match(missing.detail, 'up deploys Traefik on the real node');
+});
+
 const simulatedPods = { mode: 'simulated' as const, why: 'no Docker engine answers (the images the node runs are built with it)', running: false, host: 'Linux, root, cgroup v1' };
 
 test('sandbox: Docker and the cluster tools are not needed; unbuilt binaries block only without Go', () => {
@@ -139,12 +151,6 @@ test('sandbox pods: real where possible (Docker then needed), simulated with the
   assert.ok(byName(refused, 'Pods (sandbox)').blocks);
   assert.is(exitCode(refused), 1);
   assert.not.ok(evaluate(ready()).some((l) => l.name === 'Pods (sandbox)'), 'only for the sandbox');
-});
-
-test('sandbox with a real node: the app URL goes to the frontend Service (no ingress controller routes yet)', () => {
-  const lines = evaluate(ready({ host: { domain: 'todo.local', resolves: false, serves: true, hostsFile: '/etc/hosts', url: 'http://10.96.12.34:3000/' } }));
-  assert.ok(byName(lines, 'Host name').ok);
-  assert.match(byName(lines, 'Host name').detail, 'the app is at http://10.96.12.34:3000/');
 });
 
 test('a domain that does not resolve to the ingress address: ✗ with the hosts line, not blocking', () => {

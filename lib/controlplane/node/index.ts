@@ -67,7 +67,8 @@ export interface NodeBinaries {
   cniBinDir: string;
   /** Absolute path of runc. */
   runc: string;
-  images: { pause: { archive: string; ref: string }; coredns: { archive: string; ref: string } };
+  /** Traefik's is imported when `up` deploys it (lib/cluster/sandbox-ingress.ts), not at start. */
+  images: { pause: { archive: string; ref: string }; coredns: { archive: string; ref: string }; traefik: { archive: string; ref: string } };
 }
 
 /** Starts a program of the node inside its network namespace (the control plane's process bookkeeping). */

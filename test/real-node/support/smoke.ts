@@ -2,6 +2,8 @@
 // created through the frontend's API (with the cookies the frontend sets, as curl's jar keeps
 // them), and an MCP tool call over Streamable HTTP (JSON-RPC over POST) that lists it.
 
+import { execFile } from 'node:child_process';
+
 export interface Answer {
   status: number;
   type: string;
@@ -34,4 +36,25 @@ export async function mcpCall(base: string, id: number, method: string, params: 
   if (session) headers['mcp-session-id'] = session;
   const res = await fetch(new URL('/mcp', base), { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }), signal: AbortSignal.timeout(20_000) });
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text(), session: res.headers.get('mcp-session-id') ?? session };
+}
+
+/**
+ * curl --resolve HOST:80:ADDRESS, as smoke.yml asks through the ingress: requests to
+ * http://HOST/... go to ADDRESS with HOST in the Host header, cookies kept in `jar` (curl's
+ * -b/-c). `retry` adds curl's own retries (the controller may still be loading its routes
+ * when the Ingress has its address, as smoke.yml allows for ingress-nginx's reload).
+ */
+export function curlVia(host: string, address: string, jar: string): (url: string, init?: { method?: string; json?: unknown; retry?: boolean }) => Promise<Answer> {
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const args = ['-sS', '--max-time', '20', '--resolve', `${host}:80:${address}`, '-b', jar, '-c', jar, '-X', init.method ?? 'GET', '-w', '\n%{http_code} %{content_type}'];
+      if (init.retry) args.push('--retry', '10', '--retry-all-errors', '--retry-delay', '2', '-f');
+      if (init.json !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(init.json));
+      execFile('curl', [...args, url], { encoding: 'utf8' }, (err, stdout, stderr) => {
+        if (err && !stdout) return reject(new Error(`curl ${args.join(' ')} ${url}: ${stderr || err.message}`));
+        const cut = stdout.lastIndexOf('\n');
+        const [code, type] = stdout.slice(cut + 1).split(' ');
+        resolve({ status: Number(code), type: type ?? '', body: stdout.slice(0, cut) });
+      });
+    });
 }
