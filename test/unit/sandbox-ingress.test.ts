@@ -9,6 +9,8 @@ import { parseAllDocuments } from 'yaml';
 import { TRAEFIK } from '../../lib/cluster/ingress.ts';
 import { traefikObjects } from '../../lib/cluster/sandbox-ingress.ts';
 import { imageRefs, readVersions } from '../../lib/controlplane/versions.ts';
+import { endpointCovers } from '../../lib/policy/flows.ts';
+import { INGRESS_CONTROLLER_PODS } from '../../lib/policy/paths.ts';
 import { REPO_ROOT } from '../../lib/repo-root.ts';
 import type { KubeObject } from '../../lib/types.ts';
 
@@ -55,6 +57,12 @@ test('it publishes its own Service, whose port 80 reaches the web entry point', 
   assert.is(`:${port.containerPort}`, arg('entryPoints.web.address'));
   // Not root (the image's user): it listens above 1024.
   assert.ok(port.containerPort > 1024);
+});
+
+test('its pods are an ingress controller of lib/policy/paths.ts, so the frontend\'s NetworkPolicy admits them', () => {
+  const pod = { label: 'traefik', namespace: find('Deployment').metadata.namespace, labels: find('Deployment').spec.template.metadata.labels, ip: '10.244.0.9' };
+  assert.is(pod.namespace, find('Namespace').metadata.name);
+  assert.ok(INGRESS_CONTROLLER_PODS.some((e) => endpointCovers(e, pod, 'todo')), JSON.stringify(pod));
 });
 
 test('its ServiceAccount may read what the provider watches and write Ingress status', () => {
