@@ -28,7 +28,7 @@ import { KINDS } from '../../lib/kinds.ts';
 import { lastDeployed, manifestObjects, RELEASE_NAME } from '../../lib/release/record.ts';
 import { releaseStore } from '../../lib/release/store.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
-import { curlVia, mcpCall } from './support/smoke.ts';
+import { curlVia, kubectl, mcpCall, ownerOfTitleSql } from './support/smoke.ts';
 import { describeEndpoints, natRules, readyEndpoints, unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { abandonNode } from './support/abandon.ts';
 import { recoverAbandoned } from '../../lib/controlplane/state.ts';
@@ -150,7 +150,7 @@ test('the Ingress has its address from Traefik: the ClusterIP of its Service, pu
   assert.is(pod!.spec?.containers[0]?.image, `docker.io/library/traefik:v${readVersions().traefik}`);
 });
 
-test('from the host, as smoke.yml checks, through the ingress: the page, a todo through the API, an MCP tool call that lists it', async (ctx) => {
+test("from the host, as smoke.yml checks: the page through the ingress (curl --resolve todo.local:80:<the Ingress's address>), a todo created through the ingress's /api and stored in PostgreSQL, an MCP tool call that lists it", async (ctx) => {
   const http = curlVia('todo.local', ctx.address!, join(ctx.tmp!, 'cookies.txt'));
   const page = await http('http://todo.local/', { retry: true });
   assert.is(page.status, 200);
@@ -173,15 +173,26 @@ test('from the host, as smoke.yml checks, through the ingress: the page, a todo 
   assert.match(created.body, '"title":"real node: through the API"');
   const list = await http('http://todo.local/api/todos');
   assert.match(list.body, 'real node: through the API');
+  // Stored in PostgreSQL: psql in its pod, as smoke.yml asks; the owner is the browser session's user.
+  const owners = kubectl(ctx.state!.kubeconfig, ['-n', NS, 'exec', 'deploy/postgres', '--', 'psql', '-U', 'todo', '-d', 'todo', '-tAc', ownerOfTitleSql('real node: through the API')]).trim().split('\n');
+  assert.is(owners.length, 1, `one row in todos: ${owners.join(' | ')}`);
+  assert.match(owners[0]!, /^[0-9a-f-]{36}$/);
 
+  // The MCP server has no Ingress (the data model routes the Ingress to the frontend only, and
+  // its tools trust the user_id they are given): smoke.yml reaches its Service with a port
+  // forward, the host here through the Service range routed to the node.
   const svc = await core(ctx).readNamespacedService({ name: 'mcp-server-svc', namespace: NS });
   const mcp = `http://${svc.spec!.clusterIP}:8080/`;
   const init = await mcpCall(mcp, 1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'real-node-test', version: '1.0.0' } });
   assert.match(init.body, '"serverInfo"');
-  const added = await mcpCall(mcp, 2, 'tools/call', { name: 'add_task', arguments: { user_id: 'smoke', title: 'real node: through MCP' } }, init.session);
+  // list_tasks for the session's user lists the todo created through the ingress.
+  const mine = await mcpCall(mcp, 2, 'tools/call', { name: 'list_tasks', arguments: { user_id: owners[0] } }, init.session);
+  assert.match(mine.body, 'real node: through the API');
+  assert.not.match(mine.body, '"isError":true');
+  const added = await mcpCall(mcp, 3, 'tools/call', { name: 'add_task', arguments: { user_id: 'smoke', title: 'real node: through MCP' } }, init.session);
   assert.match(added.body, 'real node: through MCP');
   assert.not.match(added.body, '"isError":true');
-  const listed = await mcpCall(mcp, 3, 'tools/call', { name: 'list_tasks', arguments: { user_id: 'smoke' } }, init.session);
+  const listed = await mcpCall(mcp, 4, 'tools/call', { name: 'list_tasks', arguments: { user_id: 'smoke' } }, init.session);
   assert.match(listed.body, 'real node: through MCP');
 });
 

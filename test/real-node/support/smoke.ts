@@ -1,29 +1,15 @@
-// The checks of .github/workflows/smoke.yml, from the host: the frontend page over HTTP, a todo
-// created through the frontend's API (with the cookies the frontend sets, as curl's jar keeps
-// them), and an MCP tool call over Streamable HTTP (JSON-RPC over POST) that lists it.
+// The checks of .github/workflows/smoke.yml, from the host: the frontend page through the
+// ingress, a todo created through the ingress's /api (with the cookies the frontend sets, as
+// curl's jar keeps them) and read back from PostgreSQL in its pod, and an MCP tool call over
+// Streamable HTTP (JSON-RPC over POST) that lists it.
 
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { nodeArtifacts, readVersions } from '../../../lib/controlplane/versions.ts';
 
 export interface Answer {
   status: number;
   type: string;
   body: string;
-}
-
-/** A fetch that keeps cookies between requests, like `curl -b jar -c jar`. */
-export function cookieFetch(): (url: string, init?: RequestInit) => Promise<Answer> {
-  const jar = new Map<string, string>();
-  return async (url, init = {}) => {
-    const headers = new Headers(init.headers);
-    if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(20_000) });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair!.indexOf('=');
-      if (eq > 0) jar.set(pair!.slice(0, eq).trim(), pair!.slice(eq + 1).trim());
-    }
-    return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
-  };
 }
 
 /** One JSON-RPC call to an MCP server's /mcp endpoint; returns the raw body (JSON or an event stream). */
@@ -58,3 +44,14 @@ export function curlVia(host: string, address: string, jar: string): (url: strin
       });
     });
 }
+
+/** The sandbox's kubectl (built here) with its kubeconfig, as smoke.yml runs kubectl: its output. */
+export function kubectl(kubeconfig: string, args: string[]): string {
+  return execFileSync(nodeArtifacts(readVersions()).kubectl, ['--kubeconfig', kubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 });
+}
+
+/**
+ * The SQL both smoke.yml and the suite run with psql in the PostgreSQL pod (over its local
+ * socket, which needs no password): the owner of the todo with this title, one line each.
+ */
+export const ownerOfTitleSql = (title: string): string => `SELECT owner_id FROM todos WHERE title = '${title.replaceAll("'", "''")}'`;
