@@ -1,7 +1,7 @@
 // The sandbox's ingress controller as `up` applies it on a real node (lib/cluster/sandbox-ingress.yaml):
 // Traefik running the image built here, serving the IngressClass the manifests' Ingress names,
 // publishing the address of the Service in front of it, with the permissions its provider needs.
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { endpointCovers } from '../../lib/policy/flows.ts';
 import { INGRESS_CONTROLLER_PODS } from '../../lib/policy/paths.ts';
 import { REPO_ROOT } from '../../lib/repo-root.ts';
 import type { KubeObject } from '../../lib/types.ts';
+
+const test = suite("the sandbox's ingress controller (lib/cluster/sandbox-ingress.yaml)");
 
 const image = imageRefs(readVersions()).traefik;
 const objects = traefikObjects(image);
