@@ -3,10 +3,11 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from '../repo-root.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
+import { requestJson, resourcePath } from '../kube/raw.ts';
 import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
 import { KINDS } from '../kinds.ts';
@@ -35,8 +36,11 @@ const CRD = KINDS.CustomResourceDefinition;
 
 export async function installCrds(kc: KubeConfig, crds: KubeObject[], deadlineMs = 30_000): Promise<void> {
   const cluster = clusterFromKubeConfig(kc);
+  // Sent as written (lib/kube/raw.ts): client-node's models drop `x-kubernetes-preserve-unknown-fields`
+  // inside a schema, and Dapr's httpendpoints CRD is then refused ("type ... must not be empty").
   for (const crd of crds) {
-    await cluster.objects.patch(crd, undefined, undefined, 'todo-deploy-controlplane', true, PatchStrategy.ServerSideApply);
+    const path = `${resourcePath({ kind: CRD.ref })}/${encodeURIComponent(crd.metadata.name)}`;
+    await requestJson(cluster, 'PATCH', path, { query: { fieldManager: 'todo-deploy-controlplane', force: 'true' }, body: crd, contentType: 'application/apply-patch+yaml' });
   }
   const names = crds.map((c) => c.metadata.name);
   const notEstablished = (items: KubeObject[]) => names.filter((n) => !CRD.status(items.find((i) => i.metadata.name === n)).done);
