@@ -76,7 +76,7 @@ test('the manifests hold the entities and values the issue names', () => {
   assert.equal(ports('backend-svc'), [8000]);
   assert.equal(ports('mcp-server-svc'), [8080]);
   const backend = find(objects, 'Deployment', 'backend');
-  assert.equal(backend.spec.template.metadata.annotations, { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'backend', 'dapr.io/app-port': '8000', 'dapr.io/config': 'dapr-config' });
+  assert.equal(backend.spec.template.metadata.annotations, { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'backend', 'dapr.io/app-port': '8000', 'dapr.io/config': 'dapr-config', 'dapr.io/disable-builtin-k8s-secret-store': 'true' });
   assert.is(backend.spec.template.spec.containers[0].image, 'todo-backend:0.1.0');
   assert.is(backend.spec.template.spec.containers[0].imagePullPolicy, 'Never');
   const ing = find(objects, 'Ingress', 'todo-ingress').spec;
