@@ -69,7 +69,8 @@ export const GROUPS = {
   pause: { recipe: 1, version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], files: [], onPath: false },
   // Built only when named (`build.sh dapr`), not by a plain build.sh: a real node that installs Dapr.
   dapr: {
-    recipe: 1,
+    // 2: the images name their user 65532:65532 in /etc/passwd and /etc/group.
+    recipe: 2,
     version: 'DAPR_VERSION',
     inputs: ['DAPR_VERSION'],
     binaries: ['daprd', 'operator', 'injector', 'sentry', 'placement', 'scheduler'],

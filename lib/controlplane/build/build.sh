@@ -112,7 +112,7 @@ declare -A group_inputs=(
 )
 # Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
 # stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=1 [traefik]=1)
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=2 [traefik]=1)
 # The Dapr programs, each an image of its own named as the Dapr chart composes it
 # (<global.registry>/<name>:<global.tag>) under a registry name that says it was built here.
 dapr_programs=(daprd operator injector sentry placement scheduler)
@@ -434,20 +434,31 @@ kube_ldflags() {
 }
 
 # A one-layer OCI image archive (an OCI image layout in a tar), importable with
-# `ctr -n k8s.io images import`: oci_image <archive> <ref> <binary> <user or ''> [cmd].
+# `ctr -n k8s.io images import`: oci_image <archive> <ref> <binary> <user or ''> [cmd] [account].
 # The binary goes to /<its name>, which is the entrypoint, or with `cmd` the default command and
 # no entrypoint (for images whose users give the program as the first argument, as Dapr's
-# sidecar injector does). Reproducible: fixed times and owners.
+# sidecar injector does). With an account name, /etc/passwd and /etc/group name the user
+# `<uid>:<gid>` (as distroless's nonroot): the kubelet passes only the image's uid to the
+# runtime, and containerd then takes the group from /etc/passwd, or 0 when there is none.
+# Reproducible: fixed times and owners.
 oci_image() {
-  local archive=$1 ref=$2 binary=$3 user=$4 how=${5:-entrypoint} work name config manifest run
+  local archive=$1 ref=$2 binary=$3 user=$4 how=${5:-entrypoint} account=${6:-} work name config manifest run files
   local layer_digest layer_size config_digest config_size manifest_digest manifest_size
   name="$(basename "$binary")"
   # Inside the staging folder (next to the archive), which the main shell removes.
   work="$(dirname "$archive")/oci-work-$name"
   mkdir -p "$work/rootfs" "$work/oci/blobs/sha256"
   install -m 0755 "$binary" "$work/rootfs/$name"
+  files=("$name")
+  if [[ -n $account ]]; then
+    mkdir -p "$work/rootfs/etc"
+    printf '%s:x:%s:%s:%s:/:/sbin/nologin\n' "$account" "${user%%:*}" "${user##*:}" "$account" >"$work/rootfs/etc/passwd"
+    printf '%s:x:%s:\n' "$account" "${user##*:}" >"$work/rootfs/etc/group"
+    chmod 0644 "$work/rootfs/etc/passwd" "$work/rootfs/etc/group"
+    files+=(etc)
+  fi
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 --format=posix \
-    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$work/rootfs" -cf "$work/layer.tar" "$name"
+    --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime -C "$work/rootfs" -cf "$work/layer.tar" "${files[@]}"
   blob() { # blob <file> -> prints "sha256:<hex> <size>", stores the file as a blob
     local hex size
     hex="$(sha256sum "$1" | cut -d' ' -f1)"
@@ -552,10 +563,12 @@ build_dapr() {
   cp -r "$src/charts/dapr" "$1/chart/dapr"
   sed -i -e "s/^version: .*/version: '$DAPR_VERSION'/" -e "s/^appVersion: .*/appVersion: '$DAPR_VERSION'/" "$1/chart/dapr/Chart.yaml"
   rm -rf "$src"
-  # As Dapr's images (docker/Dockerfile): the program at /, user 65532:65532 (the chart runs
-  # every pod with runAsNonRoot), no entrypoint (the injector gives /daprd as the first argument).
+  # As Dapr's images (docker/Dockerfile, on distroless's nonroot): the program at /, user
+  # 65532:65532 named in /etc/passwd and /etc/group (Dapr's programs refuse to run in Kubernetes
+  # as anything but 65532:65532, and without the account the group was 0), no entrypoint (the
+  # injector gives /daprd as the first argument).
   for p in "${dapr_programs[@]}"; do
-    oci_image "$1/dapr-$p.oci.tar" "$DAPR_IMAGE_REGISTRY/$p:$DAPR_VERSION" "$1/bin/$p" "65532:65532" cmd
+    oci_image "$1/dapr-$p.oci.tar" "$DAPR_IMAGE_REGISTRY/$p:$DAPR_VERSION" "$1/bin/$p" "65532:65532" cmd nonroot
   done
 }
 
