@@ -41,6 +41,10 @@ Options for start:
                    namespace, CoreDNS; Linux and root only, the API server then listens on
                    10.250.0.1); simulated (default): kwok nodes
   --nodes N        number of kwok nodes with simulated pods (default 1)
+  --registry       also run an image registry (CNCF Distribution, built with
+                   lib/controlplane/build/build.sh registry) on 127.0.0.1:<port>, plain
+                   HTTP, its store in the plane's folder; with real pods the node pulls
+                   from it. \`env\` and \`status\` print export REGISTRY=...
   --no-crds        do not install the Dapr CRDs
   --no-ingress     do not run the ingress stand-in (simulated pods)
   --debug          show stack traces on errors
@@ -103,6 +107,7 @@ async function start(values: Values): Promise<number> {
       pods,
       installCrds: crds,
       ingressStandIn: ingress,
+      registry: values.registry === true,
       nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
       log: (line) => console.log(line),
     },
@@ -111,6 +116,7 @@ async function start(values: Values): Promise<number> {
   console.log(`Control plane running at ${plane.server}; logs in ${join(plane.dir, 'logs')}.`);
   console.log(`Kubeconfig: ${plane.kubeconfig}`);
   console.log(`export KUBECONFIG=${plane.kubeconfig}`);
+  if (plane.registry) console.log(`export REGISTRY=${plane.registry.push}`);
   return 0;
 }
 
@@ -141,6 +147,7 @@ async function status(): Promise<number> {
   }
   console.log(`${state.versions}; pods ${podsOf(state)}; started ${state.startedAt}`);
   console.log(`export KUBECONFIG=${state.kubeconfig}`);
+  if (state.registry) console.log(`export REGISTRY=${state.registry.push}`);
   return healthy ? 0 : 1;
 }
 
@@ -165,6 +172,7 @@ function env(): number {
     return 1;
   }
   console.log(`export KUBECONFIG=${state.kubeconfig}`);
+  if (state.registry) console.log(`export REGISTRY=${state.registry.push}`);
   return 0;
 }
 
@@ -173,6 +181,7 @@ const OPTIONS = {
   nodes: { type: 'string' },
   'no-crds': { type: 'boolean' },
   'no-ingress': { type: 'boolean' },
+  registry: { type: 'boolean' },
   down: { type: 'string' },
   debug: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -183,12 +192,13 @@ interface Values {
   nodes?: string;
   'no-crds'?: boolean;
   'no-ingress'?: boolean;
+  registry?: boolean;
   down?: string;
 }
 
 /** Each command: the options it takes (besides --debug and --help) and how many arguments. */
 const COMMANDS: Record<string, { options: (keyof Values)[]; args: number; run: (values: Values, args: string[]) => Promise<number> | number }> = {
-  start: { options: ['pods', 'nodes', 'no-crds', 'no-ingress'], args: 0, run: (values) => start(values) },
+  start: { options: ['pods', 'nodes', 'no-crds', 'no-ingress', 'registry'], args: 0, run: (values) => start(values) },
   stop: { options: [], args: 0, run: () => stop() },
   status: { options: [], args: 0, run: () => status() },
   env: { options: [], args: 0, run: () => env() },

@@ -56,16 +56,23 @@ function buildApp(root: string, app: string): void {
   run(root, `build ${app}`, 'npm', ['run', 'build'], app);
 }
 
-export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean; helm?: boolean }): void {
+/** build.sh's groups for the suites' needs: the control plane and the real node, and the registry only for a suite that runs one. Pure. */
+export function buildGroupsFor(needs: { controlPlane: boolean; registry?: boolean }): string[] {
+  return [...(needs.controlPlane ? ['controlplane', 'node'] : []), ...(needs.registry ? ['registry'] : [])];
+}
+
+export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean; registry?: boolean; helm?: boolean }): void {
   if (needs.apps) {
     for (const app of APPS) {
       installApp(root, app);
       buildApp(root, app);
     }
   }
-  // build.sh builds every group (control plane and real node) and skips each one already built
-  // for its pinned versions; it prints progress while a group builds.
-  if (needs.controlPlane) run(root, 'control-plane and node programs (lib/controlplane/build/build.sh)', 'bash', ['lib/controlplane/build/build.sh'], '.');
+  // build.sh builds the groups named (control plane and real node; the registry only when a
+  // suite runs one) and skips each one already built for its pinned versions; it prints
+  // progress while a group builds.
+  const groups = buildGroupsFor(needs);
+  if (groups.length) run(root, `sandbox programs: ${groups.join(', ')} (lib/controlplane/build/build.sh)`, 'bash', ['lib/controlplane/build/build.sh', ...groups], '.');
   // The real helm reads the release records and lints the chart; built once from the Go module proxy.
   if (needs.helm) run(root, 'helm (npx tsx bench/tools.ts --only helm)', process.execPath, ['--import', 'tsx', 'bench/tools.ts', '--only', 'helm'], '.');
 }

@@ -88,7 +88,7 @@ export async function checkRegistryAnswers(ctx: Pick<ClusterContext, 'environmen
   if (reason === undefined) return `registry ${host}:${port} answers`;
   throw new DeployError(
     `The images cannot be pushed: REGISTRY=${registry} names a registry at ${host}:${port}, and ${reason}. Nothing was built, installed or applied. ` +
-      'Fix: start that registry, or set REGISTRY (env/prod.env, .env or the environment) to a registry this machine can push to and the cluster\'s nodes can pull from.',
+      `Fix: start that registry (the sandbox's: \`npm run controlplane -- start --pods real --registry\` prints its REGISTRY), or set REGISTRY (env/prod.env, .env or the environment) to a registry this machine can push to and the cluster's nodes can pull from.`,
   );
 }
 

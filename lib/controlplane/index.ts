@@ -41,12 +41,13 @@ import { NODE_NAME } from './node/layout.ts';
 import { prepareRealNode, removePlaneDir, startRealNode, type RealNodeRecord } from './node/index.ts';
 import { sweepCommand } from './node/sweep.ts';
 import { realNodeSupport } from './node/support.ts';
+import { registryConfig, registryEndpoints, registryEnv, registryLayoutFor, registryApiUrl, type RegistryEndpoints } from './registry.ts';
 import { installCrds, readCrds } from './crds.ts';
 import { get, healthFromArgs, waitForHealthy } from './health.ts';
 import { startIngressStandIn, type IngressStandIn } from './ingress-stand-in.ts';
 import { childEnv, startComponent, startReaper, stopComponent, TEARDOWN_GRACE_MS, type Component, type Reaper } from './processes.ts';
 import { DEFAULT_NODES, kwokNode, kwokStages, type NodeSpec } from './stages.ts';
-import { binaryPath, cacheRoot, checkBinaries, describeVersions, readVersions, type Binary, type ControlPlaneVersions } from './versions.ts';
+import { binaryPath, cacheRoot, checkBinaries, describeVersions, groupProblems, readVersions, REGISTRY_GROUPS, type Binary, type ControlPlaneVersions } from './versions.ts';
 import { REPO_ROOT } from '../repo-root.ts';
 import { clusterFromKubeConfig } from '../kube/client.ts';
 import { watchUntil } from '../kube/watch.ts';
@@ -78,6 +79,11 @@ export interface ControlPlaneOptions {
   stepDeadlineMs?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * Run the sandbox's image registry (./registry.ts): Docker pushes to 127.0.0.1:<port>, and with
+   * real pods the nodes' containerd pulls the same names from the host end of their network.
+   */
+  registry?: boolean;
   /** More kube-apiserver flags (the benchmark's audit log, which counts each tool's requests). */
   apiserverExtraArgs?: string[];
   /**
@@ -101,6 +107,8 @@ export interface ControlPlane {
   nodes: string[];
   /** With real pods: what a later process needs to put the host back (state.json keeps it). */
   node?: RealNodeRecord;
+  /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
+  registry?: RegistryEndpoints;
   /** Every process started, by name (for the CLI's state and for checks that none is left). */
   processes: { name: string; pid: number }[];
   /** The in-process ingress stand-in (undefined when disabled or detached). */
@@ -168,6 +176,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
 
   const pods = options.pods ?? 'simulated';
   if (pods === 'real') checkRealNode();
+  if (options.registry) checkRegistryBinary(versions);
 
   const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
   const layout = layoutFor(dir, await freePorts(), pods);
@@ -235,6 +244,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     }
     const tokens = writeSecrets(layout);
     writeFileSync(layout.kwokConfig, kwokStages().map((s) => stringify(s)).join('---\n'));
+    // Before the node: its containerd is configured with the registry's address.
+    const registry = options.registry ? await startRegistry(dir, layout.node ? layout.address : undefined, versions, layout.logDir, track, deadline) : undefined;
+    if (registry) log(`control plane: image registry at ${registry.push}${registry.nodes ? ` (the nodes pull from ${registry.nodes})` : ''}`);
 
     const etcd = start('etcd', etcdArgs(layout));
     await waitForHealthy({ name: 'etcd', url: `${layout.etcdUrl}/health`, accept: (b) => b.includes('"health":"true"') }, deadline, etcd);
@@ -270,7 +282,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     let nodeNames: string[];
     if (layout.node && nodeRecord) {
       log('control plane: starting the real node (containerd, kubelet, kube-proxy)');
-      await startRealNode({ layout: layout.node, record: nodeRecord, binaries: nodeBinaries(), kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log });
+      await startRealNode({ layout: layout.node, record: nodeRecord, binaries: nodeBinaries(), kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
       nodeNames = [NODE_NAME];
     } else {
       const nodes = options.nodes ?? DEFAULT_NODES;
@@ -323,6 +335,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       pods,
       nodes: nodeNames,
       node: nodeRecord,
+      registry,
       processes,
       ingress,
       restart,
@@ -343,6 +356,37 @@ export function checkRealNode(): void {
 }
 
 export { removePlaneDir } from './node/index.ts';
+
+/** Throws, saying what to build, unless the registry group is built for the pinned version. */
+function checkRegistryBinary(versions: ControlPlaneVersions): void {
+  const problems = groupProblems(versions, REGISTRY_GROUPS);
+  if (problems.length) throw new Error(`The image registry is not built (${problems.join('; ')}). Fix: bash lib/controlplane/build/build.sh registry (needs Go and the Go module proxy).`);
+}
+
+/**
+ * Starts the image registry (./registry.ts): the push endpoint on 127.0.0.1 and, with real
+ * nodes, the read-only one they pull from on the host end of their network, on the same free
+ * port; waits until both answer /v2/.
+ */
+async function startRegistry(planeDir: string, nodesAddress: string | undefined, versions: ControlPlaneVersions, logDir: string, track: (c: Component) => Component, deadlineMs: number): Promise<RegistryEndpoints> {
+  const l = registryLayoutFor(planeDir);
+  mkdirSync(l.storage, { recursive: true });
+  const endpoints = registryEndpoints(await freePort(), nodesAddress);
+  const secret = randomBytes(24).toString('hex');
+  const bin = binaryPath(versions, 'registry');
+  const env = registryEnv(process.env);
+  const serve = (name: string, config: string, addr: string, readOnly: boolean) => {
+    writeFileSync(config, registryConfig({ addr, storage: l.storage, readOnly, secret }), { mode: 0o600 });
+    return track(startComponent(name, bin, ['serve', config], logDir, true, env));
+  };
+  const push = serve('registry', l.pushConfig, endpoints.push, false);
+  const nodes = endpoints.nodes ? serve('registry-nodes', l.nodesConfig, endpoints.nodes, true) : undefined;
+  await Promise.all([
+    waitForHealthy({ name: 'registry', url: registryApiUrl(endpoints.push) }, deadlineMs, push),
+    nodes && waitForHealthy({ name: 'registry-nodes', url: registryApiUrl(endpoints.nodes!) }, deadlineMs, nodes),
+  ]);
+  return endpoints;
+}
 
 /** Service-account signing keys (node:crypto) and one random token per identity, all 0600. */
 function writeSecrets(layout: Layout): Partial<Record<Identity, string>> {

@@ -12,6 +12,7 @@ import { healthFromArgs, waitForHealthy } from './health.ts';
 import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
 import type { PodMode } from './config.ts';
 import type { RealNodeRecord } from './node/index.ts';
+import type { RegistryEndpoints } from './registry.ts';
 import { recoverAbandonedNode, type Recovery } from './node/recover.ts';
 import { isAlive, startComponent, stopPids, TEARDOWN_GRACE_MS } from './processes.ts';
 import { cacheRoot, describeVersions } from './versions.ts';
@@ -27,6 +28,8 @@ export interface ControlPlaneState {
   pods?: PodMode;
   /** With real pods: what the sweep needs to put the host back. */
   node?: RealNodeRecord;
+  /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
+  registry?: RegistryEndpoints;
 }
 
 /** Who runs the pods of a recorded plane. */
@@ -73,6 +76,7 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
     startedAt: new Date().toISOString(),
     pods: plane.pods,
     node: plane.node,
+    ...(plane.registry ? { registry: plane.registry } : {}),
   };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });

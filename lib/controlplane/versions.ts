@@ -31,6 +31,8 @@ export interface ControlPlaneVersions {
   dapr: string;
   /** Traefik release, the real node's ingress controller, e.g. 3.6.12 */
   traefik: string;
+  /** The CNCF Distribution registry's release (cmd/registry), the sandbox's image registry, e.g. 3.1.2 */
+  distribution: string;
 }
 
 export const versionsFile = join(REPO_ROOT, 'lib', 'controlplane', 'build', 'versions.env');
@@ -47,6 +49,7 @@ const KEYS = {
   PAUSE_VERSION: 'pause',
   DAPR_VERSION: 'dapr',
   TRAEFIK_VERSION: 'traefik',
+  DISTRIBUTION_VERSION: 'distribution',
 } as const satisfies Record<string, keyof ControlPlaneVersions>;
 type Key = keyof typeof KEYS;
 
@@ -81,6 +84,8 @@ export const GROUPS = {
   },
   // The real node's ingress controller (lib/cluster/sandbox-ingress.ts deploys it).
   traefik: { recipe: 1, version: 'TRAEFIK_VERSION', inputs: ['TRAEFIK_VERSION'], binaries: ['traefik'], images: ['traefik.oci.tar'], files: [], onPath: false },
+  // The sandbox's image registry (the prod path); built only when named (`build.sh registry`).
+  registry: { recipe: 1, version: 'DISTRIBUTION_VERSION', inputs: ['DISTRIBUTION_VERSION'], binaries: ['registry'], images: [], files: [], onPath: false },
 } as const satisfies Record<string, { version: Key; inputs: readonly Key[]; recipe: number; binaries: readonly string[]; images: readonly string[]; files: readonly string[]; onPath: boolean }>;
 export type Group = keyof typeof GROUPS;
 export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
@@ -88,6 +93,8 @@ export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
 /** The groups the simulated sandbox needs (control plane and kwok) and those a real node adds. */
 export const CONTROL_PLANE_GROUPS: readonly Group[] = ['etcd', 'kubernetes', 'kwok'];
 export const NODE_GROUPS: readonly Group[] = ['kubernetes', 'containerd', 'cni-plugins', 'coredns', 'pause', 'traefik'];
+/** The sandbox's image registry: a group of its own, built only for a sandbox (or suite) that runs one. */
+export const REGISTRY_GROUPS: readonly Group[] = ['registry'];
 
 /** The control-plane programs (kwok included), started by lib/controlplane/index.ts. */
 export const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const;

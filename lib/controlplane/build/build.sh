@@ -10,6 +10,8 @@
 #   dapr         daprd, operator, injector, sentry, placement, scheduler (one go build), an OCI
 #                image archive of each; only when asked for (not in the default set)
 #   traefik      traefik (the real node's ingress controller), and an OCI image archive of it
+#   registry     registry (cmd/registry of the CNCF Distribution registry), for the prod path;
+#                only when asked for (not in the default set)
 # Versions come from versions.env beside this file (the one place they are pinned). Each group
 # goes to a cache folder named for its version, outside the repo so fresh clones reuse it:
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane/<group>-<version>/{bin,complete,build.log}
@@ -46,6 +48,9 @@ Groups (default: all):
                 built only when named (no GROUP builds every group but this one)
   traefik       traefik, and traefik.oci.tar (docker.io/library/traefik:v<version>): the
                 real node's ingress controller
+  registry      registry (github.com/distribution/distribution/v3 cmd/registry): the
+                sandbox's image registry, which the prod-path suite pushes to; built only
+                when named
   controlplane  = etcd kubernetes kwok
   node          = kubernetes containerd cni-plugins coredns pause traefik (and checks runc)
 
@@ -79,14 +84,14 @@ for arg in "$@"; do
     -h|--help) usage; exit 0 ;;
     controlplane) requested+=(etcd kubernetes kwok) ;;
     node) requested+=(kubernetes containerd cni-plugins coredns pause traefik runc) ;;
-    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|traefik|dapr) requested+=("$arg") ;;
+    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|traefik|dapr|registry) requested+=("$arg") ;;
     *) echo "build.sh: unknown option or group '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=versions.env
 source "$here/versions.env"
-for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION TRAEFIK_VERSION; do
+for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION TRAEFIK_VERSION DISTRIBUTION_VERSION; do
   [[ -n ${!key:-} ]] || { echo "build.sh: lib/controlplane/build/versions.env must set $key (see the comments there)." >&2; exit 2; }
 done
 # k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y.
@@ -94,25 +99,26 @@ STAGING_VERSION="0.${K8S_VERSION#1.}"
 
 # The groups, in build order (cheap and independent ones first, so a failure in a long build
 # does not hold back the rest). Keep in step with GROUPS in lib/controlplane/versions.ts.
-# dapr is last and not built by default: the test command builds every default group, and only
-# a real node that installs Dapr needs it. traefik is a default group: every sandbox up with real
+# dapr and registry are not built by default: the test command builds every default group, and
+# only a real node that installs Dapr needs dapr, only the prod path (a sandbox with --registry,
+# the prod-path suite) the registry. traefik is a default group: every sandbox up with real
 # pods deploys it (the real-node suite does), as the sandbox's ingress controller.
-all_groups=(etcd kwok pause cni-plugins containerd coredns traefik kubernetes dapr)
+all_groups=(etcd kwok pause cni-plugins containerd coredns registry traefik kubernetes dapr)
 default_groups=(etcd kwok pause cni-plugins containerd coredns traefik kubernetes)
 declare -A group_version=(
   [kubernetes]=$K8S_VERSION [etcd]=$ETCD_VERSION [kwok]=$KWOK_VERSION [containerd]=$CONTAINERD_VERSION
   [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION [dapr]=$DAPR_VERSION
-  [traefik]=$TRAEFIK_VERSION
+  [traefik]=$TRAEFIK_VERSION [registry]=$DISTRIBUTION_VERSION
 )
 # The versions each group is built from: its stamp records them (pause.c ships in k8s.io/kubernetes).
 declare -A group_inputs=(
   [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
   [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION" [dapr]="DAPR_VERSION"
-  [traefik]="TRAEFIK_VERSION"
+  [traefik]="TRAEFIK_VERSION" [registry]="DISTRIBUTION_VERSION"
 )
 # Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
 # stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=2 [traefik]=1)
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=2 [traefik]=1 [registry]=1)
 # The Dapr programs, each an image of its own named as the Dapr chart composes it
 # (<global.registry>/<name>:<global.tag>) under a registry name that says it was built here.
 dapr_programs=(daprd operator injector sentry placement scheduler)
@@ -124,12 +130,12 @@ declare -A group_outputs=(
   [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
   [dapr]="$(for p in "${dapr_programs[@]}"; do printf 'bin/%s dapr-%s.oci.tar ' "$p" "$p"; done)chart/dapr/Chart.yaml"
-  [traefik]="bin/traefik traefik.oci.tar"
+  [traefik]="bin/traefik traefik.oci.tar" [registry]="bin/registry"
 )
 # What a first build takes on 2 idle cores with empty Go caches (measured in a cold `.ci/run`,
 # lib/controlplane/build/README.md, rounded up; a busy machine takes several times as long),
 # shown until this machine has a time of its own.
-declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600 [traefik]=540)
+declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600 [traefik]=540 [registry]=210)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -242,7 +248,7 @@ pin_tools() {
 
 # --pin: regenerate the build modules from versions.env.
 # --pin with groups named rewrites only their modules (kube/ is kubernetes' and pause's);
-# without, every module, dapr/ included.
+# without, every module, dapr/ and registry/ included.
 pin_wanted() {
   local g w
   [[ $named == 0 ]] && return 0
@@ -261,6 +267,7 @@ pin_modules() {
     "github.com/containernetworking/plugins/plugins/main/loopback@v$CNI_PLUGINS_VERSION" \
     "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
   pin_wanted coredns && pin_coredns
+  pin_wanted registry && pin_tools registry "github.com/distribution/distribution/v3/cmd/registry@v$DISTRIBUTION_VERSION"
   pin_wanted dapr && pin_dapr
   pin_wanted traefik && pin_traefik
   return 0
@@ -395,6 +402,7 @@ check_pinned cni-plugins github.com/containernetworking/plugins "$CNI_PLUGINS_VE
 check_pinned coredns github.com/coredns/coredns "$COREDNS_VERSION"
 check_pinned dapr github.com/dapr/dapr "$DAPR_VERSION"
 check_pinned traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION"
+check_pinned registry github.com/distribution/distribution/v3 "$DISTRIBUTION_VERSION"
 if [[ $check == 1 ]]; then if report; then exit 0; else exit 1; fi; fi
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -516,6 +524,13 @@ build_coredns() {
   CGO_ENABLED=0 gobuild coredns "$1/bin/coredns" -ldflags="-s -w -X $m.gitTag=v$COREDNS_VERSION -X $m.buildDate=$build_date" .
   # Runs as root (no USER): it binds port 53 without file capabilities.
   oci_image "$1/coredns.oci.tar" "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" "$1/bin/coredns" ""
+}
+build_registry() {
+  # Upstream's Makefile sets the same three variables; the module proxy carries no commit, so
+  # the revision stays empty (`registry --version` then prints the version and the package).
+  local m=github.com/distribution/distribution/v3
+  CGO_ENABLED=0 gobuild registry "$1/bin/registry" \
+    -ldflags="-s -w -X $m/version.version=v$DISTRIBUTION_VERSION -X $m/version.revision= -X $m/version.mainpkg=$m" "$m/cmd/registry"
 }
 build_pause() {
   local src tag
@@ -656,7 +671,7 @@ build_group() {
   log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $((cpu_now - cpu_before))))"
 }
 
-log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION, Traefik v$TRAEFIK_VERSION"
+log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION, Traefik v$TRAEFIK_VERSION, registry (Distribution) v$DISTRIBUTION_VERSION"
 total_start=$SECONDS
 built=() current=()
 for g in "${groups[@]}"; do

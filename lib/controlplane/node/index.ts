@@ -15,7 +15,7 @@
 // Where a real node can run at all is judged in support.ts.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { clusterFromKubeConfig } from '../../kube/client.ts';
@@ -30,6 +30,7 @@ import { writePki } from './pki.ts';
 import { judgeExistingNode, gatherNodeFacts, recoverAbandonedNode } from './recover.ts';
 import { firstServiceAddress, waitForClusterDns } from './cluster-dns.ts';
 import { SERVICE_CIDR } from '../config.ts';
+import { containerdHostsToml, hostsDirName, isPlaneRegistry, type RegistryEndpoints } from '../registry.ts';
 import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
 
 export { NODE_NAME } from './layout.ts';
@@ -129,11 +130,22 @@ export function prepareRealNode(l: NodeLayout, log: (line: string) => void): Rea
  * a removal must never reach through a mount). Returns what was left behind.
  */
 export function removePlaneDir(dir: string, node?: RealNodeRecord): string[] {
+  // A registry left running by a killed plane (recover.ts counts it as no holder) goes first:
+  // its store is in the folder.
+  killAll(processesWith(`${join(dir, 'registry')}/`).filter((pid) => isPlaneRegistry(cmdlineOf(pid))));
   const left = node ? sweepRealNode(node) : [];
   const mounted = mountsUnder(hostMountPoints(), dir);
   if (mounted.length) return [...left, `${dir} kept: still mounted ${mounted.join(', ')}`];
   rmSync(dir, { recursive: true, force: true });
   return left;
+}
+
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '';
+  }
 }
 
 function run(argv: string[]): { ok: boolean; output: string } {
@@ -193,12 +205,19 @@ export interface StartRealNodeInput {
   /** Deadline of each wait. */
   deadlineMs: number;
   log: (line: string) => void;
+  /** The sandbox's image registry: the node's containerd pulls its names from `nodes`. */
+  registry?: RegistryEndpoints;
 }
 
 /** Starts containerd, the kubelet and kube-proxy; returns once the Node is Ready and CoreDNS answers. */
 export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   const { layout: l, binaries: b, log } = input;
   writeFileSync(l.containerdConfig, containerdToml(l, { cniBinDir: b.cniBinDir, runc: b.runc, pauseImage: b.images.pause.ref }));
+  if (input.registry?.nodes) {
+    const hosts = join(l.registryHostsDir, hostsDirName(input.registry.push));
+    mkdirSync(hosts, { recursive: true });
+    writeFileSync(join(hosts, 'hosts.toml'), containerdHostsToml({ push: input.registry.push, nodes: input.registry.nodes }));
+  }
   writeFileSync(`${l.cniConfDir}/10-todo-deploy.conflist`, `${JSON.stringify(cniConflist(l), null, 2)}\n`);
   writeFileSync(l.kubeletConfig, toYaml(kubeletConfig(l)));
   writeFileSync(l.kubeProxyConfig, toYaml(kubeProxyConfig(l)));

@@ -63,6 +63,8 @@ export interface NodeLayout {
   kubeProxyKubeconfig: string;
   /** Image archives exported from Docker before they are imported into containerd. */
   imagesDir: string;
+  /** containerd's registry hosts folder (CRI config_path): <registry host:port>/hosts.toml, for the sandbox's registry only. */
+  registryHostsDir: string;
   /** What a sweep needs (RealNodeRecord, JSON): the reaper's sweep and a later recovery read it. */
   recordFile: string;
 }
@@ -92,6 +94,7 @@ export function nodeLayoutFor(planeDir: string): NodeLayout {
     kubeProxyConfig: join(dir, 'kube-proxy.yaml'),
     kubeProxyKubeconfig: join(dir, 'kube-proxy.kubeconfig'),
     imagesDir: join(dir, 'images'),
+    registryHostsDir: join(dir, 'certs.d'),
     recordFile: join(dir, 'record.json'),
   };
 }

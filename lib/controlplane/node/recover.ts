@@ -22,6 +22,7 @@ import { basename, join } from 'node:path';
 import { changedSysctls, hostMountPoints, killAll, mountsUnder, processesWith, processStartTime, readSysctls } from './host.ts';
 import type { RealNodeRecord } from './index.ts';
 import { HOST_VETH, KUBELET_SYSCTLS, NETNS } from './layout.ts';
+import { isPlaneRegistry } from '../registry.ts';
 import { destroyNetwork, networkExists } from './network.ts';
 
 /** A process with its command line (NUL-separated arguments joined by spaces). */
@@ -67,13 +68,18 @@ export function isShim(p: SeenProcess): boolean {
   return programOf(p.cmdline).startsWith('containerd-shim');
 }
 
+/** A plane's registry holds no node either: the sweep of its plane ends it (registry.ts). Pure. */
+export function isSweptWithPlane(p: SeenProcess): boolean {
+  return isShim(p) || isPlaneRegistry(p.cmdline);
+}
+
 /** Whether the node on this host is absent, running, or abandoned (and what to sweep). Pure. */
 export function judgeExistingNode(facts: NodeFacts): NodeVerdict {
   if (!facts.network && facts.planes.length === 0) return { state: 'none' };
   const holders: string[] = [];
   for (const p of facts.netnsProcesses.filter((p) => !isShim(p))) holders.push(`${programOf(p.cmdline)} (pid ${p.pid}) in network namespace ${NETNS}`);
   for (const plane of facts.planes) {
-    for (const p of plane.processes.filter((p) => !isShim(p))) holders.push(`${programOf(p.cmdline)} (pid ${p.pid}) of ${plane.dir}`);
+    for (const p of plane.processes.filter((p) => !isSweptWithPlane(p))) holders.push(`${programOf(p.cmdline)} (pid ${p.pid}) of ${plane.dir}`);
     if (plane.liveStarter !== undefined) holders.push(`the process that started ${plane.dir} (pid ${plane.liveStarter})`);
   }
   if (facts.recorded) for (const p of facts.recorded.alive) holders.push(`${p.name} (pid ${p.pid}) of the recorded plane ${facts.recorded.dir}`);

@@ -62,6 +62,10 @@ oom_score = 0
     [plugins.'io.containerd.cri.v1.images'.pinned_images]
       # Built here and imported before the kubelet starts: nothing can be pulled.
       sandbox = ${q(p.pauseImage)}
+    [plugins.'io.containerd.cri.v1.images'.registry]
+      # Only the sandbox's own registry has a hosts.toml here (plain HTTP on the host's
+      # address); every other name keeps containerd's defaults.
+      config_path = ${q(l.registryHostsDir)}
 
   [plugins.'io.containerd.cri.v1.runtime']
     enable_selinux = false
