@@ -14,6 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { main } from '../lib/cli.ts';
 import { UsageError } from '../lib/errors.ts';
 import { describeVersions, readVersions, type PodMode } from '../lib/controlplane/index.ts';
+import { MAX_REAL_NODES } from '../lib/controlplane/node/layout.ts';
 import { get } from '../lib/controlplane/health.ts';
 import { isAlive } from '../lib/controlplane/processes.ts';
 import { describeLeft, describeRecovery, podsOf, isRunning as running, readState as readStateFile, recoverAbandoned, restartRecorded, startDetached, stateFilePath, stopRecorded, type ControlPlaneState as State, type StopResult } from '../lib/controlplane/state.ts';
@@ -40,7 +41,9 @@ Options for start:
                    real: one real node (containerd, kubelet, kube-proxy in a network
                    namespace, CoreDNS; Linux and root only, the API server then listens on
                    10.250.0.1); simulated (default): kwok nodes
-  --nodes N        number of kwok nodes with simulated pods (default 1)
+  --nodes N        number of nodes (default 1): kwok nodes with simulated pods; with
+                   --pods real, real nodes (at most 9; each further one,
+                   todo-deploy-node-<n>, in a network namespace off the first's)
   --registry       also run an image registry (CNCF Distribution, built with
                    lib/controlplane/build/build.sh registry) on 127.0.0.1:<port>, plain
                    HTTP, its store in the plane's folder; with real pods the node pulls
@@ -90,6 +93,7 @@ async function stop(): Promise<number> {
 async function start(values: Values): Promise<number> {
   const nodes = values.nodes === undefined ? 1 : Number(values.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 50) throw new UsageError('--nodes takes a whole number from 1 to 50, e.g. --nodes 2.');
+  if (values.pods === 'real' && nodes > MAX_REAL_NODES) throw new UsageError(`--nodes takes at most ${MAX_REAL_NODES} real nodes, e.g. --nodes 2.`);
   const crds = !values['no-crds'];
   const ingress = !values['no-ingress'];
   if (values.pods !== undefined && values.pods !== 'real' && values.pods !== 'simulated') throw new UsageError(`--pods takes real or simulated, not '${values.pods}'.`);
@@ -108,6 +112,7 @@ async function start(values: Values): Promise<number> {
       installCrds: crds,
       ingressStandIn: ingress,
       registry: values.registry === true,
+      realNodes: pods === 'real' ? nodes : undefined,
       nodes: Array.from({ length: nodes }, (_, i) => ({ name: `kwok-node-${i}`, cpu: '8', memory: '32Gi', pods: '110' })),
       log: (line) => console.log(line),
     },

@@ -200,27 +200,29 @@ export function normalizeImageRef(ref: string): string {
   return `docker.io/${ref}`;
 }
 
-/** Exports the images the node lacks from Docker and imports them into the node's containerd (as `minikube image load` does). */
+/** Exports the images the nodes lack from Docker and imports them into each node's containerd (as `minikube image load` does). */
 async function loadIntoNode(state: ControlPlaneState, refs: string[], ctx: ClusterContext): Promise<void> {
   const { ctr } = nodeBinaries();
-  const node = state.node!;
-  const present = new Set(nodeImages(node, ctr));
-  const missing = [...new Set(refs)].filter((r) => !present.has(normalizeImageRef(r)));
+  const nodes = [state.node!, ...(state.furtherNodes ?? [])];
+  const lacking = (node: (typeof nodes)[number]) => {
+    const present = new Set(nodeImages(node, ctr));
+    return [...new Set(refs)].filter((r) => !present.has(normalizeImageRef(r)));
+  };
+  const missing = [...new Set(nodes.flatMap(lacking))];
   if (missing.length === 0) {
     ctx.log(`real node: ${refs.length} image(s) already imported`);
     return;
   }
-  const dir = join(node.dir, 'images');
+  const dir = join(state.node!.dir, 'images');
   mkdirSync(dir, { recursive: true });
   const archive = join(dir, `load-${Date.now()}.tar`);
   try {
     const exported = await exportImages(missing, archive, { redact: ctx.redact, log: ctx.log });
-    ctx.log(`real node: importing ${exported.exported.length} image(s) (${Math.round(exported.bytes / 1e6)} MB) into its containerd`);
-    importImages(node, ctr, [archive]);
+    ctx.log(`real node: importing ${exported.exported.length} image(s) (${Math.round(exported.bytes / 1e6)} MB) into ${nodes.length === 1 ? 'its containerd' : `the containerd of each of ${nodes.length} nodes`}`);
+    for (const node of nodes) importImages(node, ctr, [archive]);
   } finally {
     if (existsSync(archive)) rmSync(archive, { force: true });
   }
-  const now = new Set(nodeImages(node, ctr));
-  const absent = missing.filter((r) => !now.has(normalizeImageRef(r)));
+  const absent = [...new Set(nodes.flatMap(lacking))];
   if (absent.length) throw new DeployError(`The real node still lacks ${absent.join(', ')} after the import. Fix: check \`docker image inspect\` for them, then run up again.`);
 }

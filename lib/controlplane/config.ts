@@ -38,7 +38,7 @@ export const USERS: Record<Identity, { user: string; groups: string[] }> = {
   // kwok acts for every node it manages (pod and node status, leases, deletes).
   kwok: { user: 'kwok-controller', groups: ['system:masters'] },
   // The Node authorizer and NodeRestriction recognise a node by this name and group.
-  kubelet: { user: `system:node:${NODE_NAME}`, groups: ['system:nodes'] },
+  kubelet: kubeletUser(NODE_NAME),
   // Bound to system:node-proxier by RBAC's bootstrap policy.
   kubeProxy: { user: 'system:kube-proxy', groups: [] },
 };
@@ -56,8 +56,10 @@ export interface Layout {
   pods: PodMode;
   /** The API server's bind and advertise address: loopback, or the host end of the real node's veth. */
   address: string;
-  /** The real node's files (pods real only). */
+  /** The real node's files (pods real only): the first node's. */
   node?: NodeLayout;
+  /** Further real nodes (index 1 and up), each off the first node's namespace; empty with one node. */
+  furtherNodes: NodeLayout[];
   server: string;
   etcdUrl: string;
   etcdDataDir: string;
@@ -73,7 +75,13 @@ export interface Layout {
   kubeconfigs: Record<Identity, string>;
 }
 
-export function layoutFor(dir: string, ports: Ports, pods: PodMode = 'simulated'): Layout {
+/** The Node authorizer's user for a kubelet: system:node:<node name>, in system:nodes. Pure. */
+export function kubeletUser(nodeName: string): { user: string; groups: string[] } {
+  return { user: `system:node:${nodeName}`, groups: ['system:nodes'] };
+}
+
+/** `realNodes`: how many real nodes (pods real only; 1 unless asked). */
+export function layoutFor(dir: string, ports: Ports, pods: PodMode = 'simulated', realNodes = 1): Layout {
   const certDir = join(dir, 'pki');
   // A real node reaches the API server from its own network namespace, and pods reach it
   // through the `kubernetes` Service: it cannot be loopback.
@@ -84,6 +92,7 @@ export function layoutFor(dir: string, ports: Ports, pods: PodMode = 'simulated'
     pods,
     address,
     node: pods === 'real' ? nodeLayoutFor(dir) : undefined,
+    furtherNodes: pods === 'real' ? Array.from({ length: Math.max(0, realNodes - 1) }, (_, i) => nodeLayoutFor(dir, i + 1)) : [],
     server: `https://${address}:${ports.apiserver}`,
     etcdUrl: `http://127.0.0.1:${ports.etcdClient}`,
     etcdDataDir: join(dir, 'etcd'),
@@ -201,15 +210,13 @@ export function kwokArgs(l: Layout): string[] {
   ];
 }
 
-/** kube-apiserver's --token-auth-file: token,user,uid,"group,group". */
-export function tokenFileCsv(tokens: Partial<Record<Identity, string>>): string {
-  return (
-    (Object.keys(tokens) as Identity[]).map((id) => {
-      const { user, groups } = USERS[id];
-      const base = `${tokens[id]},${user},${user}`;
-      return groups.length > 0 ? `${base},"${groups.join(',')}"` : base;
-    }).join('\n') + '\n'
-  );
+/** kube-apiserver's --token-auth-file: token,user,uid,"group,group"; `more` adds users beyond the fixed identities (further nodes' kubelets). */
+export function tokenFileCsv(tokens: Partial<Record<Identity, string>>, more: { token: string; user: string; groups: string[] }[] = []): string {
+  const line = ({ token, user, groups }: { token: string; user: string; groups: string[] }) => {
+    const base = `${token},${user},${user}`;
+    return groups.length > 0 ? `${base},"${groups.join(',')}"` : base;
+  };
+  return [...(Object.keys(tokens) as Identity[]).map((id) => line({ token: tokens[id]!, ...USERS[id] })), ...more.map(line)].join('\n') + '\n';
 }
 
 export interface KubeconfigInput {

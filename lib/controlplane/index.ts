@@ -24,6 +24,7 @@ import {
   controllerManagerArgs,
   etcdArgs,
   identitiesFor,
+  kubeletUser,
   kwokArgs,
   layoutFor,
   PORT_NAMES,
@@ -37,7 +38,7 @@ import {
   type Ports,
 } from './config.ts';
 import { nodeBinaries, nodeBinaryProblems } from './node/binaries.ts';
-import { NODE_NAME } from './node/layout.ts';
+import { MAX_REAL_NODES, NODE_NAME } from './node/layout.ts';
 import { prepareRealNode, removePlaneDir, startRealNode, type RealNodeRecord } from './node/index.ts';
 import { sweepCommand } from './node/sweep.ts';
 import { realNodeSupport } from './node/support.ts';
@@ -65,6 +66,11 @@ export interface ControlPlaneOptions {
    * with CoreDNS, and the API server on the node's network instead of loopback.
    */
   pods?: PodMode;
+  /**
+   * With real pods, how many real nodes (default 1, at most MAX_REAL_NODES): the first as ever,
+   * each further one in a namespace off the first's (node/layout.ts), started after it.
+   */
+  realNodes?: number;
   /** kwok-managed nodes to register with simulated pods (default: one node with 8 cpu, 32Gi, 110 pods). */
   nodes?: NodeSpec[];
   /** Install the Dapr CRDs from manifests/crds/ and wait until Established (default true). */
@@ -107,6 +113,8 @@ export interface ControlPlane {
   nodes: string[];
   /** With real pods: what a later process needs to put the host back (state.json keeps it). */
   node?: RealNodeRecord;
+  /** Further real nodes' records (their sweeps also find them on disk, next to the first's). */
+  furtherNodes?: RealNodeRecord[];
   /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
   registry?: RegistryEndpoints;
   /** Every process started, by name (for the CLI's state and for checks that none is left). */
@@ -179,10 +187,14 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   if (options.registry) checkRegistryBinary(versions);
 
   const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
-  const layout = layoutFor(dir, await freePorts(), pods);
+  const realNodes = options.realNodes ?? 1;
+  if (!Number.isInteger(realNodes) || realNodes < 1 || realNodes > MAX_REAL_NODES) throw new Error(`A sandbox runs 1 to ${MAX_REAL_NODES} real nodes, not ${realNodes}.`);
+  if (realNodes > 1 && pods !== 'real') throw new Error(`${realNodes} real nodes were asked for with simulated pods: use --pods real, or kwok nodes (--nodes with simulated pods).`);
+  const layout = layoutFor(dir, await freePorts(), pods, realNodes);
   mkdirSync(layout.certDir, { mode: 0o700 });
   mkdirSync(layout.logDir);
   let nodeRecord: RealNodeRecord | undefined;
+  const furtherRecords: RealNodeRecord[] = [];
 
   const components: Component[] = [];
   const reaper: Reaper | undefined = options.detached ? undefined : startReaper();
@@ -240,9 +252,11 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     if (layout.node) {
       // The API server binds the node network's host address: it must exist first.
       nodeRecord = prepareRealNode(layout.node, log);
+      // Its sweep also sweeps the further nodes' records found next to it (node/sweep.ts).
       reaper?.trackRun(sweepCommand(layout.node.recordFile));
+      for (const further of layout.furtherNodes) furtherRecords.push(prepareRealNode(further, log));
     }
-    const tokens = writeSecrets(layout);
+    const { tokens, furtherTokens } = writeSecrets(layout);
     writeFileSync(layout.kwokConfig, kwokStages().map((s) => stringify(s)).join('---\n'));
     // Before the node: its containerd is configured with the registry's address.
     const registry = options.registry ? await startRegistry(dir, layout.node ? layout.address : undefined, versions, layout.logDir, track, deadline) : undefined;
@@ -259,6 +273,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     if (verified.status !== 200) throw new Error(`kube-apiserver answered /readyz with HTTP ${verified.status} over verified TLS`);
     for (const id of identitiesFor(pods)) {
       writeFileSync(layout.kubeconfigs[id], renderKubeconfig({ server: layout.server, caPem, user: USERS[id].user, token: tokens[id]! }), { mode: 0o600 });
+    }
+    for (const further of layout.furtherNodes) {
+      writeFileSync(further.kubeletKubeconfig, renderKubeconfig({ server: layout.server, caPem, user: kubeletUser(further.name).user, token: furtherTokens.get(further.name)! }), { mode: 0o600 });
+      writeFileSync(further.kubeProxyKubeconfig, renderKubeconfig({ server: layout.server, caPem, user: USERS.kubeProxy.user, token: tokens.kubeProxy! }), { mode: 0o600 });
     }
 
     const kcm = start('kube-controller-manager', controllerManagerArgs(layout));
@@ -282,8 +300,14 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     let nodeNames: string[];
     if (layout.node && nodeRecord) {
       log('control plane: starting the real node (containerd, kubelet, kube-proxy)');
-      await startRealNode({ layout: layout.node, record: nodeRecord, binaries: nodeBinaries(), kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
-      nodeNames = [NODE_NAME];
+      const binaries = nodeBinaries();
+      await startRealNode({ layout: layout.node, record: nodeRecord, binaries, kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
+      // One after the other: the controller-manager gives the index-th node registered the index-th pods' range.
+      for (const [i, further] of layout.furtherNodes.entries()) {
+        log(`control plane: starting real node ${further.name} (containerd, kubelet, kube-proxy)`);
+        await startRealNode({ layout: further, record: furtherRecords[i]!, binaries, kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
+      }
+      nodeNames = [NODE_NAME, ...layout.furtherNodes.map((l) => l.name)];
     } else {
       const nodes = options.nodes ?? DEFAULT_NODES;
       // The node lifecycle controller lifts the not-ready taint on its own schedule, which a
@@ -335,6 +359,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       pods,
       nodes: nodeNames,
       node: nodeRecord,
+      ...(furtherRecords.length ? { furtherNodes: furtherRecords } : {}),
       registry,
       processes,
       ingress,
@@ -388,8 +413,8 @@ async function startRegistry(planeDir: string, nodesAddress: string | undefined,
   return endpoints;
 }
 
-/** Service-account signing keys (node:crypto) and one random token per identity, all 0600. */
-function writeSecrets(layout: Layout): Partial<Record<Identity, string>> {
+/** Service-account signing keys (node:crypto) and one random token per identity and per further node's kubelet, all 0600. */
+function writeSecrets(layout: Layout): { tokens: Partial<Record<Identity, string>>; furtherTokens: Map<string, string> } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -398,8 +423,10 @@ function writeSecrets(layout: Layout): Partial<Record<Identity, string>> {
   writeFileSync(layout.saPrivateKey, privateKey, { mode: 0o600 });
   writeFileSync(layout.saPublicKey, publicKey, { mode: 0o600 });
   const tokens = Object.fromEntries(identitiesFor(layout.pods).map((id) => [id, randomBytes(32).toString('hex')])) as Partial<Record<Identity, string>>;
-  writeFileSync(layout.tokenFile, tokenFileCsv(tokens), { mode: 0o600 });
-  return tokens;
+  const furtherTokens = new Map(layout.furtherNodes.map((l) => [l.name, randomBytes(32).toString('hex')]));
+  const more = layout.furtherNodes.map((l) => ({ token: furtherTokens.get(l.name)!, ...kubeletUser(l.name) }));
+  writeFileSync(layout.tokenFile, tokenFileCsv(tokens, more), { mode: 0o600 });
+  return { tokens, furtherTokens };
 }
 
 // The admission plugin taints a new node not-ready; the node controller lifts it once Ready (the kind table's Node status).

@@ -28,6 +28,8 @@ export interface ControlPlaneState {
   pods?: PodMode;
   /** With real pods: what the sweep needs to put the host back. */
   node?: RealNodeRecord;
+  /** Further real nodes (the sweep of the first finds them on disk too). */
+  furtherNodes?: RealNodeRecord[];
   /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
   registry?: RegistryEndpoints;
 }
@@ -76,6 +78,7 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
     startedAt: new Date().toISOString(),
     pods: plane.pods,
     node: plane.node,
+    ...(plane.furtherNodes ? { furtherNodes: plane.furtherNodes } : {}),
     ...(plane.registry ? { registry: plane.registry } : {}),
   };
   mkdirSync(dirname(file), { recursive: true });
@@ -93,13 +96,13 @@ export async function stopRecorded(state: ControlPlaneState, file = stateFilePat
   const took = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   // The node's programs first (the kubelet must not restart what the sweep kills), then the rest.
   const order = [...state.processes].reverse();
-  const node = order.filter((p) => NODE_PROGRAMS.includes(p.name));
+  const node = order.filter((p) => isNodeProgram(p.name));
   if (node.length) {
     await stopPids(node.map((p) => p.pid), TEARDOWN_GRACE_MS);
     log(`stopped ${node.map((p) => p.name).join(', ')} (${took()})`);
   }
   await stopPids(order.map((p) => p.pid), TEARDOWN_GRACE_MS);
-  log(`stopped ${order.filter((p) => !NODE_PROGRAMS.includes(p.name)).map((p) => p.name).join(', ')} (${took()})`);
+  log(`stopped ${order.filter((p) => !isNodeProgram(p.name)).map((p) => p.name).join(', ')} (${took()})`);
   const alive = state.processes.filter((p) => isAlive(p.pid));
   const leftovers = removePlaneDir(state.dir, state.node);
   log(`${state.node ? 'real node swept, ' : ''}folder ${state.dir} removed (${took()})`);
@@ -143,7 +146,10 @@ export function describeLeft(result: StopResult): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-const NODE_PROGRAMS = ['kube-proxy', 'kubelet', 'containerd'];
+/** A node's program: the first node's kube-proxy, kubelet, containerd, or a further node's (kubelet-2, ...). Pure. */
+export function isNodeProgram(name: string): boolean {
+  return /^(kube-proxy|kubelet|containerd)(-\d)?$/.test(name);
+}
 
 /**
  * After a stop (or when no plane is recorded): removes an abandoned real node's leftovers from

@@ -15,7 +15,7 @@
 // Where a real node can run at all is judged in support.ts.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy, type KubeConfig } from '@kubernetes/client-node';
 import { clusterFromKubeConfig } from '../../kube/client.ts';
@@ -83,6 +83,7 @@ export type StartInNetns = (name: string, argv: string[], env: NodeJS.ProcessEnv
  * everything done so far is swept.
  */
 export function prepareRealNode(l: NodeLayout, log: (line: string) => void): RealNodeRecord {
+  if (l.index > 0) return prepareFurtherNode(l, log);
   const recovery = recoverAbandonedNode(removePlaneDir);
   if (recovery.line) log(recovery.line);
   const existing = networkExists();
@@ -126,6 +127,68 @@ export function prepareRealNode(l: NodeLayout, log: (line: string) => void): Rea
 }
 
 /**
+ * A further node (index 1 or more), after the first one's network exists and before any kubelet
+ * runs (so its record holds the host's kernel settings as they were): its record, its network
+ * off the first node's namespace, its pods' cgroup and folders. The host-wide part (abandoned
+ * nodes, /run/netns, the host paths, the client certificate) is the first node's. On failure
+ * what was done for it is swept.
+ */
+function prepareFurtherNode(l: NodeLayout, log: (line: string) => void): RealNodeRecord {
+  const existing = networkExists(l.netns);
+  const conflicts = conflictingRoutes(l.index + 1).filter((r) => r.startsWith(`${l.linkSubnet} `));
+  if (existing || conflicts.length) {
+    throw new Error(
+      `Real node ${l.name} cannot get its network: ${existing ? `${existing} is already on this machine` : `the host already routes ${conflicts.join('; ')}`}. ` +
+        'Fix: stop the sandbox that has it (`npm run down -- --cluster sandbox --purge`), or remove that namespace or route.',
+    );
+  }
+  const record: RealNodeRecord = {
+    dir: l.dir,
+    netns: l.netns,
+    containerdConfig: l.containerdConfig,
+    containerdSocket: l.containerdSocket,
+    containerdState: l.containerdState,
+    cgroupRoot: l.cgroupRoot,
+    sysctls: readSysctls(KUBELET_SYSCTLS),
+    createdPaths: [],
+    network: { runNetnsExisted: true, runNetnsWasMount: true },
+    starter: { pid: process.pid, startTime: processStartTime(process.pid) ?? '' },
+  };
+  try {
+    for (const d of [l.dir, l.shimSocketDir, l.containerdRoot, l.containerdState, l.cniConfDir, l.cniDataDir, l.kubeletRoot, l.podLogsDir, l.imagesDir]) mkdirSync(d, { recursive: true });
+    writeFileSync(l.recordFile, JSON.stringify(record, null, 2));
+    createNetwork(l);
+    createCgroupRoot(l.cgroupRoot);
+  } catch (err) {
+    sweepRealNode(record);
+    throw err;
+  }
+  log(`real node: network namespace ${l.netns} joined to ${NETNS} (veth ${l.upstreamVeth}, node ${l.address}, pods ${l.podCidr}), pods' cgroup /${l.cgroupRoot}`);
+  return record;
+}
+
+/** The records of a plane's further nodes (<plane>/node-<n>/record.json), last node first: each is swept before the first node's. */
+export function furtherNodeRecords(planeDir: string): RealNodeRecord[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(planeDir);
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => /^node-\d$/.test(e))
+    .sort()
+    .reverse()
+    .flatMap((e) => {
+      try {
+        return [JSON.parse(readFileSync(join(planeDir, e, 'record.json'), 'utf8')) as RealNodeRecord];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/**
  * Removes a plane's folder, after the real node's sweep (which unmounts everything under it:
  * a removal must never reach through a mount). Returns what was left behind.
  */
@@ -133,7 +196,8 @@ export function removePlaneDir(dir: string, node?: RealNodeRecord): string[] {
   // A registry left running by a killed plane (recover.ts counts it as no holder) goes first:
   // its store is in the folder.
   killAll(processesWith(`${join(dir, 'registry')}/`).filter((pid) => isPlaneRegistry(cmdlineOf(pid))));
-  const left = node ? sweepRealNode(node) : [];
+  // Further nodes hang off the first one's namespace: they go first.
+  const left = node ? [...furtherNodeRecords(dir).flatMap((r) => sweepRealNode(r)), ...sweepRealNode(node)] : [];
   const mounted = mountsUnder(hostMountPoints(), dir);
   if (mounted.length) return [...left, `${dir} kept: still mounted ${mounted.join(', ')}`];
   rmSync(dir, { recursive: true, force: true });
@@ -212,6 +276,8 @@ export interface StartRealNodeInput {
 /** Starts containerd, the kubelet and kube-proxy; returns once the Node is Ready and CoreDNS answers. */
 export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   const { layout: l, binaries: b, log } = input;
+  // A further node's programs are named for it (containerd-2, kubelet-2, ...): one log file each.
+  const suffix = l.index > 0 ? `-${l.index + 1}` : '';
   writeFileSync(l.containerdConfig, containerdToml(l, { cniBinDir: b.cniBinDir, runc: b.runc, pauseImage: b.images.pause.ref }));
   if (input.registry?.nodes) {
     const hosts = join(l.registryHostsDir, hostsDirName(input.registry.push));
@@ -223,23 +289,26 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   writeFileSync(l.kubeProxyConfig, toYaml(kubeProxyConfig(l)));
   const env = { ...process.env, PATH: `${b.containerdBinDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
 
-  const containerd = input.start('containerd', inNetns([b.containerd, '--config', l.containerdConfig]), env);
+  const containerd = input.start(`containerd${suffix}`, inNetns([b.containerd, '--config', l.containerdConfig], l.netns), env);
   await waitFor('containerd answered on its socket', () => existsSync(l.containerdSocket) && run([b.ctr, ...ctrArgs(l, 'version')]).ok, containerd, input.deadlineMs);
   importImages(l, b.ctr, [b.images.pause.archive, b.images.coredns.archive]);
   const present = nodeImages(l, b.ctr);
   const missing = [b.images.pause.ref, b.images.coredns.ref].filter((ref) => !present.includes(ref));
   if (missing.length) throw new Error(`After the import the real node lacks ${missing.join(', ')} (it holds ${present.join(', ') || 'nothing'}). Fix: rebuild the images with \`bash lib/controlplane/build/build.sh --force\`.`);
-  log(`real node: containerd ready; imported ${b.images.pause.ref}, ${b.images.coredns.ref}`);
+  log(`real node${suffix && ` ${l.name}`}: containerd ready; imported ${b.images.pause.ref}, ${b.images.coredns.ref}`);
 
-  const kubelet = input.start('kubelet', inNetns([b.kubelet, ...kubeletArgs(l)]), env);
-  const kubeProxy = input.start('kube-proxy', inNetns([b.kubeProxy, ...kubeProxyArgs(l)]), env);
+  const kubelet = input.start(`kubelet${suffix}`, inNetns([b.kubelet, ...kubeletArgs(l)], l.netns), env);
+  const kubeProxy = input.start(`kube-proxy${suffix}`, inNetns([b.kubeProxy, ...kubeProxyArgs(l)], l.netns), env);
   const cluster = clusterFromKubeConfig(input.kc);
   const ended = Promise.race([kubelet.exited, kubeProxy.exited]).then((how) => {
     throw new Error(`${how} while the node registered. Last lines of its log:\n${logTail(how.startsWith('kubelet') ? kubelet.logFile : kubeProxy.logFile)}`);
   });
-  const ready = watchUntil(cluster, { kind: NODE_KIND, name: NODE_NAME }, (items) => ({ done: nodeReady(items[0]) }), {
+  // A further node also waits for its pods' range: the controller-manager allocates the
+  // index-th /24 to the index-th node registered, which the nodes starting one after the other
+  // makes this one's (the range its bridge and the routes use).
+  const ready = watchUntil(cluster, { kind: NODE_KIND, name: l.name }, (items) => ({ done: nodeReady(items[0]) && (l.index === 0 || !!items[0]?.spec?.podCIDR) }), {
     deadline: Date.now() + input.deadlineMs,
-    goal: `Node ${NODE_NAME} to register and be Ready`,
+    goal: `Node ${l.name} to register and be Ready`,
     explain: (items) => `conditions ${JSON.stringify(items[0]?.status?.conditions?.map((c: any) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`) ?? 'none: not registered')}. Last lines of ${kubelet.logFile}:\n${logTail(kubelet.logFile, 15)}`,
   });
   await Promise.race([ready, ended]);
@@ -247,7 +316,13 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
 
   // The kubelet has set the host's kernel settings by now (before it reports Ready): put them back.
   const restored = restoreSysctls(input.record.sysctls);
-  log(`real node: ${NODE_NAME} Ready${restored.length ? `; host kernel settings restored (${restored.join(', ')})` : ''}`);
+  log(`real node: ${l.name} Ready${restored.length ? `; host kernel settings restored (${restored.join(', ')})` : ''}`);
+  if (l.index > 0) {
+    const allocated = (await ready)[0]?.spec?.podCIDR;
+    if (allocated !== l.podCidr) throw new Error(`Node ${l.name} was given the pods' range ${allocated} by the controller-manager, but its bridge and routes use ${l.podCidr}: the nodes registered out of order. Fix: stop the sandbox (\`npm run controlplane -- stop\`) and start it again.`);
+    // The cluster DNS is the first node's.
+    return;
+  }
 
   await applyAll(input.kc, corednsObjects(b.images.coredns.ref));
   await watchUntil(

@@ -1,13 +1,23 @@
-// Where the real node lives: its network (a network namespace joined to the host by a veth
-// pair, because a node address cannot be loopback) and its files (all inside the control
-// plane's folder, so removing that folder removes them). Pure values, no I/O.
+// Where the real nodes live: their network (a network namespace each, because a node address
+// cannot be loopback) and their files (all inside the control plane's folder, so removing that
+// folder removes them). Pure values, no I/O.
 //
-//   host                                   network namespace todo-deploy-node
+//   host                                   network namespace todo-deploy-node (node 1, index 0)
 //   todo-node-host 10.250.0.1/24  <-veth->  eth0 10.250.0.2/24 (default route to the host)
 //   kube-apiserver binds 10.250.0.1         containerd, kubelet, kube-proxy; bridge cni0
 //   routes 10.244.0.0/16, 10.96.0.0/16        10.244.0.1/24 for the pods
-//     via 10.250.0.2 (pods and Services
-//     are reachable from the host)
+//     via 10.250.0.2 (pods and Services     todo-node2 10.250.1.1/24 <-veth-> (node 2's eth0)
+//     are reachable from the host);         routes 10.244.1.0/24 via 10.250.1.2
+//   10.250.1.0/24 via 10.250.0.2
+//                                          network namespace todo-deploy-node-2 (index 1)
+//                                           eth0 10.250.1.2/24 (default route to node 1)
+//                                           its own containerd, kubelet, kube-proxy; cni0
+//                                           10.244.1.1/24 for its pods
+//
+// Every further node hangs off the first node's namespace, not off the host: traffic between
+// nodes is then forwarded inside that namespace, whose firewall is the node's own, while the
+// host's FORWARD chain (Docker sets its policy to DROP) would drop it, and the sandbox adds no
+// rule to the host's firewall. The first node is laid out exactly as when it was the only one.
 
 import { join } from 'node:path';
 
@@ -34,8 +44,61 @@ export const CGROUP_ROOT = 'todo-deploy-node';
 /** containerd's namespace for Kubernetes (CRI). */
 export const CRI_NAMESPACE = 'k8s.io';
 
-export interface NodeLayout {
-  /** <plane folder>/node */
+/** How many real nodes a sandbox may run (veth names stay within 15 characters up to 9). */
+export const MAX_REAL_NODES = 9;
+
+/** One node's name, network and pods' range, by its index (0: the first node, the default). Pure. */
+export interface NodeIdentity {
+  index: number;
+  /** kubelet --hostname-override, the Node object, its token user. */
+  name: string;
+  /** The network namespace its programs run in. */
+  netns: string;
+  /** Its InternalIP. */
+  address: string;
+  /** The link it sits on (a /24 of its own) and the address across it: the host's for the first node, the first node's for the others. */
+  linkSubnet: string;
+  gateway: string;
+  /** The veth end across the link: in the host for the first node, in the first node's namespace for the others. */
+  upstreamVeth: string;
+  /** Its pods' range: the index-th /24 of the cluster's pod CIDR, which the controller-manager allocates to the index-th node registered. */
+  podCidr: string;
+  /** The parent cgroup of its pods (kubelet cgroupRoot): one per node, so two kubelets never manage one tree. */
+  cgroupRoot: string;
+  /** Its folder's name in the plane folder. */
+  dirName: string;
+}
+
+export function nodeIdentity(index: number): NodeIdentity {
+  if (!Number.isInteger(index) || index < 0 || index >= MAX_REAL_NODES) throw new Error(`A real node's index runs from 0 to ${MAX_REAL_NODES - 1}, not ${index}.`);
+  if (index === 0) {
+    return { index, name: NODE_NAME, netns: NETNS, address: NODE_ADDRESS, linkSubnet: NODE_SUBNET, gateway: HOST_ADDRESS, upstreamVeth: HOST_VETH, podCidr: NODE_POD_CIDR, cgroupRoot: CGROUP_ROOT, dirName: 'node' };
+  }
+  const n = index + 1;
+  return {
+    index,
+    name: `${NODE_NAME}-${n}`,
+    netns: `${NETNS}-${n}`,
+    address: `10.250.${index}.2`,
+    linkSubnet: `10.250.${index}.0/${NODE_SUBNET_PREFIX}`,
+    gateway: `10.250.${index}.1`,
+    upstreamVeth: `todo-node${n}`,
+    podCidr: `10.244.${index}.0/24`,
+    cgroupRoot: `${CGROUP_ROOT}-${n}`,
+    dirName: `node-${n}`,
+  };
+}
+
+/** The index of a node's network namespace name (todo-deploy-node -> 0, todo-deploy-node-2 -> 1), or undefined for any other name. Pure. */
+export function nodeIndexOfNetns(name: string): number | undefined {
+  if (name === NETNS) return 0;
+  const m = new RegExp(`^${NETNS}-(\\d)$`).exec(name);
+  const index = m ? Number(m[1]) - 1 : undefined;
+  return index !== undefined && index >= 1 && index < MAX_REAL_NODES ? index : undefined;
+}
+
+export interface NodeLayout extends NodeIdentity {
+  /** <plane folder>/node (the first node), <plane folder>/node-<n> (the others) */
   dir: string;
   pkiDir: string;
   clientCaCert: string;
@@ -69,10 +132,13 @@ export interface NodeLayout {
   recordFile: string;
 }
 
-export function nodeLayoutFor(planeDir: string): NodeLayout {
-  const dir = join(planeDir, 'node');
-  const pkiDir = join(dir, 'pki');
+export function nodeLayoutFor(planeDir: string, index = 0): NodeLayout {
+  const id = nodeIdentity(index);
+  const dir = join(planeDir, id.dirName);
+  // One client CA for the plane: the API server's kubelet client certificate is trusted by every kubelet.
+  const pkiDir = join(planeDir, 'node', 'pki');
   return {
+    ...id,
     dir,
     pkiDir,
     clientCaCert: join(pkiDir, 'client-ca.crt'),

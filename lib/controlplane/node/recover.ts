@@ -23,7 +23,7 @@ import { changedSysctls, hostMountPoints, killAll, mountsUnder, processesWith, p
 import type { RealNodeRecord } from './index.ts';
 import { HOST_VETH, KUBELET_SYSCTLS, NETNS } from './layout.ts';
 import { isPlaneRegistry } from '../registry.ts';
-import { destroyNetwork, networkExists } from './network.ts';
+import { destroyNetwork, networkExists, nodeNetnsNames } from './network.ts';
 
 /** A process with its command line (NUL-separated arguments joined by spaces). */
 export interface SeenProcess {
@@ -137,7 +137,7 @@ function starterAlive(record: RealNodeRecord | undefined): number | undefined {
 
 /** The facts judgeExistingNode needs; `recorded` comes from the caller (lib/controlplane/state.ts). */
 export function gatherNodeFacts(recorded?: NodeFacts['recorded'], base = tmpdir()): NodeFacts {
-  const network = networkExists();
+  const network = anyNodeNetwork();
   const dirs = planeFoldersWithRecords(base);
   if (!network && dirs.length === 0) return { netnsProcesses: [], planes: [], recorded };
   return {
@@ -195,21 +195,31 @@ export function recoverAbandonedNode(removePlaneDir: (dir: string, node?: RealNo
     left.push(...removePlaneDir(dir, record));
     done.push(`${what}, folder ${dir}`);
   }
-  const network = networkExists();
+  const network = anyNodeNetwork();
   if (network) {
-    // No record named this network: only our node uses the namespace's name, so the shims in
-    // it are ours; /run/netns itself is kept (whether the node made it is in the record).
+    // No record named this network: only our nodes use these namespaces' names, so the shims in
+    // them are ours; /run/netns itself is kept (whether the node made it is in the record).
     const shims = seen(netnsPids()).filter(isShim).map((p) => p.pid);
     killAll(shims);
-    left.push(...destroyNetwork({ runNetnsExisted: true, runNetnsWasMount: true }));
+    // Further nodes first: they hang off the first node's namespace.
+    for (const name of nodeNetnsNames()) left.push(...destroyNetwork({ runNetnsExisted: true, runNetnsWasMount: true }, name));
+    if (networkExists()) left.push(...destroyNetwork({ runNetnsExisted: true, runNetnsWasMount: true }));
     done.push(`${network} with veth ${HOST_VETH}${shims.length ? ` and ${shims.length} containerd shim(s)` : ''}, found with no record of the node, so its kernel settings (${KUBELET_SYSCTLS.map((k) => k.replaceAll('/', '.')).join(', ')}) could not be checked`);
   }
   const line = done.length ? `real node: removed an abandoned node (nothing of it ran any more): ${done.join('; ')}` : undefined;
   return { verdict, line, left };
 }
 
-/** Pids in the node's network namespace (not our own). */
+/** The first node's network, else a further node's namespace, as networkExists() words it. */
+function anyNodeNetwork(): string | undefined {
+  return networkExists() ?? nodeNetnsNames().map((name) => networkExists(name)).find(Boolean);
+}
+
+/** Pids in the nodes' network namespaces (not our own). */
 function netnsPids(): number[] {
-  const r = spawnSync('ip', ['netns', 'pids', NETNS], { encoding: 'utf8' });
-  return (r.stdout ?? '').split('\n').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0 && n !== process.pid);
+  const names = [...new Set([NETNS, ...nodeNetnsNames()])];
+  return names.flatMap((name) => {
+    const r = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' });
+    return (r.stdout ?? '').split('\n').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0 && n !== process.pid);
+  });
 }

@@ -6,17 +6,7 @@
 import { stringify } from 'yaml';
 import type { KubeObject } from '../../types.ts';
 import { POD_CIDR } from '../config.ts';
-import {
-  CGROUP_ROOT,
-  CLUSTER_DNS,
-  CLUSTER_DOMAIN,
-  CRI_NAMESPACE,
-  MAX_SHIM_SOCKET_DIR,
-  NODE_ADDRESS,
-  NODE_NAME,
-  NODE_POD_CIDR,
-  type NodeLayout,
-} from './layout.ts';
+import { CLUSTER_DNS, CLUSTER_DOMAIN, CRI_NAMESPACE, MAX_SHIM_SOCKET_DIR, type NodeLayout } from './layout.ts';
 
 export interface NodePrograms {
   /** Folder holding bridge, host-local, loopback and portmap. */
@@ -89,7 +79,7 @@ oom_score = 0
 `;
 }
 
-/** The pods' network: one bridge in the node's namespace, addresses from the node's pod range. Pure. */
+/** The pods' network: one bridge in the node's namespace, addresses from the node's pod range (its index-th /24). Pure. */
 export function cniConflist(l: NodeLayout): Record<string, unknown> {
   return {
     cniVersion: '1.0.0',
@@ -105,7 +95,7 @@ export function cniConflist(l: NodeLayout): Record<string, unknown> {
         hairpinMode: true,
         ipam: {
           type: 'host-local',
-          ranges: [[{ subnet: NODE_POD_CIDR }]],
+          ranges: [[{ subnet: l.podCidr }]],
           routes: [{ dst: '0.0.0.0/0' }],
           dataDir: l.cniDataDir,
         },
@@ -120,7 +110,7 @@ export function kubeletConfig(l: NodeLayout): Record<string, unknown> {
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
     kind: 'KubeletConfiguration',
-    address: NODE_ADDRESS,
+    address: l.address,
     port: 10250,
     readOnlyPort: 0,
     healthzBindAddress: '127.0.0.1',
@@ -131,7 +121,7 @@ export function kubeletConfig(l: NodeLayout): Record<string, unknown> {
     failCgroupV1: false,
     failSwapOn: false,
     // Every pod under one parent cgroup, so stopping the node finds exactly its processes.
-    cgroupRoot: `/${CGROUP_ROOT}`,
+    cgroupRoot: `/${l.cgroupRoot}`,
     // Without CAP_SYS_RESOURCE the kubelet cannot lower its own OOM score.
     oomScoreAdj: 0,
     clusterDNS: [CLUSTER_DNS],
@@ -173,8 +163,8 @@ export function kubeletArgs(l: NodeLayout): string[] {
     `--root-dir=${l.kubeletRoot}`,
     // Its self-signed serving certificate; the default is /var/lib/kubelet/pki whatever the root.
     `--cert-dir=${l.kubeletRoot}/pki`,
-    `--hostname-override=${NODE_NAME}`,
-    `--node-ip=${NODE_ADDRESS}`,
+    `--hostname-override=${l.name}`,
+    `--node-ip=${l.address}`,
     '--v=1',
   ];
 }
@@ -186,7 +176,7 @@ export function kubeProxyConfig(l: NodeLayout): Record<string, unknown> {
     kind: 'KubeProxyConfiguration',
     clientConnection: { kubeconfig: l.kubeProxyKubeconfig },
     mode: 'iptables',
-    hostnameOverride: NODE_NAME,
+    hostnameOverride: l.name,
     clusterCIDR: POD_CIDR,
     healthzBindAddress: '127.0.0.1:10256',
     metricsBindAddress: '127.0.0.1:10249',
