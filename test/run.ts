@@ -76,7 +76,9 @@ async function main(): Promise<number> {
     if (needsDocker) docker = await ensureDockerEngine(path.dirname(cacheRoot()), (line) => console.log(line));
     prepare(root, {
       apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
-      controlPlane: names.has('integration') || names.has('unit') || names.has('real-node'),
+      controlPlane: names.has('integration') || names.has('unit') || names.has('real-node') || names.has('prod-path'),
+      // The registry is built only for the suite that runs one.
+      registry: names.has('prod-path'),
       helm: names.has('chart') || names.has('integration'),
     });
     console.log(`prepare: ${seconds(Date.now() - started)} in all`);

@@ -10,13 +10,13 @@ export interface Suite {
 
 /** The Debian package groups of test/system.ts each suite needs (docker: also a running engine). */
 export const SUITES_NEEDING: Record<string, readonly string[]> = {
-  postgres: ['backend', 'mcp-server', 'frontend', 'browser'],
+  postgres: ['backend', 'mcp-server', 'frontend', 'browser', 'prod-path'],
   browser: ['browser'],
-  docker: ['images', 'real-node'],
+  docker: ['images', 'real-node', 'prod-path'],
   // The suites whose preparation runs the sandbox build (test/run.ts, controlPlane).
-  sandbox: ['unit', 'integration', 'real-node'],
+  sandbox: ['unit', 'integration', 'real-node', 'prod-path'],
   // The real node's host tools (network namespace, veth, routes; its client certificate).
-  node: ['real-node'],
+  node: ['real-node', 'prod-path'],
   // up and down on a real terminal (test/integration/terminal.test.ts).
   terminal: ['integration'],
 };
@@ -36,6 +36,9 @@ export const SUITES: Suite[] = [
   // A real kubelet and containerd on this machine (Linux, root): after images, whose offline
   // base it reuses.
   { name: 'real-node', dir: 'test/real-node' },
+  // Two real nodes and the sandbox's image registry: `up --env prod --cluster current` pushes,
+  // the nodes pull. After real-node, whose images it pushes (built once, then skipped).
+  { name: 'prod-path', dir: 'test/prod-path' },
 ];
 
 /**

@@ -12,7 +12,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../lib/free-port.ts';
@@ -40,6 +40,13 @@ export interface Postgres {
 export interface PostgresOptions {
   /** Deadline for initdb + start, in ms (default 30000). */
   timeoutMs?: number;
+  /**
+   * The address to listen on (default 127.0.0.1): the prod-path suite's external database
+   * listens where the real nodes' pods reach the host.
+   */
+  host?: string;
+  /** Client ranges (CIDR) allowed in with the password, besides loopback (pg_hba.conf). */
+  allow?: string[];
 }
 
 const READY_LINE = /database system is ready to accept connections/;
@@ -105,7 +112,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const user = 'postgres';
   const database = 'postgres';
   const password = randomBytes(12).toString('hex');
-  const host = '127.0.0.1';
+  const host = options.host ?? '127.0.0.1';
 
   try {
     const ids = isRoot ? serverUserIds() : null;
@@ -123,6 +130,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     if (init.status !== 0) {
       throw new Error(`initdb failed (exit ${init.status}): ${(init.stderr || init.stdout || String(init.error)).trim()}`);
     }
+    if (options.allow?.length) appendFileSync(join(dataDir, 'pg_hba.conf'), options.allow.map((cidr) => `host all all ${cidr} scram-sha-256\n`).join(''));
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     live.delete(entry);

@@ -1,0 +1,230 @@
+// The prod path, for real on this machine. `npm run controlplane -- start --pods real --nodes 2
+// --registry` starts the sandbox with two real nodes and its image registry (CNCF Distribution,
+// built here); then `npm run up -- --env prod --cluster current` runs as against a user's
+// cluster, with REGISTRY at that registry and DATABASE_URL at a PostgreSQL on the host (prod
+// always uses an external database): the images are built, tagged and pushed with docker, both
+// nodes pull them from the registry (IfNotPresent), each app Deployment's two replicas run on
+// both nodes, every pod's image ID is the digest the registry holds for the pushed tag, the
+// frontend answers through its Service from either node and a todo goes through it to the
+// database, and `down` removes the stack. `controlplane stop` then leaves the host as it was.
+//
+// Stand-ins, as in the other sandbox suites: Dapr's control plane (the project's stand-in, pause
+// containers; no sidecar), the ingress controller (publishes the address, routes nothing).
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
+import { isAlive } from '../../lib/controlplane/processes.ts';
+import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { HOST_ADDRESS, nodeIdentity } from '../../lib/controlplane/node/layout.ts';
+import { imageRefs, readVersions } from '../../lib/controlplane/versions.ts';
+import { dockerRaw } from '../../lib/images/docker.ts';
+import { runScript, show, STACK_LINE } from '../support/run-script.ts';
+import { startPostgres, type Postgres } from '../support/postgres.ts';
+import { hostDifferences, hostSnapshot, type HostSnapshot } from '../real-node/support/host.ts';
+import { cookieFetch } from '../real-node/support/smoke.ts';
+
+const NS = 'todo';
+const NODES = [nodeIdentity(0), nodeIdentity(1)];
+const APPS = ['frontend', 'backend', 'mcp-server'];
+
+interface Ctx {
+  before?: HostSnapshot;
+  tmp?: string;
+  stateFile?: string;
+  env?: NodeJS.ProcessEnv;
+  state?: ControlPlaneState;
+  kc?: KubeConfig;
+  pg?: Postgres;
+  registry?: string;
+  /** The refs up pushed (REGISTRY/<repository>:<tag>), from its output. */
+  pushed?: string[];
+}
+
+const test = suite<Ctx>('prod path: two real nodes, a real registry, up --env prod --cluster current');
+let setupError: unknown;
+
+test.before(async (ctx) => {
+  ctx.before = hostSnapshot();
+  ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-prod-path-'));
+  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
+  ctx.env = {
+    ...process.env,
+    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
+    OPENAI_API_KEY: 'sk-prod-path-test-not-a-real-key',
+    BETTER_AUTH_SECRET: 'prod-path-test-auth-secret-0123456789abcdef',
+    KUBECONFIG: '',
+    REGISTRY: '',
+    DATABASE_URL: '',
+    NODE_IMAGE: '',
+    CI: 'true',
+    NO_COLOR: '1',
+    FORCE_COLOR: '0',
+  };
+  try {
+    const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
+    if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
+    console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s`);
+    ctx.state = readState(ctx.stateFile);
+    if (!ctx.state?.registry) throw new Error(`no registry in the recorded state:\n${start.output}`);
+    ctx.kc = new KubeConfig();
+    ctx.kc.loadFromFile(ctx.state.kubeconfig);
+    ctx.registry = ctx.state.registry.push;
+    // The external database where the nodes' pods reach the host.
+    ctx.pg = await startPostgres({ host: HOST_ADDRESS, allow: ['10.244.0.0/16'] });
+    await applyDaprStandIn(ctx.kc, imageRefs(readVersions()).pause);
+    Object.assign(ctx.env, { KUBECONFIG: ctx.state.kubeconfig, REGISTRY: ctx.registry, DATABASE_URL: ctx.pg.url });
+  } catch (err) {
+    setupError = err;
+    console.error(`  set-up failed: ${(err as Error)?.stack ?? String(err)}`);
+  }
+});
+
+test.before.each(() => {
+  if (setupError) throw setupError;
+});
+
+test.after(async (ctx) => {
+  // Whatever happened above, nothing of the sandbox may outlive the suite.
+  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
+  if (left) await stopRecorded(left, ctx.stateFile);
+  const recovery = recoverAbandoned();
+  if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
+  await ctx.pg?.destroy();
+  // The registry's tags in Docker's image store (the images themselves stay, as after any push).
+  for (const ref of ctx.pushed ?? []) await dockerRaw(['image', 'rm', '--no-prune', ref]);
+  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+});
+
+const core = (ctx: Ctx) => ctx.kc!.makeApiClient(CoreV1Api);
+
+function ready(pod: V1Pod): boolean {
+  return (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** RSS of a process in MiB, from /proc. */
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+/** What the registry holds for repository:tag: the manifest digest it serves (Docker-Content-Digest). */
+async function registryDigest(registry: string, repository: string, tag: string): Promise<string | undefined> {
+  const res = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    method: 'HEAD',
+    headers: { accept: ['application/vnd.docker.distribution.manifest.v2+json', 'application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json', 'application/vnd.oci.image.index.v1+json'].join(', ') },
+  });
+  return res.ok ? res.headers.get('docker-content-digest') ?? undefined : undefined;
+}
+
+/** GET a URL from inside a node's network namespace (Node's fetch, run there with nsenter). */
+function fetchFromNode(netns: string, url: string): { status: number; body: string; error?: string } {
+  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(15000) }).then(async (r) => console.log(JSON.stringify({ status: r.status, body: (await r.text()).slice(0, 400) })), (e) => console.log(JSON.stringify({ status: 0, body: '', error: String(e.cause ?? e) })))`;
+  const r = spawnSync('nsenter', [`--net=/run/netns/${netns}`, '--', process.execPath, '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '');
+  } catch {
+    return { status: 0, body: '', error: `${r.stdout}${r.stderr}` };
+  }
+}
+
+test('the sandbox: two Ready real nodes, each with its own address and pods\' range, and the registry answering', async (ctx) => {
+  const nodes = (await core(ctx).listNode()).items;
+  assert.equal(nodes.map((n) => n.metadata?.name).sort(), NODES.map((n) => n.name).sort());
+  for (const id of NODES) {
+    const node = nodes.find((n) => n.metadata?.name === id.name)!;
+    assert.ok(node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), `${id.name} is Ready`);
+    assert.is(node.spec?.podCIDR, id.podCidr, `${id.name} has the pods' range its bridge uses`);
+    assert.is(node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address, id.address);
+  }
+  assert.match(ctx.registry!, /^127\.0\.0\.1:\d+$/);
+  const answer = await fetch(`http://${ctx.registry}/v2/`);
+  assert.is(answer.status, 200, 'the registry answers on the address docker pushes to');
+  const names = ctx.state!.processes.map((p) => p.name);
+  assert.equal(names, ['registry', 'registry-nodes', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy', 'containerd-2', 'kubelet-2', 'kube-proxy-2', 'ingress-stand-in']);
+  const second = ctx.state!.processes.filter((p) => /-2$/.test(p.name));
+  const first = ctx.state!.processes.filter((p) => ['containerd', 'kubelet', 'kube-proxy'].includes(p.name));
+  const mib = (ps: { pid: number }[]) => ps.reduce((sum, p) => sum + rssMiB(p.pid), 0).toFixed(0);
+  console.log(`  memory (RSS) of the node programs: first node ${mib(first)} MiB, second node ${mib(second)} MiB; registry ${mib(ctx.state!.processes.filter((p) => p.name.startsWith('registry')))} MiB`);
+});
+
+test('up --env prod --cluster current: images built, pushed to the registry, every stage green on the two nodes', async (ctx) => {
+  const r = await runScript('up', ['--env', 'prod', '--cluster', 'current', '--timeout', '300'], ctx.env!, 1_800_000);
+  assert.is(r.code, 0, show(r));
+  assert.match(r.output, `registry ${ctx.registry} answers`);
+  for (let n = 1; n <= 10; n++) assert.match(r.output, new RegExp(`✔ Stage ${n}/10 `));
+  assert.not.match(r.output, STACK_LINE);
+  assert.not.match(r.output, ctx.pg!.password);
+  // What the manifests now run: the pushed refs, REGISTRY/<repository>:<tag>.
+  const pods = (await core(ctx).listNamespacedPod({ namespace: NS })).items;
+  ctx.pushed = [...new Set(pods.flatMap((p) => p.spec?.containers.map((c) => c.image!) ?? []))].sort();
+  assert.equal(ctx.pushed.map((ref) => ref.replace(/:[^:/]+$/, '')), ['backend', 'frontend', 'mcp-server', 'redis'].map((n) => `${ctx.registry}/todo-${n}`), `the pods run the four images of prod from the registry:\n${r.output}`);
+  console.log(`  up --env prod: ${(r.ms / 1000).toFixed(1)} s`);
+});
+
+test('every pod runs an image the nodes pulled from the registry: its image ID is the digest the registry holds for the pushed tag', async (ctx) => {
+  const pods = (await core(ctx).listNamespacedPod({ namespace: NS })).items;
+  for (const ref of ctx.pushed!) {
+    const [, repository, tag] = /^[^/]+\/(.+):([^:]+)$/.exec(ref)!;
+    const digest = await registryDigest(ctx.registry!, repository!, tag!);
+    assert.ok(digest, `the registry holds ${ref}`);
+    const running = pods.filter((p) => p.spec?.containers.some((c) => c.image === ref));
+    assert.ok(running.length >= 1, `a pod runs ${ref}`);
+    for (const pod of running) {
+      const status = pod.status?.containerStatuses?.find((c) => c.image === ref || c.image === `${ref}`);
+      assert.ok(status, `${pod.metadata?.name} reports its container`);
+      assert.is(status!.imageID, `${ctx.registry}/${repository}@${digest}`, `${pod.metadata?.name} on ${pod.spec?.nodeName} runs ${ref} as pulled`);
+    }
+  }
+  const pulled = (await core(ctx).listNamespacedEvent({ namespace: NS, fieldSelector: 'reason=Pulled' })).items;
+  const pulledOn = new Set(pulled.filter((e) => /Successfully pulled image/.test(e.message ?? '')).map((e) => e.source?.host ?? e.reportingInstance));
+  assert.equal([...pulledOn].sort(), NODES.map((n) => n.name).sort(), 'both nodes pulled images themselves');
+});
+
+test('each app Deployment\'s two replicas are Ready, one on each node', async (ctx) => {
+  for (const app of APPS) {
+    const pods = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${app}` })).items;
+    assert.is(pods.length, 2, `${app} runs two replicas`);
+    assert.ok(pods.every(ready), `${app}'s replicas are Ready`);
+    assert.equal(pods.map((p) => p.spec?.nodeName).sort(), NODES.map((n) => n.name).sort(), `${app} is spread over both nodes`);
+  }
+});
+
+test('the frontend answers through its Service from either node; each node reaches the other node\'s pods; a todo goes through to the external database', async (ctx) => {
+  const svc = await core(ctx).readNamespacedService({ name: 'frontend-svc', namespace: NS });
+  const url = `http://${svc.spec!.clusterIP}:${svc.spec!.ports![0]!.port}/`;
+  for (const id of NODES) {
+    const page = fetchFromNode(id.netns, url);
+    assert.is(page.status, 200, `from ${id.name}: ${JSON.stringify(page)}`);
+    assert.match(page.body, /<html/i);
+  }
+  const frontends = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=frontend' })).items;
+  for (const id of NODES) {
+    const remote = frontends.find((p) => p.spec?.nodeName !== id.name)!;
+    const health = fetchFromNode(id.netns, `http://${remote.status!.podIP}:3000/healthz`);
+    assert.is(health.status, 200, `${id.name} reaches ${remote.metadata?.name} on ${remote.spec?.nodeName} at ${remote.status?.podIP}: ${JSON.stringify(health)}`);
+  }
+  const http = cookieFetch();
+  const created = await http(new URL('api/todos', url).href, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'prod path: through two nodes' }) });
+  assert.ok(created.status >= 200 && created.status < 300, `POST /api/todos: ${created.status} ${created.body}`);
+  const list = await http(new URL('api/todos', url).href);
+  assert.match(list.body, 'prod path: through two nodes');
+});
+
+test('down --env prod --cluster current removes the stack; controlplane stop leaves the host as it was', async (ctx) => {
+  const down = await runScript('down', ['--env', 'prod', '--cluster', 'current'], ctx.env!, 600_000);
+  assert.is(down.code, 0, show(down));
+  assert.equal((await core(ctx).listNamespace({ fieldSelector: `metadata.name=${NS}` })).items, [], 'the namespace is gone');
+  const stop = await runScript('controlplane', ['stop'], ctx.env!, 300_000);
+  assert.is(stop.code, 0, show(stop));
+  console.log(`  down: ${(down.ms / 1000).toFixed(1)} s; controlplane stop: ${(stop.ms / 1000).toFixed(1)} s`);
+  assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended, both registries included');
+  assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder (with the registry\'s store) is removed');
+  assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'no process, netns, veth, route, mount, iptables rule, cgroup, host path or kernel setting is left or changed');
+});
+
+test.run();
