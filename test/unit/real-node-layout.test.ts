@@ -123,3 +123,27 @@ test('the node programs stopped first include every node\'s', () => {
 });
 
 test.run();
+
+const records = suite('real nodes: the further nodes\' records a sweep finds');
+
+records('next to the first node\'s folder, the last node first; unreadable ones skipped', async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { furtherNodeRecords } = await import('../../lib/controlplane/node/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-records-'));
+  try {
+    for (const [name, netns] of [['node', NETNS], ['node-2', 'todo-deploy-node-2'], ['node-3', 'todo-deploy-node-3']]) {
+      mkdirSync(join(dir, name!));
+      writeFileSync(join(dir, name!, 'record.json'), JSON.stringify({ dir: join(dir, name!), netns }));
+    }
+    mkdirSync(join(dir, 'node-4'));
+    writeFileSync(join(dir, 'node-4', 'record.json'), '{ not json');
+    assert.equal(furtherNodeRecords(dir).map((r) => r.netns), ['todo-deploy-node-3', 'todo-deploy-node-2']);
+    assert.equal(furtherNodeRecords(join(dir, 'absent')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+records.run();

@@ -69,7 +69,8 @@ export function hostSnapshot(): HostSnapshot {
     sysctls: readSysctls(KUBELET_SYSCTLS),
     paths: HOST_PATHS.filter((p) => p !== '/run/containerd' && existsSync(p)),
     staleShimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).filter((f) => !listeningSockets().has(`${DEFAULT_SHIM_SOCKET_DIR}/${f}`)).sort() : [],
-    cgroups: cgroupHierarchies().filter((h) => existsSync(`${h}/${CGROUP_ROOT}`)),
+    // Every node's pods' cgroup: todo-deploy-node, and todo-deploy-node-<n> of further nodes.
+    cgroups: cgroupHierarchies().flatMap((h) => (existsSync(h) ? readdirSync(h).filter((e) => e === CGROUP_ROOT || e.startsWith(`${CGROUP_ROOT}-`)).map((e) => `${h}/${e}`) : [])).sort(),
     nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-')].map(String),
   };
 }
