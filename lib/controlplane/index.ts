@@ -305,7 +305,9 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       // One after the other: the controller-manager gives the index-th node registered the index-th pods' range.
       for (const [i, further] of layout.furtherNodes.entries()) {
         log(`control plane: starting real node ${further.name} (containerd, kubelet, kube-proxy)`);
+        const started = Date.now();
         await startRealNode({ layout: further, record: furtherRecords[i]!, binaries, kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
+        log(`control plane: real node ${further.name} Ready ${((Date.now() - started) / 1000).toFixed(1)} s after its start`);
       }
       nodeNames = [NODE_NAME, ...layout.furtherNodes.map((l) => l.name)];
     } else {
