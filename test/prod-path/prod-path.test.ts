@@ -68,7 +68,7 @@ test.before(async (ctx) => {
   try {
     const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
     if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
-    console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s`);
+    console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s (${/real node todo-deploy-node-2 Ready [\d.]+ s after its start/.exec(start.output)?.[0] ?? 'second node: no time printed'})`);
     ctx.state = readState(ctx.stateFile);
     if (!ctx.state?.registry) throw new Error(`no registry in the recorded state:\n${start.output}`);
     ctx.kc = new KubeConfig();
