@@ -5,8 +5,9 @@
 // always uses an external database): the images are built, tagged and pushed with docker, both
 // nodes pull them from the registry (IfNotPresent), each app Deployment's two replicas run on
 // both nodes, every pod's image ID is the digest the registry holds for the pushed tag, the
-// frontend answers through its Service from either node and a todo goes through it to the
-// database, and `down` removes the stack. `controlplane stop` then leaves the host as it was.
+// frontend answers through its Service from either node, each node reaches the other's pods and
+// each frontend pod the backend pod on the other node (exec through that node's kubelet), a todo
+// goes through to the database, and `down` removes the stack. `controlplane stop` then leaves the host as it was.
 //
 // Stand-ins, as in the other sandbox suites: Dapr's control plane (the project's stand-in, pause
 // containers; no sidecar), the ingress controller (publishes the address, routes nothing).
@@ -16,7 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { PassThrough } from 'node:stream';
+import { CoreV1Api, Exec, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { isAlive } from '../../lib/controlplane/processes.ts';
 import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
@@ -132,6 +134,20 @@ function fetchFromNode(netns: string, url: string): { status: number; body: stri
   }
 }
 
+/** Runs `node -e script` in a pod's container (through the API server and that node's kubelet); its stdout, or the failure. */
+async function nodeInPod(kc: KubeConfig, pod: V1Pod, script: string): Promise<string> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let text = '';
+  out.on('data', (d) => (text += d));
+  err.on('data', (d) => (text += d));
+  const status = await new Promise<unknown>((resolve, reject) => {
+    new Exec(kc).exec(NS, pod.metadata!.name!, pod.spec!.containers[0]!.name, ['node', '-e', script], out, err, null, false, resolve).catch(reject);
+    setTimeout(() => reject(new Error(`exec in ${pod.metadata?.name} did not end within 30 s: ${text}`)), 30_000).unref();
+  });
+  return `${text.trim()}${(status as { status?: string })?.status === 'Success' ? '' : ` (exec ${JSON.stringify(status)})`}`;
+}
+
 test('the sandbox: two Ready real nodes, each with its own address and pods\' range, and the registry answering', async (ctx) => {
   const nodes = (await core(ctx).listNode()).items;
   assert.equal(nodes.map((n) => n.metadata?.name).sort(), NODES.map((n) => n.name).sort());
@@ -194,7 +210,7 @@ test('each app Deployment\'s two replicas are Ready, one on each node', async (c
   }
 });
 
-test('the frontend answers through its Service from either node; each node reaches the other node\'s pods; a todo goes through to the external database', async (ctx) => {
+test('the frontend answers through its Service from either node; each node reaches the other node\'s pods, and each frontend pod the backend pod on the other node; a todo goes through to the external database', async (ctx) => {
   const svc = await core(ctx).readNamespacedService({ name: 'frontend-svc', namespace: NS });
   const url = `http://${svc.spec!.clusterIP}:${svc.spec!.ports![0]!.port}/`;
   for (const id of NODES) {
@@ -207,6 +223,14 @@ test('the frontend answers through its Service from either node; each node reach
     const remote = frontends.find((p) => p.spec?.nodeName !== id.name)!;
     const health = fetchFromNode(id.netns, `http://${remote.status!.podIP}:3000/healthz`);
     assert.is(health.status, 200, `${id.name} reaches ${remote.metadata?.name} on ${remote.spec?.nodeName} at ${remote.status?.podIP}: ${JSON.stringify(health)}`);
+  }
+  // Pod to pod across the nodes: each frontend calls the backend on the other node by its pod IP.
+  const backends = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=backend' })).items;
+  for (const frontend of frontends) {
+    const backend = backends.find((p) => p.spec?.nodeName !== frontend.spec?.nodeName)!;
+    const url = `http://${backend.status!.podIP}:8000/healthz`;
+    const said = await nodeInPod(ctx.kc!, frontend, `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(10000) }).then((r) => console.log('HTTP', r.status), (e) => console.log('failed', String(e.cause ?? e)))`);
+    assert.is(said, 'HTTP 200', `${frontend.metadata?.name} on ${frontend.spec?.nodeName} -> ${backend.metadata?.name} on ${backend.spec?.nodeName} (${url})`);
   }
   const http = cookieFetch();
   const created = await http(new URL('api/todos', url).href, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'prod path: through two nodes' }) });
