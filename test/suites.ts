@@ -54,7 +54,7 @@ export const SUITES: Suite[] = [
  */
 export const LANES: readonly (readonly string[])[] = [
   ['integration'],
-  ['unit', 'providers', 'bench', 'chart', 'backend', 'mcp-server', 'frontend', 'browser', 'images', 'real-node'],
+  ['unit', 'providers', 'bench', 'chart', 'backend', 'mcp-server', 'frontend', 'browser', 'images', 'real-node', 'prod-path'],
 ];
 
 /**
