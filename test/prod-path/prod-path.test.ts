@@ -7,7 +7,8 @@
 // both nodes, every pod's image ID is the digest the registry holds for the pushed tag, the
 // frontend answers through its Service from either node, each node reaches the other's pods and
 // each frontend pod the backend pod on the other node (exec through that node's kubelet), a todo
-// goes through to the database, and `down` removes the stack. `controlplane stop` then leaves the host as it was.
+// goes through to the database, and `down` removes the stack. With the registry ended, `up` fails
+// before any stage, naming it. `controlplane stop` then leaves the host as it was.
 //
 // Stand-ins, as in the other sandbox suites: Dapr's control plane (the project's stand-in, pause
 // containers; no sidecar), the ingress controller (publishes the address, routes nothing).
@@ -20,7 +21,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { CoreV1Api, Exec, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
-import { isAlive } from '../../lib/controlplane/processes.ts';
+import { isAlive, stopPids, TEARDOWN_GRACE_MS } from '../../lib/controlplane/processes.ts';
 import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { HOST_ADDRESS, nodeIdentity } from '../../lib/controlplane/node/layout.ts';
 import { imageRefs, readVersions } from '../../lib/controlplane/versions.ts';
@@ -239,13 +240,34 @@ test('the frontend answers through its Service from either node; each node reach
   assert.match(list.body, 'prod path: through two nodes');
 });
 
-test('down --env prod --cluster current removes the stack; controlplane stop leaves the host as it was', async (ctx) => {
+test('down --env prod --cluster current removes the stack', async (ctx) => {
   const down = await runScript('down', ['--env', 'prod', '--cluster', 'current'], ctx.env!, 600_000);
   assert.is(down.code, 0, show(down));
   assert.equal((await core(ctx).listNamespace({ fieldSelector: `metadata.name=${NS}` })).items, [], 'the namespace is gone');
+  console.log(`  down: ${(down.ms / 1000).toFixed(1)} s`);
+});
+
+test('the registry down: up --env prod fails before any stage, naming the registry and the fix; nothing built, pushed or applied', async (ctx) => {
+  // The sandbox's own registry, ended: its push endpoint, the one REGISTRY names.
+  const push = ctx.state!.processes.find((p) => p.name === 'registry')!;
+  await stopPids([push.pid], TEARDOWN_GRACE_MS);
+  assert.not.ok(isAlive(push.pid), 'the registry ended');
+  const r = await runScript('up', ['--env', 'prod', '--cluster', 'current', '--timeout', '120'], ctx.env!, 300_000);
+  assert.is(r.code, 1, show(r));
+  assert.match(r.output, `The images cannot be pushed: REGISTRY=${ctx.registry} names a registry at ${ctx.registry}, and connection refused`);
+  assert.match(r.output, 'Nothing was built, installed or applied.');
+  assert.match(r.output, 'Fix: start that registry');
+  assert.not.match(r.output, /Stage 1\/10/);
+  assert.not.match(r.output, /pushing /);
+  assert.not.match(r.output, STACK_LINE);
+  assert.not.match(r.output, ctx.pg!.password);
+  assert.equal((await core(ctx).listNamespace({ fieldSelector: `metadata.name=${NS}` })).items, [], 'no object of the stack was created');
+});
+
+test('controlplane stop leaves the host as it was', async (ctx) => {
   const stop = await runScript('controlplane', ['stop'], ctx.env!, 300_000);
   assert.is(stop.code, 0, show(stop));
-  console.log(`  down: ${(down.ms / 1000).toFixed(1)} s; controlplane stop: ${(stop.ms / 1000).toFixed(1)} s`);
+  console.log(`  controlplane stop: ${(stop.ms / 1000).toFixed(1)} s`);
   assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended, both registries included');
   assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder (with the registry\'s store) is removed');
   assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'no process, netns, veth, route, mount, iptables rule, cgroup, host path or kernel setting is left or changed');
