@@ -267,7 +267,8 @@ test('the registry down: up --env prod fails before any stage, naming the regist
 test('controlplane stop leaves the host as it was', async (ctx) => {
   const stop = await runScript('controlplane', ['stop'], ctx.env!, 300_000);
   assert.is(stop.code, 0, show(stop));
-  console.log(`  controlplane stop: ${(stop.ms / 1000).toFixed(1)} s`);
+  // Its own lines say where the time went (the node programs, the rest, the sweep).
+  console.log(`  controlplane stop: ${(stop.ms / 1000).toFixed(1)} s (${stop.output.split('\n').filter((l) => /^(stopped|real node swept|folder)/.test(l.trim())).map((l) => l.trim()).join('; ')})`);
   assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended, both registries included');
   assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder (with the registry\'s store) is removed');
   assert.equal(hostDifferences(ctx.before!, hostSnapshot()), [], 'no process, netns, veth, route, mount, iptables rule, cgroup, host path or kernel setting is left or changed');
