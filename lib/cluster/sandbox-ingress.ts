@@ -1,7 +1,7 @@
 // The sandbox's ingress controller on a real node: Traefik, built here (build group traefik),
 // serving IngressClass nginx with its kubernetesIngressNGINX provider (why Traefik and not
 // ingress-nginx: lib/controlplane/build/README.md). `up` deploys it the way the kind provider
-// deploys ingress-nginx: the image is imported into the node's containerd when it lacks it
+// deploys ingress-nginx: the image is imported into each node's containerd that lacks it
 // (as `kind load` would), the objects of sandbox-ingress.yaml are applied in order, and the
 // Deployment is waited for. The Ingress then gets its address from Traefik, which publishes
 // the ClusterIP of its Service. With simulated pods the ingress stand-in stays
@@ -28,22 +28,22 @@ export function traefikObjects(image: string, file = TRAEFIK_MANIFEST): KubeObje
   return manifestObjects(text, file);
 }
 
-/** What the node needs of it: the containerd socket (the running plane's node record). */
+/** What a node needs of it: the containerd socket (the running plane's node records). */
 export interface NodeSocket {
   containerdSocket: string;
 }
 
 /**
- * Imports Traefik's image into the node when it lacks it, applies the controller's objects
- * and waits until its Deployment is available. Returns the line for the task tree.
+ * Imports Traefik's image into each node that lacks it (the scheduler may put its pod on any
+ * of them, and it is never pulled), applies the controller's objects and waits until its
+ * Deployment is available. Returns the line for the task tree.
  */
-export async function deployTraefik(cluster: Cluster, ctx: ClusterContext, node: NodeSocket): Promise<string> {
+export async function deployTraefik(cluster: Cluster, ctx: ClusterContext, nodes: readonly NodeSocket[]): Promise<string> {
   const { ctr, images } = nodeBinaries();
   const image = images.traefik;
-  if (!nodeImages(node, ctr).includes(image.ref)) {
-    ctx.log(`real node: importing ${image.ref} (${image.archive})`);
-    importImages(node, ctr, [image.archive]);
-  }
+  const lacking = nodes.filter((node) => !nodeImages(node, ctr).includes(image.ref));
+  if (lacking.length) ctx.log(`real node: importing ${image.ref} (${image.archive})${nodes.length > 1 ? ` into ${lacking.length} of ${nodes.length} nodes` : ''}`);
+  for (const node of lacking) importImages(node, ctr, [image.archive]);
   const objects = traefikObjects(image.ref);
   for (const object of objects) {
     try {

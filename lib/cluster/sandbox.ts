@@ -125,7 +125,7 @@ export const sandboxProvider: ClusterProvider = {
     if (node) {
       // A sandbox started before Traefik was a node group has not built it.
       await ensureBinaries(ctx, ['traefik']);
-      return deployTraefik(cluster, ctx, node.node!);
+      return deployTraefik(cluster, ctx, [node.node!, ...(node.furtherNodes ?? [])]);
     }
     const standIn = runningState(stateFile(ctx))?.processes.find((p) => p.name === 'ingress-stand-in');
     const cls = await getIngressClass(cluster);

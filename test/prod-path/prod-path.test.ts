@@ -6,21 +6,25 @@
 // nodes pull them from the registry (IfNotPresent), each app Deployment's two replicas run on
 // both nodes, every pod's image ID is the digest the registry holds for the pushed tag, the
 // frontend answers through its Service from either node, each node reaches the other's pods and
-// each frontend pod the backend pod on the other node (exec through that node's kubelet), a todo
-// goes through to the database, and `down` removes the stack. With the registry ended, `up` fails
+// each frontend pod the backend pod on the other node (exec through that node's kubelet), the page
+// and a todo go through the ingress controller to the database, and `down` removes the stack. With the registry ended, `up` fails
 // before any stage, naming it. `controlplane stop` then leaves the host as it was.
 //
-// Stand-ins, as in the other sandbox suites: Dapr's control plane (the project's stand-in, pause
-// containers; no sidecar), the ingress controller (publishes the address, routes nothing).
-import { suite } from 'uvu';
+// The cluster's ingress controller is the one the sandbox deploys on real nodes (Traefik, built
+// here, serving IngressClass nginx), installed by the suite as a cluster's admin would before a
+// user's `up`. Dapr's control plane is the project's stand-in (pause containers; no sidecar).
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CoreV1Api, Exec, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Exec, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
+import { deployTraefik } from '../../lib/cluster/sandbox-ingress.ts';
+import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
+import { noRedact } from '../../lib/output.ts';
 import { isAlive, stopPids, TEARDOWN_GRACE_MS } from '../../lib/controlplane/processes.ts';
 import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { HOST_ADDRESS, nodeIdentity } from '../../lib/controlplane/node/layout.ts';
@@ -29,9 +33,11 @@ import { dockerRaw } from '../../lib/images/docker.ts';
 import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from '../real-node/support/host.ts';
-import { cookieFetch } from '../real-node/support/smoke.ts';
+import { curlVia } from '../real-node/support/smoke.ts';
 
 const NS = 'todo';
+/** DOMAIN of env/prod.env: the Ingress's host. */
+const DOMAIN = 'todo.example.com';
 const NODES = [nodeIdentity(0), nodeIdentity(1)];
 const APPS = ['frontend', 'backend', 'mcp-server'];
 
@@ -49,7 +55,6 @@ interface Ctx {
 }
 
 const test = suite<Ctx>('prod path: two real nodes, a real registry, up --env prod --cluster current');
-let setupError: unknown;
 
 test.before(async (ctx) => {
   ctx.before = hostSnapshot();
@@ -68,27 +73,21 @@ test.before(async (ctx) => {
     NO_COLOR: '1',
     FORCE_COLOR: '0',
   };
-  try {
-    const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
-    if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
-    console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s (${/real node todo-deploy-node-2 Ready [\d.]+ s after its start/.exec(start.output)?.[0] ?? 'second node: no time printed'})`);
-    ctx.state = readState(ctx.stateFile);
-    if (!ctx.state?.registry) throw new Error(`no registry in the recorded state:\n${start.output}`);
-    ctx.kc = new KubeConfig();
-    ctx.kc.loadFromFile(ctx.state.kubeconfig);
-    ctx.registry = ctx.state.registry.push;
-    // The external database where the nodes' pods reach the host.
-    ctx.pg = await startPostgres({ host: HOST_ADDRESS, allow: ['10.244.0.0/16'] });
-    await applyDaprStandIn(ctx.kc, imageRefs(readVersions()).pause);
-    Object.assign(ctx.env, { KUBECONFIG: ctx.state.kubeconfig, REGISTRY: ctx.registry, DATABASE_URL: ctx.pg.url });
-  } catch (err) {
-    setupError = err;
-    console.error(`  set-up failed: ${(err as Error)?.stack ?? String(err)}`);
-  }
-});
-
-test.before.each(() => {
-  if (setupError) throw setupError;
+  const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
+  if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
+  console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s (${/real node todo-deploy-node-2 Ready [\d.]+ s after its start/.exec(start.output)?.[0] ?? 'second node: no time printed'})`);
+  ctx.state = readState(ctx.stateFile);
+  if (!ctx.state?.registry || !ctx.state.node) throw new Error(`no registry or real node in the recorded state:\n${start.output}`);
+  ctx.kc = new KubeConfig();
+  ctx.kc.loadFromFile(ctx.state.kubeconfig);
+  ctx.registry = ctx.state.registry.push;
+  // The external database where the nodes' pods reach the host.
+  ctx.pg = await startPostgres({ host: HOST_ADDRESS, allow: ['10.244.0.0/16'] });
+  // What the cluster's admin installs before a user's up: an ingress controller and Dapr.
+  const installed = await deployTraefik(clusterFromKubeConfig(ctx.kc), { environment: 'prod', settings: {}, log: (line) => console.log(`  ${line}`), redact: noRedact, timeoutSeconds: 180 }, [ctx.state.node, ...(ctx.state.furtherNodes ?? [])]);
+  console.log(`  ${installed}`);
+  await applyDaprStandIn(ctx.kc, imageRefs(readVersions()).pause);
+  Object.assign(ctx.env, { KUBECONFIG: ctx.state.kubeconfig, REGISTRY: ctx.registry, DATABASE_URL: ctx.pg.url });
 });
 
 test.after(async (ctx) => {
@@ -162,7 +161,7 @@ test('the sandbox: two Ready real nodes, each with its own address and pods\' ra
   const answer = await fetch(`http://${ctx.registry}/v2/`);
   assert.is(answer.status, 200, 'the registry answers on the address docker pushes to');
   const names = ctx.state!.processes.map((p) => p.name);
-  assert.equal(names, ['registry', 'registry-nodes', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy', 'containerd-2', 'kubelet-2', 'kube-proxy-2', 'ingress-stand-in']);
+  assert.equal(names, ['registry', 'registry-nodes', 'etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy', 'containerd-2', 'kubelet-2', 'kube-proxy-2']);
   const second = ctx.state!.processes.filter((p) => /-2$/.test(p.name));
   const first = ctx.state!.processes.filter((p) => ['containerd', 'kubelet', 'kube-proxy'].includes(p.name));
   const mib = (ps: { pid: number }[]) => ps.reduce((sum, p) => sum + rssMiB(p.pid), 0).toFixed(0);
@@ -211,7 +210,7 @@ test('each app Deployment\'s two replicas are Ready, one on each node', async (c
   }
 });
 
-test('the frontend answers through its Service from either node; each node reaches the other node\'s pods, and each frontend pod the backend pod on the other node; a todo goes through to the external database', async (ctx) => {
+test('the frontend answers through its Service from either node; each node reaches the other node\'s pods, and each frontend pod the backend pod on the other node', async (ctx) => {
   const svc = await core(ctx).readNamespacedService({ name: 'frontend-svc', namespace: NS });
   const url = `http://${svc.spec!.clusterIP}:${svc.spec!.ports![0]!.port}/`;
   for (const id of NODES) {
@@ -233,11 +232,25 @@ test('the frontend answers through its Service from either node; each node reach
     const said = await nodeInPod(ctx.kc!, frontend, `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(10000) }).then((r) => console.log('HTTP', r.status), (e) => console.log('failed', String(e.cause ?? e)))`);
     assert.is(said, 'HTTP 200', `${frontend.metadata?.name} on ${frontend.spec?.nodeName} -> ${backend.metadata?.name} on ${backend.spec?.nodeName} (${url})`);
   }
-  const http = cookieFetch();
-  const created = await http(new URL('api/todos', url).href, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'prod path: through two nodes' }) });
+});
+
+test('through the ingress controller (curl --resolve DOMAIN:80:<the Ingress\'s address>): the page, and a todo created through /api and stored in the external PostgreSQL', async (ctx) => {
+  const ing = await ctx.kc!.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name: 'todo-ingress', namespace: NS });
+  const address = ing.status?.loadBalancer?.ingress?.[0]?.ip;
+  assert.ok(address, `the Ingress has an address: ${JSON.stringify(ing.status)}`);
+  assert.is(ing.spec?.rules?.[0]?.host, DOMAIN);
+  const http = curlVia(DOMAIN, address!, join(ctx.tmp!, 'cookies.txt'));
+  const page = await http(`http://${DOMAIN}/`, { retry: true });
+  assert.is(page.status, 200, page.body);
+  assert.match(page.body, /<html/i);
+  const title = 'prod path: through the ingress and two nodes';
+  const created = await http(`http://${DOMAIN}/api/todos`, { method: 'POST', json: { title } });
   assert.ok(created.status >= 200 && created.status < 300, `POST /api/todos: ${created.status} ${created.body}`);
-  const list = await http(new URL('api/todos', url).href);
-  assert.match(list.body, 'prod path: through two nodes');
+  const list = await http(`http://${DOMAIN}/api/todos`);
+  assert.match(list.body, title);
+  // In the database outside the cluster (DATABASE_URL), read with psql from the host.
+  const stored = spawnSync('psql', [ctx.pg!.url.replace(`:${ctx.pg!.password}@`, '@'), '-tAc', `SELECT count(*) FROM todos WHERE title = '${title}'`], { encoding: 'utf8', env: { ...process.env, PGPASSWORD: ctx.pg!.password }, timeout: 30_000 });
+  assert.is(stored.stdout.trim(), '1', `psql: ${stored.stderr}`);
 });
 
 test('down --env prod --cluster current removes the stack', async (ctx) => {

@@ -3,7 +3,7 @@
 // (at most 15 characters), link, address, pods' range, cgroup and folder, hangs off the first
 // node's namespace (the host's FORWARD chain would drop traffic between nodes), and the host
 // routes its link through the first node. Pure: nothing is started here (test/prod-path runs two).
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { kubeletUser, layoutFor, tokenFileCsv, USERS, type Ports } from '../../lib/controlplane/config.ts';
 import { CGROUP_ROOT, HOST_ADDRESS, HOST_VETH, MAX_REAL_NODES, NETNS, NODE_ADDRESS, NODE_NAME, NODE_POD_CIDR, NODE_SUBNET, nodeIdentity, nodeIndexOfNetns, nodeLayoutFor } from '../../lib/controlplane/node/layout.ts';

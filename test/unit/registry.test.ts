@@ -3,7 +3,7 @@
 // registry counted as no holder of an abandoned node, its build group. (The check that REGISTRY
 // answers before `up` builds anything: registry-probe.test.ts.) test/prod-path pushes to and
 // pulls from the registry itself.
-import { suite } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { containerdHostsToml, hostsDirName, isPlaneRegistry, registryApiUrl, registryConfig, registryEndpoints, registryEnv, registryLayoutFor } from '../../lib/controlplane/registry.ts';
