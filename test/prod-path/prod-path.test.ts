@@ -26,13 +26,14 @@ import { deployTraefik } from '../../lib/cluster/sandbox-ingress.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { noRedact } from '../../lib/output.ts';
 import { isAlive, stopPids, TEARDOWN_GRACE_MS } from '../../lib/controlplane/processes.ts';
-import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { readState, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { HOST_ADDRESS, nodeIdentity } from '../../lib/controlplane/node/layout.ts';
 import { imageRefs, readVersions } from '../../lib/controlplane/versions.ts';
 import { dockerRaw } from '../../lib/images/docker.ts';
 import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from '../real-node/support/host.ts';
+import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from '../real-node/support/sandbox-run.ts';
 import { curlVia } from '../real-node/support/smoke.ts';
 
 const NS = 'todo';
@@ -41,13 +42,7 @@ const DOMAIN = 'todo.example.com';
 const NODES = [nodeIdentity(0), nodeIdentity(1)];
 const APPS = ['frontend', 'backend', 'mcp-server'];
 
-interface Ctx {
-  before?: HostSnapshot;
-  tmp?: string;
-  stateFile?: string;
-  env?: NodeJS.ProcessEnv;
-  state?: ControlPlaneState;
-  kc?: KubeConfig;
+interface Ctx extends SandboxSuiteCtx {
   pg?: Postgres;
   registry?: string;
   /** The refs up pushed (REGISTRY/<repository>:<tag>), from its output. */
@@ -60,19 +55,7 @@ test.before(async (ctx) => {
   ctx.before = hostSnapshot();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-prod-path-'));
   ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
-  ctx.env = {
-    ...process.env,
-    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
-    OPENAI_API_KEY: 'sk-prod-path-test-not-a-real-key',
-    BETTER_AUTH_SECRET: 'prod-path-test-auth-secret-0123456789abcdef',
-    KUBECONFIG: '',
-    REGISTRY: '',
-    DATABASE_URL: '',
-    NODE_IMAGE: '',
-    CI: 'true',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-  };
+  ctx.env = sandboxScriptEnv('prod-path', ctx.stateFile);
   const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
   if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
   console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s (${/real node todo-deploy-node-2 Ready [\d.]+ s after its start/.exec(start.output)?.[0] ?? 'second node: no time printed'})`);
@@ -92,10 +75,7 @@ test.before(async (ctx) => {
 
 test.after(async (ctx) => {
   // Whatever happened above, nothing of the sandbox may outlive the suite.
-  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
-  if (left) await stopRecorded(left, ctx.stateFile);
-  const recovery = recoverAbandoned();
-  if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
+  await leaveNoSandbox(ctx.stateFile);
   await ctx.pg?.destroy();
   // The registry's tags in Docker's image store (the images themselves stay, as after any push).
   for (const ref of ctx.pushed ?? []) await dockerRaw(['image', 'rm', '--no-prune', ref]);

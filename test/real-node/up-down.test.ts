@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { isAlive, logTail } from '../../lib/controlplane/processes.ts';
-import { podsOf, readState, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { podsOf, readState, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { NODE_NAME } from '../../lib/controlplane/node/layout.ts';
 import { readVersions } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
@@ -28,22 +28,16 @@ import { KINDS } from '../../lib/kinds.ts';
 import { lastDeployed, manifestObjects, RELEASE_NAME } from '../../lib/release/record.ts';
 import { releaseStore } from '../../lib/release/store.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
+import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
 import { curlVia, kubectl, mcpCall, ownerOfTitleSql } from './support/smoke.ts';
 import { describeEndpoints, natRules, readyEndpoints, unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { abandonNode } from './support/abandon.ts';
-import { recoverAbandoned } from '../../lib/controlplane/state.ts';
 
 const NS = 'todo';
 /** Gate deadline of the runs that fail on purpose: long enough for each reason to show. */
 const FAIL_GATE_SECONDS = 20;
 
-interface Ctx {
-  before?: HostSnapshot;
-  tmp?: string;
-  stateFile?: string;
-  env?: NodeJS.ProcessEnv;
-  state?: ControlPlaneState;
-  kc?: KubeConfig;
+interface Ctx extends SandboxSuiteCtx {
   /** The Ingress's address, as its controller published it. */
   address?: string;
   recorder?: EventRecorder;
@@ -55,32 +49,15 @@ test.before((ctx) => {
   ctx.before = hostSnapshot();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-real-node-'));
   ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
-  ctx.env = {
-    ...process.env,
-    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
-    // Secrets as CI passes them; no DATABASE_URL: the in-cluster PostgreSQL is deployed.
-    OPENAI_API_KEY: 'sk-real-node-test-not-a-real-key',
-    BETTER_AUTH_SECRET: 'real-node-test-auth-secret-0123456789abcdef',
-    DATABASE_URL: '',
-    KUBECONFIG: '',
-    SANDBOX_PODS: '',
-    // As on a clean clone: where node:22-bookworm-slim cannot be pulled (here), the images
-    // step builds and uses the offline base itself.
-    NODE_IMAGE: '',
-    CI: 'true',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-  };
+  // No DATABASE_URL: the in-cluster PostgreSQL is deployed.
+  ctx.env = sandboxScriptEnv('real-node', ctx.stateFile, { SANDBOX_PODS: '' });
 });
 
 test.after(async (ctx) => {
   ctx.recorder?.stop();
-  // Whatever happened above, nothing of the sandbox may outlive the suite.
-  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
-  if (left) await stopRecorded(left, ctx.stateFile);
-  // And a node the last test abandoned, if that test failed before removing it.
-  const recovery = recoverAbandoned();
-  if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
+  // Whatever happened above, nothing of the sandbox may outlive the suite (and no node the last
+  // test abandoned, if that test failed before removing it).
+  await leaveNoSandbox(ctx.stateFile);
   if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
 });
 
