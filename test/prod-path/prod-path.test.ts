@@ -65,7 +65,8 @@ test.before(async (ctx) => {
   ctx.kc.loadFromFile(ctx.state.kubeconfig);
   ctx.registry = ctx.state.registry.push;
   // The external database where the nodes' pods reach the host.
-  ctx.pg = await startPostgres({ host: HOST_ADDRESS, allow: ['10.244.0.0/16'] });
+  // The pods (their own addresses: the nodes masquerade nothing) and the suite's own psql from the host.
+  ctx.pg = await startPostgres({ host: HOST_ADDRESS, allow: ['10.244.0.0/16', `${HOST_ADDRESS}/32`] });
   // What the cluster's admin installs before a user's up: an ingress controller and Dapr.
   const installed = await deployTraefik(clusterFromKubeConfig(ctx.kc), { environment: 'prod', settings: {}, log: (line) => console.log(`  ${line}`), redact: noRedact, timeoutSeconds: 180 }, [ctx.state.node, ...(ctx.state.furtherNodes ?? [])]);
   console.log(`  ${installed}`);
