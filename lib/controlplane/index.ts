@@ -217,6 +217,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     stop() {
       stopping ??= (async () => {
         await ingress?.stop();
+        // A detached start unrefs its programs; stopping them waits for their exit events, which
+        // an unref'd child does not keep the event loop alive for: without this a start that
+        // failed ended with exit 13 (an unsettled top-level await), its error never printed.
+        for (const c of components) c.proc.ref();
         // Node programs first, then clients, then the API server, then its store.
         for (const c of [...components].reverse()) await stopComponent(c, TEARDOWN_GRACE_MS);
         const left = removePlaneDir(dir, nodeRecord);
