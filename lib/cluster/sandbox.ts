@@ -15,7 +15,7 @@ import { buildGroups } from '../controlplane/build-binaries.ts';
 import { cacheRoot, CONTROL_PLANE_GROUPS, imageRefs, missingGroups, NODE_GROUPS, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive, logTail } from '../controlplane/processes.ts';
 import { describeEndpoints, waitForServiceRoutes } from '../controlplane/node/service-routes.ts';
-import { describeLeft, describeRecovery, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
+import { describeLeft, describeRecovery, enforcesPolicies, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
@@ -29,10 +29,23 @@ import { getIngressClass, INGRESS_NGINX, TRAEFIK } from './ingress.ts';
 import { deployTraefik } from './sandbox-ingress.ts';
 import type { ClusterAddress, ClusterContext, ClusterProvider } from './provider.ts';
 import { choosePods, describePods, parsePodsSetting } from './sandbox-pods.ts';
+import type { NetworkPolicyMode } from '../controlplane/index.ts';
 import { findTool, INSTALL } from './tools.ts';
 
 export const SIMULATED =
   'Sandbox: the API server and controllers are real, but pods are simulated by kwok and nothing serves traffic (no container runs, no sidecar is injected).';
+
+/**
+ * The SANDBOX_NETWORK_POLICIES setting: 'enforce' runs kube-router's NetworkPolicy firewall on
+ * the real node. Off by default: no ingress controller routes in the sandbox yet, so the app's
+ * URL is the frontend's Service reached from the host, a path the policies rightly forbid. Pure.
+ */
+export function parseNetworkPoliciesSetting(value: string | undefined): NetworkPolicyMode | undefined {
+  const v = value?.trim();
+  if (!v) return undefined;
+  if (v === 'enforce' || v === 'off') return v;
+  throw new UsageError(`SANDBOX_NETWORK_POLICIES is "${v}", which is neither enforce nor off. Fix: set SANDBOX_NETWORK_POLICIES=enforce (kube-router enforces the NetworkPolicies on the real node) or off, or remove it.`);
+}
 
 function stateFile(ctx: ClusterContext): string {
   return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
@@ -79,7 +92,11 @@ export const sandboxProvider: ClusterProvider = {
     const file = stateFile(ctx);
     const running = runningState(file);
     const requested = parsePodsSetting(ctx.settings.SANDBOX_PODS);
+    const policies = parseNetworkPoliciesSetting(ctx.settings.SANDBOX_NETWORK_POLICIES);
     const reuse = (state: ControlPlaneState, by = '') => {
+      if (policies && policies !== (enforcesPolicies(state) ? 'enforce' : 'off')) {
+        throw new UsageError(`The sandbox already runs ${enforcesPolicies(state) ? 'with' : 'without'} NetworkPolicy enforcement; SANDBOX_NETWORK_POLICIES=${policies} needs a new one. Fix: \`npm run down -- --cluster sandbox --purge\`, then run up again (or remove SANDBOX_NETWORK_POLICIES to use the running one).`);
+      }
       const choice = choosePods({ requested, running: podsOf(state), host: { possible: true, reasons: [], summary: '' }, docker: true, buildable: true });
       return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: already running at ${state.server}${by}; ${describePods(choice)}` };
     };
@@ -96,13 +113,16 @@ export const sandboxProvider: ClusterProvider = {
         docker: requested === 'simulated' ? false : await dockerAnswers(),
         buildable: go || missingGroups(versions, NODE_GROUPS).length === 0,
       });
+      if (policies === 'enforce' && choice.pods !== 'real') {
+        throw new UsageError(`SANDBOX_NETWORK_POLICIES=enforce needs real pods, but the sandbox would simulate them (${describePods(choice)}). Fix: run where real pods can (Linux, root, a Docker engine), or remove SANDBOX_NETWORK_POLICIES.`);
+      }
       await ensureBinaries(ctx, choice.pods === 'real' ? [...new Set([...CONTROL_PLANE_GROUPS, ...NODE_GROUPS])] : CONTROL_PLANE_GROUPS);
       ctx.log(
         choice.pods === 'real'
-          ? 'starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS)'
+          ? `starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS${policies === 'enforce' ? ', kube-router enforcing NetworkPolicies' : ''})`
           : 'starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)',
       );
-      const state = await startDetached({ log: ctx.log, pods: choice.pods }, file);
+      const state = await startDetached({ log: ctx.log, pods: choice.pods, networkPolicies: choice.pods === 'real' ? policies : undefined }, file);
       return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions}; ${describePods(choice)}` };
     });
   },
@@ -111,7 +131,8 @@ export const sandboxProvider: ClusterProvider = {
     const state = runningState(stateFile(ctx));
     if (!state) return undefined;
     if (podsOf(state) !== 'real') return { enforces: false, why: 'kwok simulates the pods (no traffic flows, and nothing enforces the policies)' };
-    return { enforces: false, why: "the sandbox's real node runs no NetworkPolicy controller (its bridge CNI plugin ignores the policies)" };
+    if (enforcesPolicies(state)) return { enforces: true, by: `kube-router v${readVersions().kubeRouter} (its firewall) on the sandbox's real node` };
+    return { enforces: false, why: "the sandbox's real node runs without its NetworkPolicy controller (its bridge CNI plugin ignores the policies); for enforcement: `npm run down -- --cluster sandbox --purge`, then up with SANDBOX_NETWORK_POLICIES=enforce" };
   },
 
   async findCluster(ctx) {

@@ -20,10 +20,10 @@ import type { PodMode } from './pods.ts';
 export { POD_MODES, type PodMode } from './pods.ts';
 
 /** Who talks to the API server, each with its own static token. */
-export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'kubelet' | 'kubeProxy';
+export type Identity = 'admin' | 'controllerManager' | 'scheduler' | 'kwok' | 'kubelet' | 'kubeProxy' | 'networkPolicyController';
 export const IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kwok'];
-/** With a real node, the kubelet and kube-proxy take kwok's place. */
-export const REAL_NODE_IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kubelet', 'kubeProxy'];
+/** With a real node, the kubelet and kube-proxy take kwok's place (and kube-router enforces NetworkPolicies when asked). */
+export const REAL_NODE_IDENTITIES: Identity[] = ['admin', 'controllerManager', 'scheduler', 'kubelet', 'kubeProxy', 'networkPolicyController'];
 
 /** The identities a plane of this mode gives tokens to. Pure. */
 export function identitiesFor(pods: PodMode): Identity[] {
@@ -41,6 +41,8 @@ export const USERS: Record<Identity, { user: string; groups: string[] }> = {
   kubelet: kubeletUser(NODE_NAME),
   // Bound to system:node-proxier by RBAC's bootstrap policy.
   kubeProxy: { user: 'system:kube-proxy', groups: [] },
+  // kube-router's policy controller: bound to a read-only ClusterRole (node/policy-controller.ts).
+  networkPolicyController: { user: 'todo-deploy:network-policy-controller', groups: [] },
 };
 
 export const SERVICE_CIDR = '10.96.0.0/16';
@@ -110,6 +112,7 @@ export function layoutFor(dir: string, ports: Ports, pods: PodMode = 'simulated'
       kwok: join(dir, 'kwok.kubeconfig'),
       kubelet: join(dir, 'node', 'kubelet.kubeconfig'),
       kubeProxy: join(dir, 'node', 'kube-proxy.kubeconfig'),
+      networkPolicyController: join(dir, 'node', 'kube-router.kubeconfig'),
     },
   };
 }

@@ -40,6 +40,7 @@ import {
 import { nodeBinaries, nodeBinaryProblems } from './node/binaries.ts';
 import { MAX_REAL_NODES, NODE_NAME } from './node/layout.ts';
 import { prepareRealNode, removePlaneDir, startRealNode, type RealNodeRecord } from './node/index.ts';
+import { policyControllerProblems } from './node/policy-controller.ts';
 import { sweepCommand } from './node/sweep.ts';
 import { realNodeSupport } from './node/support.ts';
 import { registryConfig, registryEndpoints, registryEnv, registryLayoutFor, registryApiUrl, type RegistryEndpoints } from './registry.ts';
@@ -57,6 +58,10 @@ import type { KubeObject } from '../types.ts';
 
 export { NEVER_READY_ANNOTATION, FAIL_AS_ANNOTATION, FAILURES, KWOK_NODE_ANNOTATION, type NodeSpec } from './stages.ts';
 export type { PodMode } from './config.ts';
+
+/** Whether a real node enforces NetworkPolicies (kube-router's firewall). */
+export type NetworkPolicyMode = 'enforce' | 'off';
+export const NETWORK_POLICY_MODES: readonly NetworkPolicyMode[] = ['enforce', 'off'];
 export { readVersions, describeVersions, binDirFor, cacheRoot, checkBinaries } from './versions.ts';
 
 export interface ControlPlaneOptions {
@@ -71,6 +76,12 @@ export interface ControlPlaneOptions {
    * each further one in a namespace off the first's (node/layout.ts), started after it.
    */
   realNodes?: number;
+  /**
+   * With real pods: 'enforce' runs kube-router's NetworkPolicy firewall on the node
+   * (node/policy-controller.ts); 'off' (default) leaves the policies unenforced, as the bridge
+   * CNI plugin alone does.
+   */
+  networkPolicies?: NetworkPolicyMode;
   /** kwok-managed nodes to register with simulated pods (default: one node with 8 cpu, 32Gi, 110 pods). */
   nodes?: NodeSpec[];
   /** Install the Dapr CRDs from manifests/crds/ and wait until Established (default true). */
@@ -117,6 +128,8 @@ export interface ControlPlane {
   furtherNodes?: RealNodeRecord[];
   /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
   registry?: RegistryEndpoints;
+  /** Whether the real node enforces NetworkPolicies. */
+  networkPolicies: NetworkPolicyMode;
   /** Every process started, by name (for the CLI's state and for checks that none is left). */
   processes: { name: string; pid: number }[];
   /** The in-process ingress stand-in (undefined when disabled or detached). */
@@ -183,7 +196,11 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   log(`control plane: ${describeVersions(versions)} from ${options.binDir ?? cacheRoot()}`);
 
   const pods = options.pods ?? 'simulated';
-  if (pods === 'real') checkRealNode();
+  const networkPolicies: NetworkPolicyMode = pods === 'real' ? (options.networkPolicies ?? 'off') : 'off';
+  if (options.networkPolicies === 'enforce' && pods !== 'real') throw new Error('NetworkPolicies can be enforced only with real pods (kwok runs no traffic). Use --pods real, or leave enforcement off.');
+  // kube-router runs in the first node's namespace only; further nodes would carry pods it does not filter.
+  if (networkPolicies === 'enforce' && (options.realNodes ?? 1) > 1) throw new Error('NetworkPolicies are enforced on one real node only (kube-router runs in the first node). Use one node, or leave enforcement off.');
+  if (pods === 'real') checkRealNode(networkPolicies);
   if (options.registry) checkRegistryBinary(versions);
 
   const dir = mkdtempSync(join(tmpdir(), 'todo-deploy-cp-'));
@@ -305,7 +322,17 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     if (layout.node && nodeRecord) {
       log('control plane: starting the real node (containerd, kubelet, kube-proxy)');
       const binaries = nodeBinaries();
-      await startRealNode({ layout: layout.node, record: nodeRecord, binaries, kc, start: startInNetns, deadlineMs: Math.max(deadline, 120_000), log, registry });
+      await startRealNode({
+        layout: layout.node,
+        record: nodeRecord,
+        binaries,
+        kc,
+        start: startInNetns,
+        deadlineMs: Math.max(deadline, 120_000),
+        log,
+        registry,
+        policyController: networkPolicies === 'enforce' ? { kubeconfig: layout.kubeconfigs.networkPolicyController } : undefined,
+      });
       // One after the other: the controller-manager gives the index-th node registered the index-th pods' range.
       for (const [i, further] of layout.furtherNodes.entries()) {
         log(`control plane: starting real node ${further.name} (containerd, kubelet, kube-proxy)`);
@@ -367,6 +394,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
       node: nodeRecord,
       ...(furtherRecords.length ? { furtherNodes: furtherRecords } : {}),
       registry,
+      networkPolicies,
       processes,
       ingress,
       restart,
@@ -379,10 +407,10 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
 }
 
 /** Throws, saying why, when a real node cannot run here or its programs are not built. */
-export function checkRealNode(): void {
+export function checkRealNode(networkPolicies: NetworkPolicyMode = 'off'): void {
   const verdict = realNodeSupport();
   if (!verdict.possible) throw new Error(`A real node cannot run here: ${verdict.reasons.join('; ')}. Use simulated pods instead (--pods simulated).`);
-  const problems = nodeBinaryProblems();
+  const problems = [...nodeBinaryProblems(), ...(networkPolicies === 'enforce' ? policyControllerProblems() : [])];
   if (problems.length) throw new Error(`The real node's programs are not ready: ${problems.join('; ')}.`);
 }
 

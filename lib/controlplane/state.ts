@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { healthFromArgs, waitForHealthy } from './health.ts';
-import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type RestartableComponent } from './index.ts';
+import { RESTARTABLE, removePlaneDir, startControlPlane, type ControlPlaneOptions, type NetworkPolicyMode, type RestartableComponent } from './index.ts';
+import { removePolicyRules } from './node/policy-controller.ts';
 import type { PodMode } from './config.ts';
 import type { RealNodeRecord } from './node/index.ts';
 import type { RegistryEndpoints } from './registry.ts';
@@ -32,6 +33,29 @@ export interface ControlPlaneState {
   furtherNodes?: RealNodeRecord[];
   /** The image registry's endpoints, when it runs (REGISTRY is `registry.push`). */
   registry?: RegistryEndpoints;
+  /** Whether the real node enforces NetworkPolicies (absent in files written before: off). */
+  networkPolicies?: NetworkPolicyMode;
+}
+
+/** Whether a recorded plane enforces NetworkPolicies now: asked for, and kube-router alive. */
+export function enforcesPolicies(state: ControlPlaneState): boolean {
+  const controller = state.processes.find((p) => p.name === 'kube-router');
+  return state.networkPolicies === 'enforce' && !!controller && isAlive(controller.pid);
+}
+
+/**
+ * Turns enforcement off on a running recorded plane: stops kube-router, removes its rules and
+ * ipsets from the node's namespace, and records the plane as not enforcing. Returns what could
+ * not be removed (empty when clean).
+ */
+export async function stopPolicyEnforcement(state: ControlPlaneState, file = stateFilePath()): Promise<string[]> {
+  const controller = state.processes.find((p) => p.name === 'kube-router');
+  if (controller) await stopPids([controller.pid], TEARDOWN_GRACE_MS);
+  const left = state.node ? removePolicyRules(state.node.netns) : [];
+  state.processes = state.processes.filter((p) => p !== controller);
+  state.networkPolicies = 'off';
+  writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
+  return left;
 }
 
 /** Who runs the pods of a recorded plane. */
@@ -80,6 +104,7 @@ export async function startDetached(options: Omit<ControlPlaneOptions, 'detached
     node: plane.node,
     ...(plane.furtherNodes ? { furtherNodes: plane.furtherNodes } : {}),
     ...(plane.registry ? { registry: plane.registry } : {}),
+    networkPolicies: plane.networkPolicies,
   };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(state, null, 2), { mode: 0o600 });
@@ -146,9 +171,9 @@ export function describeLeft(result: StopResult): string | undefined {
   return parts.length ? parts.join('; ') : undefined;
 }
 
-/** A node's program: the first node's kube-proxy, kubelet, containerd, or a further node's (kubelet-2, ...). Pure. */
+/** A node's program: the first node's kube-router, kube-proxy, kubelet, containerd, or a further node's (kubelet-2, ...). Pure. */
 export function isNodeProgram(name: string): boolean {
-  return /^(kube-proxy|kubelet|containerd)(-\d)?$/.test(name);
+  return /^(kube-router|kube-proxy|kubelet|containerd)(-\d)?$/.test(name);
 }
 
 /**

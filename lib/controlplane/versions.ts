@@ -27,6 +27,8 @@ export interface ControlPlaneVersions {
   coredns: string;
   /** pause image tag, built from k8s.io/kubernetes build/pause/linux/pause.c, e.g. 3.10.1 */
   pause: string;
+  /** kube-router release, the real node's NetworkPolicy controller (its firewall alone), e.g. 2.1.0 */
+  kubeRouter: string;
   /** Dapr release of daprd, operator, injector, sentry, placement, scheduler and the chart (github.com/dapr/dapr), e.g. 1.16.0 */
   dapr: string;
   /** Traefik release, the real node's ingress controller, e.g. 3.6.12 */
@@ -47,6 +49,7 @@ const KEYS = {
   CNI_PLUGINS_VERSION: 'cniPlugins',
   COREDNS_VERSION: 'coredns',
   PAUSE_VERSION: 'pause',
+  KUBE_ROUTER_VERSION: 'kubeRouter',
   DAPR_VERSION: 'dapr',
   TRAEFIK_VERSION: 'traefik',
   DISTRIBUTION_VERSION: 'distribution',
@@ -70,6 +73,7 @@ export const GROUPS = {
   coredns: { recipe: 2, version: 'COREDNS_VERSION', inputs: ['COREDNS_VERSION'], binaries: ['coredns'], images: ['coredns.oci.tar'], files: [], onPath: false },
   // pause.c comes from the k8s.io/kubernetes module, so a new Kubernetes release rebuilds it.
   pause: { recipe: 1, version: 'PAUSE_VERSION', inputs: ['PAUSE_VERSION', 'K8S_VERSION'], binaries: ['pause'], images: ['pause.oci.tar'], files: [], onPath: false },
+  'kube-router': { recipe: 1, version: 'KUBE_ROUTER_VERSION', inputs: ['KUBE_ROUTER_VERSION'], binaries: ['kube-router'], images: [], files: [], onPath: false },
   // Built only when named (`build.sh dapr`), not by a plain build.sh: a real node that installs Dapr.
   dapr: {
     // 2: the images name their user 65532:65532 in /etc/passwd and /etc/group.
@@ -92,7 +96,7 @@ export const GROUP_NAMES = Object.keys(GROUPS) as Group[];
 
 /** The groups the simulated sandbox needs (control plane and kwok) and those a real node adds. */
 export const CONTROL_PLANE_GROUPS: readonly Group[] = ['etcd', 'kubernetes', 'kwok'];
-export const NODE_GROUPS: readonly Group[] = ['kubernetes', 'containerd', 'cni-plugins', 'coredns', 'pause', 'traefik'];
+export const NODE_GROUPS: readonly Group[] = ['kubernetes', 'containerd', 'cni-plugins', 'coredns', 'pause', 'kube-router', 'traefik'];
 /** The sandbox's image registry: a group of its own, built only for a sandbox (or suite) that runs one. */
 export const REGISTRY_GROUPS: readonly Group[] = ['registry'];
 
@@ -182,7 +186,7 @@ export function describeVersions(v: ControlPlaneVersions): string {
 }
 
 export function describeNodeVersions(v: ControlPlaneVersions): string {
-  return `kubelet and kube-proxy v${v.kubernetes}, containerd v${v.containerd}, runc ${v.runc} (Debian), CNI plugins v${v.cniPlugins}, CoreDNS v${v.coredns}, pause ${v.pause}, Traefik v${v.traefik}`;
+  return `kubelet and kube-proxy v${v.kubernetes}, containerd v${v.containerd}, runc ${v.runc} (Debian), CNI plugins v${v.cniPlugins}, CoreDNS v${v.coredns}, pause ${v.pause}, kube-router v${v.kubeRouter}, Traefik v${v.traefik}`;
 }
 
 /** An OCI image archive build.sh writes, importable with `ctr -n k8s.io images import ARCHIVE`. */
@@ -207,6 +211,8 @@ export interface NodeArtifacts {
   cniBinDir: string;
   cniPlugins: { bridge: string; hostLocal: string; loopback: string; portmap: string };
   coredns: string;
+  /** kube-router: the NetworkPolicy controller (firewall only), started when policies are enforced. */
+  kubeRouter: string;
   /** runc is Debian's, found on PATH; the node must check `runc --version` reports this release. */
   runc: { command: 'runc'; version: string; install: string };
   images: {
@@ -242,6 +248,7 @@ export function nodeArtifacts(versions: ControlPlaneVersions, env: NodeJS.Proces
     cniBinDir: binDirFor(versions, 'cni-plugins', env, home),
     cniPlugins: { bridge: path('bridge'), hostLocal: path('host-local'), loopback: path('loopback'), portmap: path('portmap') },
     coredns: path('coredns'),
+    kubeRouter: path('kube-router'),
     runc: { command: 'runc', version: versions.runc, install: RUNC_INSTALL },
     images: {
       pause: { archive: join(groupDir(versions, 'pause', env, home), 'pause.oci.tar'), ref: refs.pause },

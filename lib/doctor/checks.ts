@@ -178,7 +178,7 @@ function podsCheck(probe: Probe): CheckLine[] {
 
 /** How each provider comes to enforce the policies. */
 const ENFORCEMENT_FIX: Record<ProviderName, string> = {
-  sandbox: 'the sandbox does not enforce them yet: where the isolation matters, use --cluster minikube (started with Calico) or kind (v0.24.0 or newer).',
+  sandbox: '`npm run down -- --cluster sandbox --purge`, then up with SANDBOX_NETWORK_POLICIES=enforce (kube-router on the real node).',
   minikube: 'up starts a new profile with --cni=calico; a profile started before keeps its CNI: `minikube delete -p <profile>`, then up.',
   kind: 'kind v0.24.0 or newer enforces them unless networking.disableNetworkPolicies is set: recreate the cluster (`kind delete cluster --name <name>`, then up).',
   current: 'install a network plugin that enforces NetworkPolicies (Calico, Cilium, Antrea), or use --cluster minikube or kind.',

@@ -60,12 +60,12 @@ function flag(args: string[], name: string): string | undefined {
 
 const versions = suite('controlplane versions');
 
-const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.0\nTRAEFIK_VERSION=3.6.12\nDISTRIBUTION_VERSION=3.1.2\n';
+const PINS = 'K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nKUBE_ROUTER_VERSION=2.1.0\nDAPR_VERSION=1.16.0\nTRAEFIK_VERSION=3.6.12\nDISTRIBUTION_VERSION=3.1.2\n';
 const pinned = parseVersionsEnv(PINS);
 
 versions('parses versions.env lines, ignoring comments and a leading v', () => {
   const v = parseVersionsEnv(`# pins\n${PINS.replace('ETCD_VERSION=3.6.16', '\nETCD_VERSION=v3.6.16')}OTHER=x\n`);
-  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1', dapr: '1.16.0', traefik: '3.6.12', distribution: '3.1.2' });
+  assert.equal(v, { kubernetes: '1.34.4', etcd: '3.6.16', kwok: '0.8.0', containerd: '2.4.2', runc: '1.1.5', cniPlugins: '1.10.0', coredns: '1.15.0', pause: '3.10.1', kubeRouter: '2.1.0', dapr: '1.16.0', traefik: '3.6.12', distribution: '3.1.2' });
   assert.is(parseVersionsEnv(PINS.replace('PAUSE_VERSION=3.10.1', 'PAUSE_VERSION=3.9')).pause, '3.9');
 });
 

@@ -59,8 +59,9 @@ plane('the controller-manager allocates node pod ranges from the cluster CIDR', 
   assert.ok(NODE_POD_CIDR.startsWith(POD_CIDR.split('/')[0]) && NODE_POD_CIDR.endsWith('/24'));
 });
 
-plane('the kubelet is a node identity and kube-proxy the user RBAC binds to system:node-proxier; kwok has no token', () => {
-  assert.equal(identitiesFor('real'), ['admin', 'controllerManager', 'scheduler', 'kubelet', 'kubeProxy']);
+plane('the kubelet is a node identity and kube-proxy the user RBAC binds to system:node-proxier; kube-router a user of its own; kwok has no token', () => {
+  assert.equal(identitiesFor('real'), ['admin', 'controllerManager', 'scheduler', 'kubelet', 'kubeProxy', 'networkPolicyController']);
+  assert.equal(USERS.networkPolicyController, { user: 'todo-deploy:network-policy-controller', groups: [] });
   assert.equal(USERS.kubelet, { user: `system:node:${NODE_NAME}`, groups: ['system:nodes'] });
   assert.equal(USERS.kubeProxy, { user: 'system:kube-proxy', groups: [] });
   const csv = tokenFileCsv({ kubelet: 't1', kubeProxy: 't2' });

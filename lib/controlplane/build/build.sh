@@ -7,6 +7,7 @@
 #   cni-plugins  bridge, host-local, loopback, portmap
 #   coredns      coredns (only the plugins the node's Corefile uses), and an OCI image archive of it
 #   pause        pause (gcc, from pause.c in k8s.io/kubernetes), and an OCI image archive of it
+#   kube-router  kube-router, the real node's NetworkPolicy controller (its firewall alone)
 #   dapr         daprd, operator, injector, sentry, placement, scheduler (one go build), an OCI
 #                image archive of each; only when asked for (not in the default set)
 #   traefik      traefik (the real node's ingress controller), and an OCI image archive of it
@@ -43,6 +44,7 @@ Groups (default: all):
   coredns       coredns (the Corefile's plugins only), and coredns.oci.tar
                 (registry.k8s.io/coredns/coredns:v<version>)
   pause         pause, and pause.oci.tar (registry.k8s.io/pause:<version>)
+  kube-router   kube-router (the real node's NetworkPolicy controller: firewall only)
   dapr          daprd, operator, injector, sentry, placement, scheduler (one go build), and
                 dapr-<program>.oci.tar of each (todo-deploy.local/dapr/<program>:<version>);
                 built only when named (no GROUP builds every group but this one)
@@ -52,7 +54,7 @@ Groups (default: all):
                 sandbox's image registry, which the prod-path suite pushes to; built only
                 when named
   controlplane  = etcd kubernetes kwok
-  node          = kubernetes containerd cni-plugins coredns pause traefik (and checks runc)
+  node          = kubernetes containerd cni-plugins coredns pause kube-router traefik (and checks runc)
 
 Options:
   --force           rebuild the groups even when they are current
@@ -83,15 +85,15 @@ for arg in "$@"; do
     --print-layout) print_layout=1 ;;
     -h|--help) usage; exit 0 ;;
     controlplane) requested+=(etcd kubernetes kwok) ;;
-    node) requested+=(kubernetes containerd cni-plugins coredns pause traefik runc) ;;
-    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|traefik|dapr|registry) requested+=("$arg") ;;
+    node) requested+=(kubernetes containerd cni-plugins coredns pause kube-router traefik runc) ;;
+    kubernetes|etcd|kwok|containerd|cni-plugins|coredns|pause|kube-router|traefik|dapr|registry) requested+=("$arg") ;;
     *) echo "build.sh: unknown option or group '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
 
 # shellcheck source=versions.env
 source "$here/versions.env"
-for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION DAPR_VERSION TRAEFIK_VERSION DISTRIBUTION_VERSION; do
+for key in K8S_VERSION ETCD_VERSION KWOK_VERSION CONTAINERD_VERSION RUNC_VERSION CNI_PLUGINS_VERSION COREDNS_VERSION PAUSE_VERSION KUBE_ROUTER_VERSION DAPR_VERSION TRAEFIK_VERSION DISTRIBUTION_VERSION; do
   [[ -n ${!key:-} ]] || { echo "build.sh: lib/controlplane/build/versions.env must set $key (see the comments there)." >&2; exit 2; }
 done
 # k8s.io/kubernetes v1.X.Y publishes its staging modules as v0.X.Y.
@@ -102,23 +104,24 @@ STAGING_VERSION="0.${K8S_VERSION#1.}"
 # dapr and registry are not built by default: the test command builds every default group, and
 # only a real node that installs Dapr needs dapr, only the prod path (a sandbox with --registry,
 # the prod-path suite) the registry. traefik is a default group: every sandbox up with real
-# pods deploys it (the real-node suite does), as the sandbox's ingress controller.
-all_groups=(etcd kwok pause cni-plugins containerd coredns registry traefik kubernetes dapr)
-default_groups=(etcd kwok pause cni-plugins containerd coredns traefik kubernetes)
+# pods deploys it (the real-node suite does), as the sandbox's ingress controller. kube-router is
+# one too: the real-node suite's NetworkPolicy test runs it.
+all_groups=(etcd kwok pause cni-plugins containerd coredns registry kube-router traefik kubernetes dapr)
+default_groups=(etcd kwok pause cni-plugins containerd coredns kube-router traefik kubernetes)
 declare -A group_version=(
   [kubernetes]=$K8S_VERSION [etcd]=$ETCD_VERSION [kwok]=$KWOK_VERSION [containerd]=$CONTAINERD_VERSION
   [cni-plugins]=$CNI_PLUGINS_VERSION [coredns]=$COREDNS_VERSION [pause]=$PAUSE_VERSION [dapr]=$DAPR_VERSION
-  [traefik]=$TRAEFIK_VERSION [registry]=$DISTRIBUTION_VERSION
+  [kube-router]=$KUBE_ROUTER_VERSION [traefik]=$TRAEFIK_VERSION [registry]=$DISTRIBUTION_VERSION
 )
 # The versions each group is built from: its stamp records them (pause.c ships in k8s.io/kubernetes).
 declare -A group_inputs=(
   [kubernetes]="K8S_VERSION" [etcd]="ETCD_VERSION" [kwok]="KWOK_VERSION" [containerd]="CONTAINERD_VERSION"
   [cni-plugins]="CNI_PLUGINS_VERSION" [coredns]="COREDNS_VERSION" [pause]="PAUSE_VERSION K8S_VERSION" [dapr]="DAPR_VERSION"
-  [traefik]="TRAEFIK_VERSION" [registry]="DISTRIBUTION_VERSION"
+  [kube-router]="KUBE_ROUTER_VERSION" [traefik]="TRAEFIK_VERSION" [registry]="DISTRIBUTION_VERSION"
 )
 # Bumped when a group's build recipe changes (flags, version strings, CoreDNS's plugins), so its
 # stamp goes stale. Keep in step with `recipe` in GROUPS of lib/controlplane/versions.ts.
-declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [dapr]=2 [traefik]=1 [registry]=1)
+declare -A group_recipe=([kubernetes]=1 [etcd]=2 [kwok]=1 [containerd]=1 [cni-plugins]=1 [coredns]=2 [pause]=1 [kube-router]=1 [dapr]=2 [traefik]=1 [registry]=1)
 # The Dapr programs, each an image of its own named as the Dapr chart composes it
 # (<global.registry>/<name>:<global.tag>) under a registry name that says it was built here.
 dapr_programs=(daprd operator injector sentry placement scheduler)
@@ -130,12 +133,12 @@ declare -A group_outputs=(
   [cni-plugins]="bin/bridge bin/host-local bin/loopback bin/portmap"
   [coredns]="bin/coredns coredns.oci.tar" [pause]="bin/pause pause.oci.tar"
   [dapr]="$(for p in "${dapr_programs[@]}"; do printf 'bin/%s dapr-%s.oci.tar ' "$p" "$p"; done)chart/dapr/Chart.yaml"
-  [traefik]="bin/traefik traefik.oci.tar" [registry]="bin/registry"
+  [kube-router]="bin/kube-router" [traefik]="bin/traefik traefik.oci.tar" [registry]="bin/registry"
 )
 # What a first build takes on 2 idle cores with empty Go caches (measured in a cold `.ci/run`,
 # lib/controlplane/build/README.md, rounded up; a busy machine takes several times as long),
 # shown until this machine has a time of its own.
-declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [dapr]=600 [traefik]=540 [registry]=210)
+declare -A group_typical=([kubernetes]=420 [etcd]=60 [kwok]=120 [containerd]=90 [cni-plugins]=30 [coredns]=90 [pause]=2 [kube-router]=180 [dapr]=600 [traefik]=540 [registry]=210)
 on_path=(kubernetes etcd kwok containerd)
 
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/todo-deploy/controlplane"
@@ -268,6 +271,7 @@ pin_modules() {
     "github.com/containernetworking/plugins/plugins/meta/portmap@v$CNI_PLUGINS_VERSION"
   pin_wanted coredns && pin_coredns
   pin_wanted registry && pin_tools registry "github.com/distribution/distribution/v3/cmd/registry@v$DISTRIBUTION_VERSION"
+  pin_wanted kube-router && pin_tools kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@v$KUBE_ROUTER_VERSION"
   pin_wanted dapr && pin_dapr
   pin_wanted traefik && pin_traefik
   return 0
@@ -401,6 +405,7 @@ check_pinned containerd github.com/containerd/containerd/v2 "$CONTAINERD_VERSION
 check_pinned cni-plugins github.com/containernetworking/plugins "$CNI_PLUGINS_VERSION"
 check_pinned coredns github.com/coredns/coredns "$COREDNS_VERSION"
 check_pinned dapr github.com/dapr/dapr "$DAPR_VERSION"
+check_pinned kube-router github.com/cloudnativelabs/kube-router/v2 "$KUBE_ROUTER_VERSION"
 check_pinned traefik github.com/traefik/traefik/v3 "$TRAEFIK_VERSION"
 check_pinned registry github.com/distribution/distribution/v3 "$DISTRIBUTION_VERSION"
 if [[ $check == 1 ]]; then if report; then exit 0; else exit 1; fi; fi
@@ -531,6 +536,11 @@ build_registry() {
   local m=github.com/distribution/distribution/v3
   CGO_ENABLED=0 gobuild registry "$1/bin/registry" \
     -ldflags="-s -w -X $m/version.version=v$DISTRIBUTION_VERSION -X $m/version.revision= -X $m/version.mainpkg=$m" "$m/cmd/registry"
+}
+build_kube-router() {
+  # Static, as upstream's Makefile builds it (CGO_ENABLED=0), with its version variables.
+  local m=github.com/cloudnativelabs/kube-router/v2
+  CGO_ENABLED=0 gobuild kube-router "$1/bin/" -ldflags="-s -w -X $m/pkg/version.Version=v$KUBE_ROUTER_VERSION -X $m/pkg/version.BuildDate=$build_date" "$m/cmd/kube-router"
 }
 build_pause() {
   local src tag
@@ -671,7 +681,7 @@ build_group() {
   log "built $g ${group_version[$g]} in $(fmt "$took") (CPU $(fmt $((cpu_now - cpu_before))))"
 }
 
-log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, Dapr $DAPR_VERSION, Traefik v$TRAEFIK_VERSION, registry (Distribution) v$DISTRIBUTION_VERSION"
+log "versions: kubernetes v$K8S_VERSION (staging modules v$STAGING_VERSION), etcd v$ETCD_VERSION, kwok v$KWOK_VERSION, containerd v$CONTAINERD_VERSION, CNI plugins v$CNI_PLUGINS_VERSION, CoreDNS v$COREDNS_VERSION, pause $PAUSE_VERSION, kube-router v$KUBE_ROUTER_VERSION, Dapr $DAPR_VERSION, Traefik v$TRAEFIK_VERSION, registry (Distribution) v$DISTRIBUTION_VERSION"
 total_start=$SECONDS
 built=() current=()
 for g in "${groups[@]}"; do

@@ -23,6 +23,7 @@ export function nodeBinaries(): NodeBinaries {
     containerdBinDir: a.containerdBinDir,
     cniBinDir: a.cniBinDir,
     runc: which(a.runc.command) ?? a.runc.command,
+    kubeRouter: a.kubeRouter,
     images: a.images,
   };
 }

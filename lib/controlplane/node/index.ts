@@ -6,7 +6,8 @@
 //                     client certificate; returns the record a sweep needs
 //   startRealNode     once the API server answers: containerd (pause and CoreDNS images
 //                     imported), kubelet, kube-proxy; waits until the Node is Ready, puts the
-//                     host's kernel settings back, deploys CoreDNS and waits for it
+//                     host's kernel settings back, starts kube-router's NetworkPolicy firewall
+//                     when asked (policy-controller.ts), deploys CoreDNS and waits for it
 //   sweepRealNode     after the processes are stopped (also from an exit hook or a later
 //                     process): kills what runs in the pods' cgroup and the containerd shims,
 //                     unmounts everything under the node's folder, removes the network
@@ -31,6 +32,7 @@ import { judgeExistingNode, gatherNodeFacts, recoverAbandonedNode } from './reco
 import { firstServiceAddress, waitForClusterDns } from './cluster-dns.ts';
 import { SERVICE_CIDR } from '../config.ts';
 import { containerdHostsToml, hostsDirName, isPlaneRegistry, type RegistryEndpoints } from '../registry.ts';
+import { kubeRouterArgs, policyControllerRbac, policyState } from './policy-controller.ts';
 import { containerdToml, cniConflist, corednsObjects, ctrArgs, kubeletArgs, kubeletConfig, kubeProxyArgs, kubeProxyConfig, toYaml } from './render.ts';
 
 export { NODE_NAME } from './layout.ts';
@@ -68,6 +70,8 @@ export interface NodeBinaries {
   cniBinDir: string;
   /** Absolute path of runc. */
   runc: string;
+  /** kube-router, the NetworkPolicy controller (started only when policies are enforced). */
+  kubeRouter: string;
   /** Traefik's is imported when `up` deploys it (lib/cluster/sandbox-ingress.ts), not at start. */
   images: { pause: { archive: string; ref: string }; coredns: { archive: string; ref: string }; traefik: { archive: string; ref: string } };
 }
@@ -271,6 +275,8 @@ export interface StartRealNodeInput {
   log: (line: string) => void;
   /** The sandbox's image registry: the node's containerd pulls its names from `nodes`. */
   registry?: RegistryEndpoints;
+  /** Enforce NetworkPolicies: run kube-router's firewall with this kubeconfig (its own identity). */
+  policyController?: { kubeconfig: string };
 }
 
 /** Starts containerd, the kubelet and kube-proxy; returns once the Node is Ready and CoreDNS answers. */
@@ -324,6 +330,8 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
     return;
   }
 
+  if (input.policyController) await startPolicyController(input, env);
+
   await applyAll(input.kc, corednsObjects(b.images.coredns.ref));
   await watchUntil(
     cluster,
@@ -342,6 +350,17 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   log(`real node: CoreDNS serves the cluster DNS: kubernetes.default answered through the kube-dns Service${before}`);
 }
 
+/**
+ * kube-router's firewall, after the Node exists (it reads its address from it): its read-only
+ * role first, then the process; ready once its top-level chains are in the namespace.
+ */
+async function startPolicyController(input: StartRealNodeInput, env: NodeJS.ProcessEnv): Promise<void> {
+  await applyAll(input.kc, policyControllerRbac() as KubeObject[]);
+  const c = input.start('kube-router', inNetns([input.binaries.kubeRouter, ...kubeRouterArgs(input.policyController!.kubeconfig)]), { ...env, NODE_NAME });
+  await waitFor('kube-router installed its NetworkPolicy chains', () => policyState().chains.includes('KUBE-ROUTER-FORWARD'), c, input.deadlineMs);
+  input.log('real node: kube-router enforces NetworkPolicies (iptables and ipsets in the node\'s namespace)');
+}
+
 /** containerd's default state folder, shared with any other containerd on the host (Docker's). */
 const SHARED_RUN_DIR = '/run/containerd';
 
@@ -355,6 +374,8 @@ export function sweepRealNode(record: RealNodeRecord): string[] {
   // in the pods' cgroup (nothing restarts them: the kubelet is stopped).
   killAll(processesWith('containerd-shim', record.containerdSocket));
   killAll(processesWith(record.containerdConfig));
+  // kube-router (its kubeconfig lies in the node's folder); its rules and ipsets go with the namespace.
+  killAll(processesWith('kube-router', `${record.dir}/`));
   left.push(...removeCgroupRoot(record.cgroupRoot).map((d) => `cgroup ${d}`));
   // A killed shim leaves its socket; in containerd's shared folder only ours are removed.
   for (const task of containerdTasks(record.containerdState)) {

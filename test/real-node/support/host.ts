@@ -1,8 +1,8 @@
 // What a real node may leave on the host, read before and after: network namespaces, network
-// interfaces and routes, mounts, the host's iptables rules, the kernel settings the kubelet
-// writes, the pods' cgroup, the host paths the kubelet and containerd create, and the node's
-// processes. The suites compare a snapshot taken before the node with one taken after it.
-import { execFileSync } from 'node:child_process';
+// interfaces and routes, mounts, the host's iptables rules and ipsets, the kernel settings the
+// kubelet writes, the pods' cgroup, the host paths the kubelet and containerd create, and the
+// node's processes (kube-router's included). The suites compare a snapshot taken before the node with one taken after it.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostMountPoints, processesWith, readSysctls, cgroupHierarchies } from '../../../lib/controlplane/node/host.ts';
 import { CGROUP_ROOT, DEFAULT_SHIM_SOCKET_DIR, HOST_PATHS, KUBELET_SYSCTLS } from '../../../lib/controlplane/node/layout.ts';
@@ -45,6 +45,8 @@ export interface HostSnapshot {
   mounts: string[];
   /** iptables-save of the host, without counters and comment lines. */
   iptables: string[];
+  /** The host's ipsets (kube-router makes its own only inside the node's namespace). */
+  ipsets: string[];
   sysctls: Record<string, string>;
   /** Host paths only the node creates (/run/containerd is Docker's containerd's too: see shimSockets). */
   paths: string[];
@@ -53,6 +55,12 @@ export interface HostSnapshot {
   cgroups: string[];
   /** Processes of a node: kubelet, kube-proxy, containerd and its shims. */
   nodeProcesses: string[];
+}
+
+/** `ipset list -n` of the host; none when ipset is not installed (then nothing can have made one). */
+function hostIpsets(): string[] {
+  const r = spawnSync('ipset', ['list', '-n'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '').sort() : [];
 }
 
 const out = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).split('\n').filter((l) => l.trim() !== '');
@@ -66,12 +74,13 @@ export function hostSnapshot(): HostSnapshot {
     routes: out('ip', ['-4', 'route', 'show']).filter((l) => !DOCKERS.test(l)).sort(),
     mounts: hostMountPoints().filter((m) => !DOCKERS.test(m)).sort(),
     iptables: out('iptables-save', []).filter((l) => !l.startsWith('#') && !DOCKERS.test(l) && !namesDockerAddress(l, docker)).map((l) => l.replace(/\s*\[\d+:\d+\]$/, '')),
+    ipsets: hostIpsets(),
     sysctls: readSysctls(KUBELET_SYSCTLS),
     paths: HOST_PATHS.filter((p) => p !== '/run/containerd' && existsSync(p)),
     staleShimSockets: existsSync(DEFAULT_SHIM_SOCKET_DIR) ? readdirSync(DEFAULT_SHIM_SOCKET_DIR).filter((f) => !listeningSockets().has(`${DEFAULT_SHIM_SOCKET_DIR}/${f}`)).sort() : [],
     // Every node's pods' cgroup: todo-deploy-node, and todo-deploy-node-<n> of further nodes.
     cgroups: cgroupHierarchies().flatMap((h) => (existsSync(h) ? readdirSync(h).filter((e) => e === CGROUP_ROOT || e.startsWith(`${CGROUP_ROOT}-`)).map((e) => `${h}/${e}`) : [])).sort(),
-    nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-')].map(String),
+    nodeProcesses: [...processesWith('kubelet', '--hostname-override'), ...processesWith('kube-proxy', '--config'), ...processesWith('containerd', 'todo-deploy-cp-'), ...processesWith('kube-router', '--kubeconfig')].map(String),
   };
 }
 
