@@ -21,8 +21,9 @@ export const DEBIAN_PACKAGES: Record<string, readonly string[]> = {
   // pause image; Debian's runc for the real node (pinned as RUNC_VERSION in versions.env).
   sandbox: ['gcc', 'libc6-dev', 'runc'],
   // the real node (lib/controlplane/node): ip, iptables inside its namespace, openssl for the
-  // API server's client certificate (nsenter and umount come with util-linux and mount).
-  node: ['iproute2', 'iptables', 'openssl'],
+  // API server's client certificate (nsenter and umount come with util-linux and mount); ipset
+  // for kube-router, which enforces the NetworkPolicies in the real-node suite's netpol test.
+  node: ['iproute2', 'iptables', 'openssl', 'ipset'],
   // the integration suite's terminal test: `up` and `down` in a real terminal (a tmux pane).
   terminal: ['tmux'],
 };
