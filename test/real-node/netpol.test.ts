@@ -119,7 +119,8 @@ const listen = (host: string, port: number) =>
 test('the other ends: a pod without component labels, one in another namespace wearing the frontend\'s labels, the ingress controller\'s stand-in, a listener in dapr-system, the outside on the host', async (ctx) => {
   const pods = (await core(ctx).listNamespacedPod({ namespace: NS })).items;
   const components: Record<string, SourcePod> = {};
-  for (const p of pods) {
+  // Running pods only: a finished Job's pod or one being replaced has no address to try.
+  for (const p of pods.filter((p) => p.status?.phase === 'Running' && p.status.podIP && !p.metadata?.deletionTimestamp)) {
     const name = p.metadata?.labels?.[COMPONENT_LABEL];
     if (name && !components[name]) components[name] = { label: name, namespace: NS, name: p.metadata!.name!, container: p.spec!.containers[0]!.name };
   }

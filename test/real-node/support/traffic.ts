@@ -97,7 +97,7 @@ export interface Outcome extends Attempt {
 }
 
 /** Runs every attempt, one `kubectl exec` per source pod, the pod's attempts in parallel. */
-export function runAttempts(list: Attempt[], kubectl: string, kubeconfig: string, timeoutMs = 1500): Outcome[] {
+export function runAttempts(list: Attempt[], kubectl: string, kubeconfig: string, timeoutMs = 3000): Outcome[] {
   const bySource = new Map<string, Attempt[]>();
   for (const a of list) bySource.set(`${a.from.namespace}/${a.from.name}`, [...(bySource.get(`${a.from.namespace}/${a.from.name}`) ?? []), a]);
   const out: Outcome[] = [];
