@@ -5,7 +5,6 @@
 // time out. The same matrix again with enforcement off (kube-router stopped, its rules and ipsets
 // removed, in the same node) shows the forbidden paths open, so the first run could have failed.
 // `down --purge` then leaves the host as it was, kube-router's ipsets and processes included.
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -19,14 +18,14 @@ import { filterRules, policyState } from '../../lib/controlplane/node/policy-con
 import { binaryPath, readVersions } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
-import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS } from '../../lib/policy/paths.ts';
+import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, INGRESS_CONTROLLER_PODS } from '../../lib/policy/paths.ts';
 import { runScript, show } from '../support/run-script.ts';
+import { suite } from '../support/suite.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
 import { attempts, formatMatrix, runAttempts, type SourcePod, type World } from './support/traffic.ts';
 
 const NS = 'todo';
 const ELSEWHERE = 'netpol-elsewhere';
-const INGRESS_NS = 'ingress-nginx';
 const DAPR_NS = 'dapr-system';
 const DAPR_PORTS = [6500, 50001, 50005, 50006];
 
@@ -116,7 +115,7 @@ const listen = (host: string, port: number) =>
     s.listen(port, host, () => resolve(s));
   });
 
-test('the other ends: a pod without component labels, one in another namespace wearing the frontend\'s labels, the ingress controller\'s stand-in, a listener in dapr-system, the outside on the host', async (ctx) => {
+test('the other ends: a pod without component labels, one in another namespace wearing the frontend\'s labels, a stand-in for each ingress controller, a listener in dapr-system, the outside on the host', async (ctx) => {
   const pods = (await core(ctx).listNamespacedPod({ namespace: NS })).items;
   const components: Record<string, SourcePod> = {};
   // Running pods only: a finished Job's pod or one being replaced has no address to try.
@@ -126,7 +125,10 @@ test('the other ends: a pod without component labels, one in another namespace w
   }
   const image = pods.find((p) => p.metadata?.labels?.[COMPONENT_LABEL] === 'backend')!.spec!.containers[0]!.image!;
   const idle = 'setInterval(() => {}, 1 << 30)';
-  for (const ns of [ELSEWHERE, INGRESS_NS]) {
+  // One stand-in per ingress controller paths.ts names (its namespace and labels): the
+  // controllers' own images carry no Node to probe with.
+  const controllers = INGRESS_CONTROLLER_PODS.map((c, i) => ({ c, spec: podSpec(`netpol-probe-ingress-${i}`, c.namespace, c.labels, image, idle) }));
+  for (const ns of [ELSEWHERE, ...controllers.map(({ c }) => c.namespace)]) {
     await core(ctx).createNamespace({ body: { metadata: { name: ns } } }).catch((e) => {
       if (!/409|AlreadyExists/.test(String(e))) throw e;
     });
@@ -134,11 +136,11 @@ test('the other ends: a pod without component labels, one in another namespace w
   const made = [
     podSpec('netpol-probe-unlabeled', NS, { 'todo-deploy.test/probe': 'unlabeled' }, image, idle),
     podSpec('netpol-probe-elsewhere', ELSEWHERE, { [COMPONENT_LABEL]: 'frontend' }, image, idle),
-    podSpec('netpol-probe-ingress', INGRESS_NS, { [COMPONENT_LABEL]: 'ingress-nginx' }, image, idle),
+    ...controllers.map(({ spec }) => spec),
     podSpec('netpol-probe-dapr', DAPR_NS, { 'todo-deploy.test/probe': 'dapr-listener' }, image, `for (const p of ${JSON.stringify(DAPR_PORTS)}) require('net').createServer((s) => s.end()).listen(p)`),
   ];
   for (const p of made) await core(ctx).createNamespacedPod({ namespace: p.metadata!.namespace!, body: p });
-  const [, , , dapr] = await Promise.all(made.map((p) => running(ctx, p.metadata!.namespace!, p.metadata!.name!)));
+  const dapr = (await Promise.all(made.map((p) => running(ctx, p.metadata!.namespace!, p.metadata!.name!)))).at(-1);
   for (const port of [443, 5432]) {
     const s = await listen(HOST_ADDRESS, port);
     if (s) ctx.listeners.push(s);
@@ -150,7 +152,7 @@ test('the other ends: a pod without component labels, one in another namespace w
     components,
     unlabeled: probe(made[0]!, 'unlabeled pod'),
     otherNamespace: probe(made[1]!, `${ELSEWHERE} pod (frontend's labels)`),
-    namedPods: { [INGRESS_NS]: probe(made[2]!, 'ingress controller stand-in') },
+    namedPods: Object.fromEntries(controllers.map(({ c, spec }) => [c.namespace, probe(spec, `${c.labels[COMPONENT_LABEL] ?? c.namespace} stand-in`)])),
     services,
     dnsService: CLUSTER_DNS,
     listeners: { [DAPR_NS]: dapr!.status!.podIP! },
