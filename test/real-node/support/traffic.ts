@@ -117,13 +117,16 @@ export function runAttempts(list: Attempt[], kubectl: string, kubeconfig: string
   return out;
 }
 
-/** The matrix as printed: one line per attempt, and whether it went as the paths say. */
+/**
+ * The matrix as printed: one line per attempt, what paths.ts calls the path (allowed or
+ * forbidden), what happened, and ✓ when that is what the run expects (`expectation`: the paths'
+ * own word with enforcement on; every path open in the control run without it). Pure.
+ */
 export function formatMatrix(title: string, outcomes: Outcome[], expectation: (o: Outcome) => 'open' | 'closed' = (o) => o.expect): string {
   const rows = outcomes.map((o) => {
     const open = o.result === 'connected';
-    const want = expectation(o);
-    const ok = (want === 'open') === open;
-    return `  ${ok ? '✓' : '✗'} ${want === 'open' ? 'allowed  ' : 'forbidden'}  ${o.path.name.padEnd(44)} ${`${o.from.label}`.padEnd(28)} -> ${o.to.label.padEnd(30)} ${open ? 'connected' : `not connected (${o.result})`}`;
+    const ok = (expectation(o) === 'open') === open;
+    return `  ${ok ? '✓' : '✗'} ${o.expect === 'open' ? 'allowed  ' : 'forbidden'}  ${o.path.name.padEnd(44)} ${o.from.label.padEnd(24)} -> ${o.to.label.padEnd(28)} ${open ? 'connected' : `not connected (${o.result})`}`;
   });
   return [title, ...rows].join('\n');
 }
