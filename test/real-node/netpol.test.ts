@@ -6,13 +6,13 @@
 // removed, in the same node) shows the forbidden paths open, so the first run could have failed.
 // `down --purge` then leaves the host as it was, kube-router's ipsets and processes included.
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { isAlive } from '../../lib/controlplane/processes.ts';
-import { enforcesPolicies, readState, recoverAbandoned, stopPolicyEnforcement, stopRecorded, type ControlPlaneState } from '../../lib/controlplane/state.ts';
+import { enforcesPolicies, readState, stopPolicyEnforcement } from '../../lib/controlplane/state.ts';
 import { CLUSTER_DNS, HOST_ADDRESS } from '../../lib/controlplane/node/layout.ts';
 import { filterRules, policyState } from '../../lib/controlplane/node/policy-controller.ts';
 import { binaryPath, readVersions } from '../../lib/controlplane/versions.ts';
@@ -21,7 +21,8 @@ import { watchUntil } from '../../lib/kube/watch.ts';
 import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, INGRESS_CONTROLLER_PODS } from '../../lib/policy/paths.ts';
 import { runScript, show } from '../support/run-script.ts';
 import { suite } from '../support/suite.ts';
-import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
+import { hostDifferences, hostSnapshot } from './support/host.ts';
+import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
 import { attempts, formatMatrix, runAttempts, type SourcePod, type World } from './support/traffic.ts';
 
 const NS = 'todo';
@@ -29,13 +30,7 @@ const ELSEWHERE = 'netpol-elsewhere';
 const DAPR_NS = 'dapr-system';
 const DAPR_PORTS = [6500, 50001, 50005, 50006];
 
-interface Ctx {
-  before?: HostSnapshot;
-  tmp?: string;
-  stateFile?: string;
-  env?: NodeJS.ProcessEnv;
-  state?: ControlPlaneState;
-  kc?: KubeConfig;
+interface Ctx extends SandboxSuiteCtx {
   world?: World;
   listeners: Server[];
 }
@@ -46,28 +41,13 @@ test.before((ctx) => {
   ctx.before = hostSnapshot();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-netpol-'));
   ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
-  ctx.env = {
-    ...process.env,
-    TODO_DEPLOY_CONTROLPLANE_STATE: ctx.stateFile,
-    OPENAI_API_KEY: 'sk-netpol-test-not-a-real-key',
-    BETTER_AUTH_SECRET: 'netpol-test-auth-secret-0123456789abcdef',
-    DATABASE_URL: '',
-    KUBECONFIG: '',
-    SANDBOX_PODS: 'real',
-    SANDBOX_NETWORK_POLICIES: 'enforce',
-    NODE_IMAGE: '',
-    CI: 'true',
-    NO_COLOR: '1',
-    FORCE_COLOR: '0',
-  };
+  // No DATABASE_URL: the in-cluster PostgreSQL is deployed.
+  ctx.env = sandboxScriptEnv('netpol', ctx.stateFile, { SANDBOX_PODS: 'real', SANDBOX_NETWORK_POLICIES: 'enforce' });
 });
 
 test.after(async (ctx) => {
   for (const s of ctx.listeners) s.close();
-  const left = ctx.stateFile ? readState(ctx.stateFile) : undefined;
-  if (left) await stopRecorded(left, ctx.stateFile);
-  const recovery = recoverAbandoned();
-  if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
+  await leaveNoSandbox(ctx.stateFile);
   if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
 });
 
