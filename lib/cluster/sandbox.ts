@@ -37,8 +37,9 @@ export const SIMULATED =
 
 /**
  * The SANDBOX_NETWORK_POLICIES setting: 'enforce' runs kube-router's NetworkPolicy firewall on
- * the real node. Off by default: no ingress controller routes in the sandbox yet, so the app's
- * URL is the frontend's Service reached from the host, a path the policies rightly forbid. Pure.
+ * the real node. Off by default: the MCP server's sandbox address (its Service, from the host)
+ * is a path the policies rightly forbid, and up's gates do not wait for kube-router to write a
+ * new pod's rules (README, NetworkPolicies). Pure.
  */
 export function parseNetworkPoliciesSetting(value: string | undefined): NetworkPolicyMode | undefined {
   const v = value?.trim();
