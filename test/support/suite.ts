@@ -10,8 +10,12 @@ export function suite<T = Record<string, any>>(title?: string, context?: T): Tes
   const test = uvuSuite<T>(title, context);
   const before = test.before;
   let failure: { error: unknown } | undefined;
-  let guarded = false;
-  const keepingErrors = (hook: Callback<T>) => {
+  // Registered first, so it runs ahead of the suite's own `before.each` hooks: every test then
+  // fails with the set-up's error instead of an unrelated one from a half-made context.
+  before.each(() => {
+    if (failure) throw failure.error;
+  });
+  const keepingErrors = (hook: Callback<T>) =>
     before(async (ctx) => {
       try {
         await hook(ctx);
@@ -19,15 +23,6 @@ export function suite<T = Record<string, any>>(title?: string, context?: T): Tes
         failure ??= { error };
       }
     });
-    // One guard per suite, registered with its first `before` hook: every test then fails with
-    // the set-up's error instead of an unrelated one from a half-made context.
-    if (!guarded) {
-      guarded = true;
-      before.each(() => {
-        if (failure) throw failure.error;
-      });
-    }
-  };
   test.before = Object.assign(keepingErrors, { each: before.each });
   return test;
 }
