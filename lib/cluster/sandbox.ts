@@ -15,6 +15,7 @@ import { buildGroups } from '../controlplane/build-binaries.ts';
 import { cacheRoot, CONTROL_PLANE_GROUPS, imageRefs, missingGroups, NODE_GROUPS, readVersions, type Group } from '../controlplane/versions.ts';
 import { isAlive, logTail } from '../controlplane/processes.ts';
 import { describeEndpoints, waitForServiceRoutes } from '../controlplane/node/service-routes.ts';
+import { waitForPolicyRules } from '../controlplane/node/policy-sync.ts';
 import { describeLeft, describeRecovery, enforcesPolicies, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
@@ -52,7 +53,7 @@ function stateFile(ctx: ClusterContext): string {
   return stateFilePath(ctx.settings as NodeJS.ProcessEnv);
 }
 
-/** How long kube-proxy may take to route the endpoints the gates saw ready (it syncs at least every 30 s). */
+/** How long kube-proxy may take to route the endpoints the gates saw ready (it syncs at least every 30 s), and kube-router to write their pods' firewall. */
 const ROUTES_DEADLINE_MS = 60_000;
 
 /** The running sandbox, when its pods are real. */
@@ -178,9 +179,14 @@ export const sandboxProvider: ClusterProvider = {
     // The gates saw the endpoints ready; a request also needs kube-proxy's rules for them (service-routes.ts).
     const proxyLog = join(state.dir, 'logs', 'kube-proxy.log');
     const routes = await waitForServiceRoutes(cluster, namespace, { deadlineMs: ROUTES_DEADLINE_MS, explain: () => `Last lines of ${proxyLog}:\n${existsSync(proxyLog) ? logTail(proxyLog, 15) : '(no log)'}` });
-    return routes.waitedFor.length
+    const routed = routes.waitedFor.length
       ? `kube-proxy routed ${describeEndpoints(routes.waitedFor)} ${(routes.ms / 1000).toFixed(1)} s after the gates passed`
       : 'kube-proxy routed every ready endpoint when the gates passed';
+    if (!enforcesPolicies(state)) return routed;
+    // And, where the policies are enforced, kube-router's firewall for the new pods (policy-sync.ts).
+    const routerLog = join(state.dir, 'logs', 'kube-router.log');
+    const rules = await waitForPolicyRules(cluster, namespace, { deadlineMs: ROUTES_DEADLINE_MS, netns: state.node!.netns, explain: () => `Last lines of ${routerLog}:\n${existsSync(routerLog) ? logTail(routerLog, 15) : '(no log)'}` });
+    return `${routed}; ${rules.waitedFor.length ? `kube-router wrote the NetworkPolicy rules of ${rules.waitedFor.length} pod(s) ${(rules.ms / 1000).toFixed(1)} s after` : 'kube-router had written the NetworkPolicy rules of every pod'}`;
   },
 
   async provideDapr(cluster, ctx) {

@@ -15,6 +15,7 @@ import { isAlive } from '../../lib/controlplane/processes.ts';
 import { enforcesPolicies, readState, stopPolicyEnforcement } from '../../lib/controlplane/state.ts';
 import { CLUSTER_DNS, HOST_ADDRESS } from '../../lib/controlplane/node/layout.ts';
 import { filterRules, policyState } from '../../lib/controlplane/node/policy-controller.ts';
+import { unfiltered } from '../../lib/controlplane/node/policy-sync.ts';
 import { binaryPath, readVersions } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
@@ -146,7 +147,7 @@ test('the other ends: a pod without component labels, one in another namespace w
   const deadline = Date.now() + 60_000;
   for (;;) {
     const rules = filterRules(ctx.state!.node!.netns);
-    const missing = names.filter((n) => !rules.includes(`POD name:${n} namespace: ${NS}`));
+    const missing = unfiltered(rules, names, NS);
     const chains = policyState(ctx.state!.node!.netns).chains.filter((c) => c.startsWith('KUBE-NWPLCY-') && c !== 'KUBE-NWPLCY-DEFAULT').length;
     if (missing.length === 0 && chains >= policies) break;
     assert.ok(Date.now() < deadline, `kube-router did not catch up within 60 s: pods without chains ${missing.join(', ') || 'none'}; ${chains} of ${policies} policy chains`);

@@ -9,6 +9,7 @@ import { listObjects } from '../../kube/apply.ts';
 import type { Cluster } from '../../kube/client.ts';
 import type { KubeObject } from '../../types.ts';
 import { inNetns } from './network.ts';
+import { waitUntilNoneLeft, type Settled } from './settle.ts';
 
 export interface ServiceEndpoint {
   /** namespace/service:port-name, as kube-proxy's rule comments name it. */
@@ -56,19 +57,19 @@ export const describeEndpoints = (endpoints: readonly ServiceEndpoint[]) => endp
  * Waits until kube-proxy routes every ready endpoint of the namespace's Services; returns how
  * long that took and what was not routed at first (empty when all was). Throws at the deadline.
  */
-export async function waitForServiceRoutes(cluster: Cluster, namespace: string, options: { deadlineMs: number; explain: () => string; rules?: () => string }): Promise<{ ms: number; waitedFor: ServiceEndpoint[] }> {
+export async function waitForServiceRoutes(cluster: Cluster, namespace: string, options: { deadlineMs: number; explain: () => string; rules?: () => string }): Promise<Settled<ServiceEndpoint>> {
   const rules = options.rules ?? natRules;
-  const started = Date.now();
-  const waitedFor = unrouted(rules(), await readyEndpoints(cluster, namespace));
-  let left = waitedFor;
-  while (left.length > 0) {
-    if (Date.now() - started > options.deadlineMs) {
-      throw new Error(`kube-proxy on the real node has not routed ${describeEndpoints(left)} within ${Math.round(options.deadlineMs / 1000)} s of their Services' gates passing, so the app's Services do not reach those pods yet. ${options.explain()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-    // Only endpoints still ready count (a pod that went meanwhile is no longer waited for).
-    const still = new Set((await readyEndpoints(cluster, namespace)).map(key));
-    left = unrouted(rules(), left.filter((e) => still.has(key(e))));
-  }
-  return { ms: Date.now() - started, waitedFor };
+  return waitUntilNoneLeft(
+    async (previous) => {
+      const ready = await readyEndpoints(cluster, namespace);
+      if (!previous) return unrouted(rules(), ready);
+      // Only endpoints still ready count (a pod that went meanwhile is no longer waited for).
+      const still = new Set(ready.map(key));
+      return unrouted(rules(), previous.filter((e) => still.has(key(e))));
+    },
+    {
+      deadlineMs: options.deadlineMs,
+      timeout: (left) => new Error(`kube-proxy on the real node has not routed ${describeEndpoints(left)} within ${Math.round(options.deadlineMs / 1000)} s of their Services' gates passing, so the app's Services do not reach those pods yet. ${options.explain()}`),
+    },
+  );
 }
