@@ -60,6 +60,8 @@ test('up --cluster sandbox with SANDBOX_NETWORK_POLICIES=enforce: kube-router ru
   assert.is(r.code, 0, show(r));
   assert.match(r.output, /NetworkPolicies are enforced by kube-router v\d+\.\d+\.\d+ \(its firewall\) on the sandbox's real node/);
   assert.not.match(r.output, /warning: NetworkPolicies/);
+  // The URL is given once kube-router has written the new pods' firewall, not before.
+  assert.match(r.output, /kube-router (wrote the NetworkPolicy rules of \d+ pod\(s\) [\d.]+ s after|had written the NetworkPolicy rules of every pod)/);
   console.log(`  up with enforcement: ${(r.ms / 1000).toFixed(1)} s`);
   ctx.state = readState(ctx.stateFile!);
   assert.ok(ctx.state && enforcesPolicies(ctx.state), 'the state records kube-router, alive');
