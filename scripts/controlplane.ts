@@ -71,7 +71,8 @@ async function stop(): Promise<number> {
   if (!state) {
     console.log('The control plane is not running (no state file).');
   } else {
-    result = await stopRecorded(state, stateFile);
+    // Its lines say where the time goes: the node programs, the rest, the sweep.
+    result = await stopRecorded(state, stateFile, (line) => console.log(line));
     const left = describeLeft(result);
     if (left) {
       console.error(`Could not stop cleanly: ${left}.`);

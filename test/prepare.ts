@@ -61,7 +61,26 @@ export function buildGroupsFor(needs: { controlPlane: boolean; registry?: boolea
   return [...(needs.controlPlane ? ['controlplane', 'node'] : []), ...(needs.registry ? ['registry'] : [])];
 }
 
-export function prepare(root: string, needs: { apps: boolean; controlPlane: boolean; registry?: boolean; helm?: boolean }): void {
+export interface Needs {
+  apps: boolean;
+  controlPlane: boolean;
+  registry?: boolean;
+  helm?: boolean;
+}
+
+/** What a run of these suites needs prepared (a plain `npm test` runs them all, prod-path included). Pure. */
+export function needsFor(names: readonly string[]): Needs {
+  const has = (...suites: string[]) => suites.some((n) => names.includes(n));
+  return {
+    apps: has('backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'),
+    controlPlane: has('integration', 'unit', 'real-node', 'prod-path'),
+    // The registry is built only for the suite that runs one.
+    registry: has('prod-path'),
+    helm: has('chart', 'integration'),
+  };
+}
+
+export function prepare(root: string, needs: Needs): void {
   if (needs.apps) {
     for (const app of APPS) {
       installApp(root, app);

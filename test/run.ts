@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT as root } from '../lib/repo-root.ts';
-import { prepare } from './prepare.ts';
+import { needsFor, prepare } from './prepare.ts';
 import { lanesFor, SUITES, SUITES_NEEDING, type Suite } from './suites.ts';
 import { ensureDockerEngine, ensurePackages, type DockerEngine } from './system.ts';
 import { cacheRoot } from '../lib/controlplane/versions.ts';
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
   // --serial: one suite at a time (to time a suite alone, or read its output undisturbed).
   const serial = argv.includes('--serial') || process.env.TODO_DEPLOY_TEST_SERIAL === '1';
   const only = argv.filter((a) => a !== '--serial');
-  const selected = only.length ? SUITES.filter((s) => only.includes(s.name)) : SUITES.filter((s) => !s.whenNamed);
+  const selected = only.length ? SUITES.filter((s) => only.includes(s.name)) : SUITES;
   const unknown = only.filter((n) => !SUITES.some((s) => s.name === n));
   if (unknown.length) {
     console.error(`Unknown suite(s): ${unknown.join(', ')}. Known: ${SUITES.map((s) => s.name).join(', ')}.`);
@@ -74,13 +74,7 @@ async function main(): Promise<number> {
     const groups = Object.entries(SUITES_NEEDING).filter(([, suites]) => suites.some((n) => names.has(n))).map(([group]) => group);
     ensurePackages(groups, (line) => console.log(line));
     if (needsDocker) docker = await ensureDockerEngine(path.dirname(cacheRoot()), (line) => console.log(line));
-    prepare(root, {
-      apps: ['backend', 'mcp-server', 'frontend', 'browser', 'images', 'integration'].some((n) => names.has(n)),
-      controlPlane: names.has('integration') || names.has('unit') || names.has('real-node') || names.has('prod-path'),
-      // The registry is built only for the suite that runs one.
-      registry: names.has('prod-path'),
-      helm: names.has('chart') || names.has('integration'),
-    });
+    prepare(root, needsFor([...names]));
     console.log(`prepare: ${seconds(Date.now() - started)} in all`);
   } catch (err) {
     console.error((err as Error).message);

@@ -6,8 +6,6 @@ export interface Suite {
   dir: string;
   /** uvu file pattern, relative to dir. */
   pattern?: string;
-  /** Run only when named (`npx tsx test/run.ts <name>`), not by a plain `npm test`. */
-  whenNamed?: boolean;
 }
 
 /** The Debian package groups of test/system.ts each suite needs (docker: also a running engine). */
@@ -39,11 +37,9 @@ export const SUITES: Suite[] = [
   // base it reuses.
   { name: 'real-node', dir: 'test/real-node' },
   // Two real nodes and the sandbox's image registry: `up --env prod --cluster current` pushes,
-  // the nodes pull. After real-node, whose images it pushes (built once, then skipped).
-  // Run only when named for now: it passed on the sandbox before Traefik replaced the ingress
-  // stand-in on real nodes, and has not run since (the real-node lock was taken until the
-  // landing closed); `npx tsx test/run.ts prod-path` runs it.
-  { name: 'prod-path', dir: 'test/prod-path', whenNamed: true },
+  // the nodes pull. After real-node, in its lane (LANES): one real node per machine, so the two
+  // never run at once; it pushes the images real-node built (built once, then skipped).
+  { name: 'prod-path', dir: 'test/prod-path' },
 ];
 
 /**

@@ -3,6 +3,7 @@
 import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { LANES, lanesFor, SUITES, SUITES_NEEDING } from '../suites.ts';
+import { needsFor } from '../prepare.ts';
 import { LaneOutput, prefixLines } from '../lane-output.ts';
 
 const test = suite();
@@ -19,6 +20,17 @@ test('the suites that use Docker or the real node share a lane, images before re
   assert.is(docker.size, 1);
   const lane = LANES[laneOf('real-node')]!;
   assert.ok(lane.indexOf('images') < lane.indexOf('real-node'));
+});
+
+test('a plain npm test runs prod-path after real-node in one lane (one real node per machine: never both at once) and builds the registry for it', () => {
+  const lanes = lanesFor(ALL, false);
+  const withNode = lanes.filter((l) => l.some((n) => SUITES_NEEDING.node!.includes(n)));
+  assert.is(withNode.length, 1, `the suites that start a real node share one lane: ${JSON.stringify(lanes)}`);
+  const lane = withNode[0]!;
+  assert.ok(lane.includes('prod-path') && lane.indexOf('real-node') < lane.indexOf('prod-path'), lane.join(' '));
+  assert.is(needsFor(ALL).registry, true);
+  assert.is(needsFor(['unit', 'real-node']).registry, false);
+  assert.is(needsFor(['prod-path']).controlPlane, true);
 });
 
 test('lanesFor keeps the chosen suites in SUITES order, drops empty lanes, and --serial makes one lane', () => {
