@@ -196,10 +196,7 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
   log(`control plane: ${describeVersions(versions)} from ${options.binDir ?? cacheRoot()}`);
 
   const pods = options.pods ?? 'simulated';
-  const networkPolicies: NetworkPolicyMode = pods === 'real' ? (options.networkPolicies ?? 'off') : 'off';
-  if (options.networkPolicies === 'enforce' && pods !== 'real') throw new Error('NetworkPolicies can be enforced only with real pods (kwok runs no traffic). Use --pods real, or leave enforcement off.');
-  // kube-router runs in the first node's namespace only; further nodes would carry pods it does not filter.
-  if (networkPolicies === 'enforce' && (options.realNodes ?? 1) > 1) throw new Error('NetworkPolicies are enforced on one real node only (kube-router runs in the first node). Use one node, or leave enforcement off.');
+  const networkPolicies = networkPoliciesFor(pods, options.realNodes ?? 1, options.networkPolicies);
   if (pods === 'real') checkRealNode(networkPolicies);
   if (options.registry) checkRegistryBinary(versions);
 
@@ -405,6 +402,23 @@ async function startOnce(options: ControlPlaneOptions): Promise<ControlPlane> {
     throw err;
   }
 }
+
+/**
+ * Whether the plane enforces NetworkPolicies: asked for, or the default for one real node;
+ * never with simulated pods (kwok runs no traffic) nor with several real nodes (kube-router runs
+ * in the first node's namespace only, so further nodes would carry pods it does not filter),
+ * where the default is off whatever it is for one node. Throws when enforcement is asked for
+ * where it cannot be. Pure.
+ */
+export function networkPoliciesFor(pods: PodMode, realNodes: number, asked: NetworkPolicyMode | undefined): NetworkPolicyMode {
+  if (asked === 'enforce' && pods !== 'real') throw new Error('NetworkPolicies can be enforced only with real pods (kwok runs no traffic). Use --pods real, or leave enforcement off.');
+  if (asked === 'enforce' && realNodes > 1) throw new Error('NetworkPolicies are enforced on one real node only (kube-router runs in the first node). Use one node, or leave enforcement off.');
+  if (pods !== 'real' || realNodes > 1) return 'off';
+  return asked ?? ONE_REAL_NODE_DEFAULT_POLICIES;
+}
+
+/** Enforcement on a sandbox with one real node when nobody asks (README, NetworkPolicies). */
+const ONE_REAL_NODE_DEFAULT_POLICIES: NetworkPolicyMode = 'off';
 
 /** Throws, saying why, when a real node cannot run here or its programs are not built. */
 export function checkRealNode(networkPolicies: NetworkPolicyMode = 'off'): void {

@@ -10,6 +10,7 @@ import { CGROUP_ROOT, HOST_ADDRESS, HOST_VETH, MAX_REAL_NODES, NETNS, NODE_ADDRE
 import { hostRoutesOf, networkUpCommands, wantedHostRoutes } from '../../lib/controlplane/node/network.ts';
 import { cniConflist, kubeletArgs, kubeletConfig, kubeProxyConfig } from '../../lib/controlplane/node/render.ts';
 import { isNodeProgram } from '../../lib/controlplane/state.ts';
+import { networkPoliciesFor } from '../../lib/controlplane/index.ts';
 
 const test = suite('real nodes: layout by index');
 
@@ -120,6 +121,16 @@ test('the plane: further nodes only with real pods; each further kubelet its own
 test('the node programs stopped first include every node\'s', () => {
   for (const name of ['kubelet', 'kube-proxy', 'containerd', 'kubelet-2', 'containerd-3', 'kube-proxy-9']) assert.ok(isNodeProgram(name), name);
   for (const name of ['etcd', 'kube-apiserver', 'registry', 'registry-nodes', 'ingress-stand-in', 'kubelet-x']) assert.not.ok(isNodeProgram(name), name);
+});
+
+test('several real nodes never enforce NetworkPolicies (kube-router runs in the first only): off when nobody asks, whatever one node does by default; asked for, refused with the fix', () => {
+  for (const n of [2, 3, MAX_REAL_NODES]) assert.is(networkPoliciesFor('real', n, undefined), 'off');
+  assert.is(networkPoliciesFor('real', 2, 'off'), 'off');
+  assert.throws(() => networkPoliciesFor('real', 2, 'enforce'), /one real node only .*Use one node, or leave enforcement off/);
+  assert.is(networkPoliciesFor('real', 1, 'enforce'), 'enforce');
+  assert.is(networkPoliciesFor('real', 1, 'off'), 'off');
+  assert.is(networkPoliciesFor('simulated', 1, undefined), 'off');
+  assert.throws(() => networkPoliciesFor('simulated', 1, 'enforce'), /only with real pods/);
 });
 
 test.run();

@@ -309,13 +309,17 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   const ended = Promise.race([kubelet.exited, kubeProxy.exited]).then((how) => {
     throw new Error(`${how} while the node registered. Last lines of its log:\n${logTail(how.startsWith('kubelet') ? kubelet.logFile : kubeProxy.logFile)}`);
   });
-  // A further node also waits for its pods' range: the controller-manager allocates the
-  // index-th /24 to the index-th node registered, which the nodes starting one after the other
-  // makes this one's (the range its bridge and the routes use).
-  const ready = watchUntil(cluster, { kind: NODE_KIND, name: l.name }, (items) => ({ done: nodeReady(items[0]) && (l.index === 0 || !!items[0]?.spec?.podCIDR) }), {
+  // Every node also waits for its pods' range: the controller-manager allocates the index-th
+  // /24 to the index-th node it sees, which the nodes starting one after the other makes this
+  // one's (the range its bridge and the routes use). The first node waits too: its allocator
+  // starts seconds after the controller-manager answers (3.5 s seen idle, more under load), and
+  // a second node registered before the first had its range could be given the first's (the
+  // allocator's workers take the two at once, in no set order): prod-path's start at 16:27 ended
+  // right after the second node was Ready, in the range check below.
+  const ready = watchUntil(cluster, { kind: NODE_KIND, name: l.name }, (items) => ({ done: nodeReady(items[0]) && !!items[0]?.spec?.podCIDR }), {
     deadline: Date.now() + input.deadlineMs,
-    goal: `Node ${l.name} to register and be Ready`,
-    explain: (items) => `conditions ${JSON.stringify(items[0]?.status?.conditions?.map((c: any) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`) ?? 'none: not registered')}. Last lines of ${kubelet.logFile}:\n${logTail(kubelet.logFile, 15)}`,
+    goal: `Node ${l.name} to register, be Ready and be given its pods' range`,
+    explain: (items) => `conditions ${JSON.stringify(items[0]?.status?.conditions?.map((c: any) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}`) ?? 'none: not registered')}, pods' range ${items[0]?.spec?.podCIDR ?? 'none yet (the controller-manager allocates it)'}. Last lines of ${kubelet.logFile}:\n${logTail(kubelet.logFile, 15)}`,
   });
   await Promise.race([ready, ended]);
   ended.catch(() => {});
@@ -323,12 +327,10 @@ export async function startRealNode(input: StartRealNodeInput): Promise<void> {
   // The kubelet has set the host's kernel settings by now (before it reports Ready): put them back.
   const restored = restoreSysctls(input.record.sysctls);
   log(`real node: ${l.name} Ready${restored.length ? `; host kernel settings restored (${restored.join(', ')})` : ''}`);
-  if (l.index > 0) {
-    const allocated = (await ready)[0]?.spec?.podCIDR;
-    if (allocated !== l.podCidr) throw new Error(`Node ${l.name} was given the pods' range ${allocated} by the controller-manager, but its bridge and routes use ${l.podCidr}: the nodes registered out of order. Fix: stop the sandbox (\`npm run controlplane -- stop\`) and start it again.`);
-    // The cluster DNS is the first node's.
-    return;
-  }
+  const allocated = (await ready)[0]?.spec?.podCIDR;
+  if (allocated !== l.podCidr) throw new Error(`Node ${l.name} was given the pods' range ${allocated} by the controller-manager, but its bridge and routes use ${l.podCidr}: the nodes registered out of order. Fix: stop the sandbox (\`npm run controlplane -- stop\`) and start it again.`);
+  // The cluster DNS is the first node's.
+  if (l.index > 0) return;
 
   if (input.policyController) await startPolicyController(input, env);
 
