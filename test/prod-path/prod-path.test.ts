@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { CoreV1Api, Exec, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, Exec, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { applyDaprStandIn } from '../../lib/cluster/dapr-stand-in.ts';
 import { deployTraefik } from '../../lib/cluster/sandbox-ingress.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
@@ -182,7 +182,12 @@ test('every pod runs an image the nodes pulled from the registry: its image ID i
   assert.equal([...pulledOn].sort(), NODES.map((n) => n.name).sort(), 'both nodes pulled images themselves');
 });
 
-test('each app Deployment\'s two replicas are Ready, one on each node', async (ctx) => {
+test('each app Deployment\'s two replicas are Ready, one on each node; the only other Deployment is Redis, one replica by design', async (ctx) => {
+  // Every Deployment of the stack, so none goes unchecked: the three apps, and Redis (unclustered,
+  // so one replica: manifests/60-redis.yaml); PostgreSQL is outside the cluster in prod.
+  const deployments = (await ctx.kc!.makeApiClient(AppsV1Api).listNamespacedDeployment({ namespace: NS })).items;
+  assert.equal(deployments.map((d) => d.metadata?.name).sort(), [...APPS, 'redis'].sort());
+  assert.is(deployments.find((d) => d.metadata?.name === 'redis')?.spec?.replicas, 1);
   for (const app of APPS) {
     const pods = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/name=${app}` })).items;
     assert.is(pods.length, 2, `${app} runs two replicas`);
