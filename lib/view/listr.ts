@@ -21,12 +21,13 @@ export function closingDurations(timings: readonly Timing[], totalMs: number): s
 }
 
 /**
- * On a terminal the tree's own timer shows every finished step's duration, so a title that ends
- * with the executor's "(2.5s)" (a stage's) would show it twice: the title loses it there.
+ * The renderer's timer shows every finished step's duration (the tree's on a terminal, the
+ * plain lines' in brackets), so a title that ends with the executor's "(2.5s)" (a stage's)
+ * would show it twice: the title loses it.
  */
 function titleShown(title: string, ms: number): string {
   const suffix = ` (${formatDuration(ms)})`;
-  return !plainOutput() && title.endsWith(suffix) ? title.slice(0, -suffix.length) : title;
+  return title.endsWith(suffix) ? title.slice(0, -suffix.length) : title;
 }
 
 type StartEvent = Extract<RunEvent, { type: 'start' }>;
