@@ -1,19 +1,26 @@
 // The HTTP surface:
 //
 //   GET  /healthz   200 while the process runs
-//   POST /mcp       MCP over Streamable HTTP (stateless: no session id; JSON responses)
+//   POST /mcp       MCP over Streamable HTTP (stateless: no session id; JSON responses), for the
+//                   user its X-User-Id header names; a request without one is refused
 //   GET/DELETE /mcp 405 (no server-initiated streams and no sessions in stateless mode)
 //
 // Stateless: each POST gets a fresh McpServer and transport, as the SDK recommends for
 // servers that hold no per-client state. Any replica can answer any request, so the
 // Deployment can scale without sticky sessions.
+//
+// Whose todos: the caller's X-User-Id, which only the frontend sets: it proxies /mcp as it
+// proxies /api, with the id of its signed session cookie, and drops any X-User-Id a client
+// sends. The NetworkPolicies admit only the frontend to this server, as they admit only the
+// frontend and this server to the backend. The tools take no user argument, so an agent
+// cannot act for anyone but the session it came with.
 
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { BackendClient } from './backend-client.ts';
 import { errorFields, type Logger } from './shared/log.ts';
-import { registerTools } from './tools.ts';
+import { registerTools, USER_ID } from './tools.ts';
 
 export const SERVER_INFO = { name: 'todo-mcp-server', version: '0.1.0' };
 
@@ -48,10 +55,27 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Why a request's X-User-Id cannot be acted for, or undefined when it names a user. Pure. */
+export function userIdProblem(header: string | string[] | undefined): string | undefined {
+  const how =
+    'This server acts only for the user its caller names in X-User-Id, which the frontend sets from its session cookie: ' +
+    'call it through the frontend, at http://<the app\'s host>/mcp (http://todo.local/mcp in dev), with the cookie the page sets.';
+  if (header === undefined || header === '') return `No X-User-Id header. ${how}`;
+  // Node joins a repeated X-User-Id into one value ("a, b"), which the pattern then refuses.
+  if (typeof header !== 'string') return `More than one X-User-Id header. ${how}`;
+  if (!USER_ID.test(header)) return `The X-User-Id header is not 1-64 letters, digits, "_" or "-". ${how}`;
+  return undefined;
+}
+
 export function createApp(deps: AppDeps): RequestListener {
   const { log } = deps;
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    const header = req.headers['x-user-id'];
+    const problem = userIdProblem(header);
+    // The header's value is not echoed: it is someone's session id.
+    if (problem) return rpcError(res, 403, -32001, problem);
+    const userId = header as string;
     const text = await readBody(req);
     if (text === undefined) return rpcError(res, 413, -32600, `request body is larger than ${MAX_BODY_BYTES} bytes`);
     let body: unknown;
@@ -61,7 +85,7 @@ export function createApp(deps: AppDeps): RequestListener {
       return rpcError(res, 400, -32700, 'Parse error: the request body is not JSON');
     }
     const server = new McpServer(SERVER_INFO, { capabilities: { tools: {} } });
-    registerTools(server, deps.backend);
+    registerTools(server, deps.backend, userId);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.once('close', () => {
       void transport.close();

@@ -72,7 +72,7 @@ lifecycle('health, routes and one JSON log line per request', async () => {
 
     const notJson = await fetch(`${mcp.url}/mcp`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-user-id': 'lou' },
       body: '{"jsonrpc":',
     });
     assert.is(notJson.status, 400);
@@ -108,8 +108,8 @@ lifecycle('SIGTERM with a tool call in flight: the call completes, then exit 0',
   const mcp = await startService({ name: 'mcp-server', appDir: 'apps/mcp-server', env: { BACKEND_URL: standIn.url } });
   const client = new Client({ name: 'todo-mcp-test', version: '0.0.0' });
   try {
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`)));
-    const pending = client.callTool({ name: 'add_task', arguments: { user_id: 'vera', title: 'mid-shutdown' } }).then(
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`), { requestInit: { headers: { 'x-user-id': 'vera' } } }));
+    const pending = client.callTool({ name: 'add_task', arguments: { title: 'mid-shutdown' } }).then(
       (result) => ({ result: result as CallToolResult, error: undefined }),
       (error: unknown) => ({ result: undefined, error }),
     );

@@ -1,6 +1,7 @@
 // The MCP server through the SDK's own client (StreamableHTTPClientTransport), against
 // the real backend on a real PostgreSQL: each tool does what it says, which the test
-// checks through the backend's REST API.
+// checks through the backend's REST API. Each client sends X-User-Id, as the frontend does
+// for its session's user; a request without it is refused.
 
 import { suite } from '../../../test/support/suite.ts';
 import * as assert from 'uvu/assert';
@@ -22,14 +23,16 @@ interface Ctx {
   pg?: Postgres;
   backend?: Service;
   mcp?: Service;
-  client?: Client;
+  /** One client per user, each sending that user's X-User-Id. */
+  clients: Map<string, Client>;
 }
 
-const tools = suite<Ctx>('mcp-server tools');
+const tools = suite<Ctx>('mcp-server tools', { clients: new Map() });
 
-async function connect(url: string): Promise<Client> {
+/** A client whose requests carry `user` in X-User-Id, as the frontend's proxy sends them. */
+async function connect(url: string, user: string): Promise<Client> {
   const client = new Client({ name: 'todo-mcp-test', version: '0.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`)));
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { 'x-user-id': user } } }));
   return client;
 }
 
@@ -37,18 +40,38 @@ tools.before(async (ctx) => {
   ctx.pg = await startPostgres();
   ctx.backend = await startBackend({ DATABASE_URL: ctx.pg.url });
   ctx.mcp = await startService({ name: 'mcp-server', appDir: 'apps/mcp-server', env: { BACKEND_URL: ctx.backend.url } });
-  ctx.client = await connect(ctx.mcp.url);
 });
 
 tools.after(async (ctx) => {
-  await ctx.client?.close();
+  for (const client of ctx.clients.values()) await client.close();
   await ctx.mcp?.stop();
   await ctx.backend?.stop();
   await ctx.pg?.destroy();
 });
 
-async function run(ctx: Ctx, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await ctx.client!.callTool({ name, arguments: args })) as CallToolResult;
+async function as(ctx: Ctx, user: string): Promise<Client> {
+  let client = ctx.clients.get(user);
+  if (!client) {
+    client = await connect(ctx.mcp!.url, user);
+    ctx.clients.set(user, client);
+  }
+  return client;
+}
+
+/** A tool call by `user`'s client (X-User-Id: user). */
+async function run(ctx: Ctx, user: string, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await (await as(ctx, user)).callTool({ name, arguments: args })) as CallToolResult;
+}
+
+/** One raw JSON-RPC initialize to /mcp with these extra headers: the status and the error, if any. */
+async function initialize(url: string, headers: Record<string, string>): Promise<{ status: number; error?: { code: number; message: string } }> {
+  const res = await fetch(`${url}/mcp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } }),
+  });
+  const body = (await res.json()) as { error?: { code: number; message: string } };
+  return { status: res.status, error: body.error };
 }
 
 function text(result: CallToolResult): string {
@@ -64,18 +87,58 @@ function data<T>(result: CallToolResult): T {
 
 const rest = (ctx: Ctx, user: string) => call<Todo[]>(ctx.backend!.url, 'GET', '/api/todos', { user }).then((r) => r.body);
 
-tools('the server lists exactly the five todo tools, each needing user_id', async (ctx) => {
-  const { tools: listed } = await ctx.client!.listTools();
+tools('the server lists exactly the five todo tools, none with a user argument, none taking unknown arguments', async (ctx) => {
+  const client = await as(ctx, 'lena');
+  const { tools: listed } = await client.listTools();
   assert.equal(listed.map((t) => t.name).sort(), ['add_task', 'complete_task', 'delete_task', 'list_tasks', 'update_task']);
   for (const tool of listed) {
     assert.ok(tool.description, `${tool.name} has a description`);
-    assert.ok(tool.inputSchema.required?.includes('user_id'), `${tool.name} requires user_id`);
+    assert.not.ok('user_id' in (tool.inputSchema.properties ?? {}), `${tool.name} takes no user_id`);
+    assert.is((tool.inputSchema as { additionalProperties?: unknown }).additionalProperties, false, `${tool.name} refuses unknown arguments`);
   }
-  assert.equal(ctx.client!.getServerVersion()?.name, 'todo-mcp-server');
+  assert.equal(client.getServerVersion()?.name, 'todo-mcp-server');
+});
+
+tools('a request without X-User-Id, or with a malformed or doubled one, is refused with an MCP error that says how to call the server', async (ctx) => {
+  const none = await initialize(ctx.mcp!.url, {});
+  assert.is(none.status, 403);
+  assert.is(none.error?.code, -32001);
+  assert.match(none.error!.message, /^No X-User-Id header\. This server acts only for the user its caller names in X-User-Id, which the frontend sets from its session cookie: call it through the frontend, at http:\/\/<the app's host>\/mcp/);
+
+  const bad = await initialize(ctx.mcp!.url, { 'x-user-id': 'not valid!' });
+  assert.is(bad.status, 403);
+  assert.match(bad.error!.message, /^The X-User-Id header is not 1-64 letters, digits/);
+  assert.not.match(bad.error!.message, 'not valid!', 'the value is not echoed');
+
+  const doubled = await fetch(`${ctx.mcp!.url}/mcp`, { method: 'POST', headers: [['content-type', 'application/json'], ['x-user-id', 'a'], ['x-user-id', 'b']], body: '{}' });
+  // fetch joins repeated headers with ", ", which is no user id either.
+  assert.is(doubled.status, 403);
+
+  // The SDK's client, without the header, fails to connect and shows the reason.
+  const client = new Client({ name: 'todo-mcp-test', version: '0.0.0' });
+  const failure = await client.connect(new StreamableHTTPClientTransport(new URL(`${ctx.mcp!.url}/mcp`))).then(() => 'connected', (err: unknown) => String(err));
+  assert.match(failure, /No X-User-Id header/);
+  await client.close();
+});
+
+tools('a user_id argument is refused, naming why, and nothing of that user is touched', async (ctx) => {
+  const theirs = data<Todo>(await run(ctx, 'vic', 'add_task', { title: 'vic only' }));
+  const listed = await run(ctx, 'wes', 'list_tasks', { user_id: 'vic' });
+  assert.ok(listed.isError);
+  assert.match(text(listed), /user_id is not an argument: the tools act for the user of the session the request came with/);
+  assert.not.match(text(listed), 'vic only');
+  const completed = await run(ctx, 'wes', 'complete_task', { user_id: 'vic', task_id: theirs.id });
+  assert.ok(completed.isError);
+  assert.match(text(completed), /user_id is not an argument/);
+  const other = await run(ctx, 'wes', 'list_tasks', { owner: 'vic' });
+  assert.ok(other.isError);
+  assert.match(text(other), /unknown argument\(s\): owner/);
+  assert.equal((await rest(ctx, 'vic')).map((t) => [t.title, t.completed]), [['vic only', false]]);
+  assert.equal(await rest(ctx, 'wes'), []);
 });
 
 tools('add_task creates the task in the backend', async (ctx) => {
-  const result = await run(ctx, 'add_task', { user_id: 'mia', title: '  water the plants ' });
+  const result = await run(ctx, 'mia', 'add_task', { title: '  water the plants ' });
   const todo = data<Todo>(result);
   assert.is(todo.title, 'water the plants');
   assert.is(todo.completed, false);
@@ -89,17 +152,17 @@ tools('list_tasks returns the user\'s tasks, all or filtered by status', async (
   const b = await call<Todo>(ctx.backend!.url, 'POST', '/api/todos', { user: 'noah', body: { title: 'b' } });
   await call(ctx.backend!.url, 'POST', `/api/todos/${b.body.id}/complete`, { user: 'noah' });
 
-  const all = data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'noah' }));
+  const all = data<Todo[]>(await run(ctx, 'noah', 'list_tasks', {}));
   assert.equal(all.map((t) => [t.id, t.title, t.completed]), [[a.body.id, 'a', false], [b.body.id, 'b', true]]);
-  assert.equal(data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'noah', status: 'all' })), all);
-  assert.equal(data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'noah', status: 'pending' })).map((t) => t.id), [a.body.id]);
-  assert.equal(data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'noah', status: 'completed' })).map((t) => t.id), [b.body.id]);
-  assert.equal(data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'nobody-yet' })), []);
+  assert.equal(data<Todo[]>(await run(ctx, 'noah', 'list_tasks', { status: 'all' })), all);
+  assert.equal(data<Todo[]>(await run(ctx, 'noah', 'list_tasks', { status: 'pending' })).map((t) => t.id), [a.body.id]);
+  assert.equal(data<Todo[]>(await run(ctx, 'noah', 'list_tasks', { status: 'completed' })).map((t) => t.id), [b.body.id]);
+  assert.equal(data<Todo[]>(await run(ctx, 'nobody-yet', 'list_tasks', {})), []);
 });
 
 tools('complete_task marks the task completed in the backend', async (ctx) => {
   const created = await call<Todo>(ctx.backend!.url, 'POST', '/api/todos', { user: 'olga', body: { title: 'file taxes' } });
-  const todo = data<Todo>(await run(ctx, 'complete_task', { user_id: 'olga', task_id: created.body.id }));
+  const todo = data<Todo>(await run(ctx, 'olga', 'complete_task', { task_id: created.body.id }));
   assert.is(todo.completed, true);
   const stored = await call<Todo>(ctx.backend!.url, 'GET', `/api/todos/${created.body.id}`, { user: 'olga' });
   assert.is(stored.body.completed, true);
@@ -108,14 +171,14 @@ tools('complete_task marks the task completed in the backend', async (ctx) => {
 tools('update_task changes the title and the completed state', async (ctx) => {
   const created = await call<Todo>(ctx.backend!.url, 'POST', '/api/todos', { user: 'paul', body: { title: 'draft' } });
   const id = created.body.id;
-  assert.is(data<Todo>(await run(ctx, 'update_task', { user_id: 'paul', task_id: id, title: 'final' })).title, 'final');
-  assert.is(data<Todo>(await run(ctx, 'update_task', { user_id: 'paul', task_id: id, completed: true })).completed, true);
-  const reopened = data<Todo>(await run(ctx, 'update_task', { user_id: 'paul', task_id: id, title: 'final v2', completed: false }));
+  assert.is(data<Todo>(await run(ctx, 'paul', 'update_task', { task_id: id, title: 'final' })).title, 'final');
+  assert.is(data<Todo>(await run(ctx, 'paul', 'update_task', { task_id: id, completed: true })).completed, true);
+  const reopened = data<Todo>(await run(ctx, 'paul', 'update_task', { task_id: id, title: 'final v2', completed: false }));
   assert.equal([reopened.title, reopened.completed], ['final v2', false]);
   const stored = await call<Todo>(ctx.backend!.url, 'GET', `/api/todos/${id}`, { user: 'paul' });
   assert.equal([stored.body.title, stored.body.completed], ['final v2', false]);
 
-  const nothing = await run(ctx, 'update_task', { user_id: 'paul', task_id: id });
+  const nothing = await run(ctx, 'paul', 'update_task', { task_id: id });
   assert.ok(nothing.isError);
   assert.match(text(nothing), /nothing to change/);
 });
@@ -123,42 +186,38 @@ tools('update_task changes the title and the completed state', async (ctx) => {
 tools('delete_task removes the task from the backend', async (ctx) => {
   const keep = await call<Todo>(ctx.backend!.url, 'POST', '/api/todos', { user: 'quin', body: { title: 'keep' } });
   const drop = await call<Todo>(ctx.backend!.url, 'POST', '/api/todos', { user: 'quin', body: { title: 'drop' } });
-  const result = await run(ctx, 'delete_task', { user_id: 'quin', task_id: drop.body.id });
+  const result = await run(ctx, 'quin', 'delete_task', { task_id: drop.body.id });
   assert.equal(data(result), { deleted: drop.body.id });
   assert.is((await call(ctx.backend!.url, 'GET', `/api/todos/${drop.body.id}`, { user: 'quin' })).status, 404);
   assert.equal((await rest(ctx, 'quin')).map((t) => t.id), [keep.body.id]);
 });
 
-tools('tools act only on the named user\'s tasks', async (ctx) => {
-  const theirs = data<Todo>(await run(ctx, 'add_task', { user_id: 'rosa', title: 'private' }));
+tools('tools act only on the tasks of the user in X-User-Id', async (ctx) => {
+  const theirs = data<Todo>(await run(ctx, 'rosa', 'add_task', { title: 'private' }));
   for (const [name, args] of [
     ['complete_task', { task_id: theirs.id }],
     ['update_task', { task_id: theirs.id, title: 'stolen' }],
     ['delete_task', { task_id: theirs.id }],
   ] as const) {
-    const result = await run(ctx, name, { user_id: 'sam', ...args });
+    const result = await run(ctx, 'sam', name, args);
     assert.ok(result.isError, name);
     assert.match(text(result), new RegExp(`todo ${theirs.id} not found`));
   }
-  assert.equal(data<Todo[]>(await run(ctx, 'list_tasks', { user_id: 'sam' })), []);
+  assert.equal(data<Todo[]>(await run(ctx, 'sam', 'list_tasks', {})), []);
   const stored = await call<Todo>(ctx.backend!.url, 'GET', `/api/todos/${theirs.id}`, { user: 'rosa' });
   assert.equal([stored.body.title, stored.body.completed], ['private', false]);
 });
 
 tools('unknown ids and bad arguments are tool errors with the reason', async (ctx) => {
-  const missing = await run(ctx, 'complete_task', { user_id: 'tom', task_id: 424242 });
+  const missing = await run(ctx, 'tom', 'complete_task', { task_id: 424242 });
   assert.ok(missing.isError);
   assert.match(text(missing), /todo 424242 not found/);
 
-  const badUser = await run(ctx, 'add_task', { user_id: 'not valid!', title: 'x' });
-  assert.ok(badUser.isError);
-  assert.match(text(badUser), /user_id must be 1-64 letters/);
+  const noId = await run(ctx, 'tom', 'complete_task', {});
+  assert.ok(noId.isError);
+  assert.match(text(noId), /task_id/);
 
-  const noUser = await run(ctx, 'list_tasks', {});
-  assert.ok(noUser.isError);
-  assert.match(text(noUser), /user_id/);
-
-  const emptyTitle = await run(ctx, 'add_task', { user_id: 'tom', title: '   ' });
+  const emptyTitle = await run(ctx, 'tom', 'add_task', { title: '   ' });
   assert.ok(emptyTitle.isError);
   assert.equal(await rest(ctx, 'tom'), [], 'nothing was created');
 });
@@ -166,9 +225,9 @@ tools('unknown ids and bad arguments are tool errors with the reason', async (ct
 tools('with the backend unreachable, tools say so and /healthz stays 200', async () => {
   const deadPort = await freePort();
   const mcp = await startService({ name: 'mcp-server', appDir: 'apps/mcp-server', env: { BACKEND_URL: `http://127.0.0.1:${deadPort}` } });
-  const client = await connect(mcp.url);
+  const client = await connect(mcp.url, 'uma');
   try {
-    const result = (await client.callTool({ name: 'list_tasks', arguments: { user_id: 'uma' } })) as CallToolResult;
+    const result = (await client.callTool({ name: 'list_tasks', arguments: {} })) as CallToolResult;
     assert.ok(result.isError);
     assert.match(text(result), new RegExp(`todo backend at 127.0.0.1:${deadPort} is unreachable \\(ECONNREFUSED\\)`));
     assert.is((await fetch(`${mcp.url}/healthz`)).status, 200);
