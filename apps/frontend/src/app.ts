@@ -1,10 +1,11 @@
-// The HTTP server: /healthz, the page's static files, and /api/* forwarded to the backend as
-// the browser's session user. One JSON log line per request, without cookies or query strings.
+// The HTTP server: /healthz, the page's static files, /api/* forwarded to the backend and /mcp
+// to the MCP server, both as the session's user (an MCP client gets its session by loading the
+// page, as a browser does). One JSON log line per request, without cookies or query strings.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
-import { backendTarget, forward } from './proxy.ts';
+import { backendUpstream, forward, mcpUpstream, upstreamTarget, type Upstream } from './proxy.ts';
 import { resolveSession } from './session.ts';
 import type { Asset } from './static.ts';
 
@@ -52,6 +53,7 @@ function serveAsset(req: IncomingMessage, res: ServerResponse, asset: Asset, set
 export function createApp(config: Config, log: Logger, assets: Map<string, Asset>): App {
   let closing = false;
   const inFlight = new Set<ServerResponse>();
+  const upstreams: Upstream[] = [backendUpstream(config.backendOrigin), mcpUpstream(config.mcpOrigin)];
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const rawUrl = req.url ?? '';
@@ -59,15 +61,16 @@ export function createApp(config: Config, log: Logger, assets: Map<string, Asset
       sendJson(res, 200, { status: 'ok' });
       return;
     }
-    if (path === '/api' || path.startsWith('/api/')) {
-      const target = backendTarget(config.backendOrigin, rawUrl);
+    const upstream = upstreams.find((u) => path === u.prefix || path.startsWith(`${u.prefix}/`));
+    if (upstream) {
+      const target = upstreamTarget(upstream, rawUrl);
       if (!target) {
         sendJson(res, 404, { error: 'Not found.' });
         return;
       }
       const session = resolveSession(req.headers.cookie, config.secret, isSecure(req));
       if (session.setCookie) res.setHeader('set-cookie', session.setCookie);
-      await forward(req, res, target, { backendOrigin: config.backendOrigin, userId: session.id, log });
+      await forward(req, res, target, { upstream, userId: session.id, log });
       return;
     }
     const asset = assets.get(path);

@@ -7,6 +7,8 @@ export interface Config {
   port: number;
   /** Origin of the backend API; request paths are appended to it. */
   backendOrigin: string;
+  /** Origin of the MCP server; /mcp is forwarded to it. */
+  mcpOrigin: string;
   secret: string;
   logLevel: LogLevel;
 }
@@ -19,7 +21,8 @@ export const MIN_SECRET_LENGTH = 32;
 export function readConfig(env: Record<string, string | undefined>): Config {
   return {
     port: readPort(env.PORT),
-    backendOrigin: readBackendOrigin(env.BACKEND_URL),
+    backendOrigin: readOrigin('BACKEND_URL', env.BACKEND_URL, 'http://backend-svc:8000', "the backend's", '/api/...'),
+    mcpOrigin: readOrigin('MCP_URL', env.MCP_URL, 'http://mcp-server-svc:8080', "the MCP server's", '/mcp'),
     secret: readSecret(env.BETTER_AUTH_SECRET),
     logLevel: readLogLevel(env.LOG_LEVEL),
   };
@@ -36,24 +39,22 @@ function readPort(raw: string | undefined): number {
   return port;
 }
 
-function readBackendOrigin(raw: string | undefined): string {
-  const value = raw === undefined || raw === '' ? 'http://backend-svc:8000' : raw;
+/** An upstream's origin from NAME (or the in-cluster default), refused with the fix when it is not a bare http(s) origin. */
+function readOrigin(name: string, raw: string | undefined, fallback: string, whose: string, forwarded: string): string {
+  const value = raw === undefined || raw === '' ? fallback : raw;
+  const fix = `Set it to ${whose} origin, for example ${fallback}.`;
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(
-      `BACKEND_URL is "${value}", which is not a URL. Set it to the backend's origin, for example http://backend-svc:8000.`,
-    );
+    throw new ConfigError(`${name} is "${value}", which is not a URL. ${fix}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(
-      `BACKEND_URL is "${value}", but only http: and https: backends are supported. Set it to the backend's origin, for example http://backend-svc:8000.`,
-    );
+    throw new ConfigError(`${name} is "${value}", but only http: and https: are supported. ${fix}`);
   }
   if (url.pathname !== '/' || url.search !== '' || url.username !== '' || url.password !== '') {
     throw new ConfigError(
-      `BACKEND_URL is "${value}", but it must be an origin only (no path, query or credentials), because /api/... paths are forwarded unchanged. Use for example http://backend-svc:8000.`,
+      `${name} is "${value}", but it must be an origin only (no path, query or credentials), because ${forwarded} paths are forwarded unchanged. Use for example ${fallback}.`,
     );
   }
   return url.origin;

@@ -1,17 +1,57 @@
-// Forwards /api/* to the backend as the session's user. Only an allow-list of headers passes in
-// either direction, so a client cannot choose its own X-User-Id and cookies never reach the backend.
+// Forwards /api/* to the backend and /mcp to the MCP server, as the session's user. Only an
+// allow-list of headers passes in either direction, so a client cannot choose its own X-User-Id
+// and cookies never reach either server: both act for the X-User-Id set here and nothing else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './log.ts';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 // Chat answers wait on the OpenAI API, so the deadline is generous.
-const BACKEND_TIMEOUT_MS = 60_000;
+const UPSTREAM_TIMEOUT_MS = 60_000;
 
 const REQUEST_HEADERS = ['accept', 'content-type', 'accept-language'];
 const RESPONSE_HEADERS = ['content-type', 'location', 'cache-control', 'retry-after', 'etag'];
 
+/** A server the frontend forwards one path prefix to. */
+export interface Upstream {
+  /** In messages to the client: "todo backend", "MCP server". */
+  name: string;
+  /** In log lines ("backend unreachable"): the component's name. */
+  component: string;
+  origin: string;
+  /** The path forwarded, with everything under it: '/api', '/mcp'. */
+  prefix: string;
+  /** Request headers that pass besides the common ones (accept, content-type, accept-language). */
+  headers: readonly string[];
+  /** The body of an answer the proxy gives itself (upstream down, body too large), in the upstream's own error shape. */
+  errorBody(message: string): unknown;
+}
+
+/** The backend: its clients are the page's scripts, which read {"error": "..."}. */
+export const backendUpstream = (origin: string): Upstream => ({
+  name: 'todo backend',
+  component: 'backend',
+  origin,
+  prefix: '/api',
+  headers: [],
+  errorBody: (message) => ({ error: message }),
+});
+
+/**
+ * The MCP server's Streamable HTTP endpoint: its clients speak JSON-RPC, so the proxy's own
+ * errors are JSON-RPC errors too, and the protocol version header passes (the server is
+ * stateless: no Mcp-Session-Id).
+ */
+export const mcpUpstream = (origin: string): Upstream => ({
+  name: 'MCP server',
+  component: 'mcp-server',
+  origin,
+  prefix: '/mcp',
+  headers: ['mcp-protocol-version'],
+  errorBody: (message) => ({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }),
+});
+
 export interface ForwardOptions {
-  backendOrigin: string;
+  upstream: Upstream;
   userId: string;
   log: Logger;
   timeoutMs?: number;
@@ -19,17 +59,17 @@ export interface ForwardOptions {
 
 export class BodyTooLargeError extends Error {}
 
-/** The backend URL for a request path, or undefined when it would leave /api/ after normalisation. */
-export function backendTarget(backendOrigin: string, rawPath: string): URL | undefined {
-  const target = new URL(backendOrigin + rawPath);
-  return target.origin === backendOrigin && (target.pathname === '/api' || target.pathname.startsWith('/api/'))
+/** The upstream URL for a request path, or undefined when it would leave the upstream's prefix after normalisation. */
+export function upstreamTarget(upstream: Pick<Upstream, 'origin' | 'prefix'>, rawPath: string): URL | undefined {
+  const target = new URL(upstream.origin + rawPath);
+  return target.origin === upstream.origin && (target.pathname === upstream.prefix || target.pathname.startsWith(`${upstream.prefix}/`))
     ? target
     : undefined;
 }
 
-export function forwardHeaders(incoming: IncomingMessage['headers'], userId: string): Headers {
+export function forwardHeaders(incoming: IncomingMessage['headers'], userId: string, extra: readonly string[] = []): Headers {
   const headers = new Headers();
-  for (const name of REQUEST_HEADERS) {
+  for (const name of [...REQUEST_HEADERS, ...extra]) {
     const value = incoming[name];
     if (typeof value === 'string') headers.set(name, value);
   }
@@ -67,7 +107,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, target:
     body = await readBody(req);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
-      sendJson(res, 413, { error: `Request body is larger than ${MAX_BODY_BYTES} bytes.` });
+      sendJson(res, 413, opts.upstream.errorBody(`Request body is larger than ${MAX_BODY_BYTES} bytes.`));
       return;
     }
     throw err;
@@ -76,13 +116,14 @@ export async function forward(req: IncomingMessage, res: ServerResponse, target:
   // Stop waiting on the backend when the browser has gone away or the backend hangs.
   const gone = new AbortController();
   res.on('close', () => { if (!res.writableFinished) gone.abort(); });
-  const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(opts.timeoutMs ?? BACKEND_TIMEOUT_MS)]);
+  const signal = AbortSignal.any([gone.signal, AbortSignal.timeout(opts.timeoutMs ?? UPSTREAM_TIMEOUT_MS)]);
+  const { upstream: up } = opts;
 
   let upstream: Response;
   try {
     upstream = await fetch(target, {
       method: req.method,
-      headers: forwardHeaders(req.headers, opts.userId),
+      headers: forwardHeaders(req.headers, opts.userId, up.headers),
       body: body && body.length > 0 ? new Uint8Array(body) : undefined,
       redirect: 'manual',
       signal,
@@ -91,12 +132,16 @@ export async function forward(req: IncomingMessage, res: ServerResponse, target:
     if (gone.signal.aborted) return;
     const timedOut = err instanceof Error && err.name === 'TimeoutError';
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    opts.log.warn('backend unreachable', { backend: opts.backendOrigin, path: target.pathname, cause: timedOut ? 'timeout' : cause });
-    sendJson(res, timedOut ? 504 : 502, {
-      error: timedOut
-        ? 'The todo backend did not answer in time. Please try again.'
-        : 'The todo backend is unreachable right now. Please try again in a moment.',
-    });
+    opts.log.warn(`${up.component} unreachable`, { upstream: up.origin, path: target.pathname, cause: timedOut ? 'timeout' : cause });
+    sendJson(
+      res,
+      timedOut ? 504 : 502,
+      up.errorBody(
+        timedOut
+          ? `The ${up.name} did not answer in time. Please try again.`
+          : `The ${up.name} is unreachable right now. Please try again in a moment.`,
+      ),
+    );
     return;
   }
 
@@ -112,7 +157,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, target:
     res.end(req.method === 'HEAD' ? undefined : payload);
   } catch (err) {
     if (gone.signal.aborted) return;
-    opts.log.warn('backend response failed', { backend: opts.backendOrigin, path: target.pathname, cause: String(err) });
-    sendJson(res, 502, { error: 'The todo backend sent an incomplete answer. Please try again.' });
+    opts.log.warn(`${up.component} response failed`, { upstream: up.origin, path: target.pathname, cause: String(err) });
+    sendJson(res, 502, up.errorBody(`The ${up.name} sent an incomplete answer. Please try again.`));
   }
 }

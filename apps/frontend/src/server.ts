@@ -52,7 +52,7 @@ function main(): void {
   server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    log.info('listening', { port, backend: config.backendOrigin });
+    log.info('listening', { port, backend: config.backendOrigin, mcp: config.mcpOrigin });
   });
 }
 

@@ -145,4 +145,10 @@ test('refuses a BACKEND_URL that is not an origin', async () => {
   assert.match(stderr, 'origin only');
 });
 
+test('refuses an MCP_URL that is not an origin, naming the /mcp it forwards', async () => {
+  const { code, stderr } = await refusal({ BETTER_AUTH_SECRET: SECRET, MCP_URL: 'http://mcp-server-svc:8080/mcp' });
+  assert.is(code, 1);
+  assert.match(stderr, 'MCP_URL is "http://mcp-server-svc:8080/mcp", but it must be an origin only (no path, query or credentials), because /mcp paths are forwarded unchanged. Use for example http://mcp-server-svc:8080.');
+});
+
 test.run();

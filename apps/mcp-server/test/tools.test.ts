@@ -222,6 +222,43 @@ tools('unknown ids and bad arguments are tool errors with the reason', async (ct
   assert.equal(await rest(ctx, 'tom'), [], 'nothing was created');
 });
 
+tools('through the frontend, as the ingress carries it: the page gives a session, /api creates a todo with it, and list_tasks over /mcp with the same cookie lists it; another session sees none of it', async (ctx) => {
+  const frontend = await startService({
+    name: 'frontend',
+    appDir: 'apps/frontend',
+    env: { BACKEND_URL: ctx.backend!.url, MCP_URL: ctx.mcp!.url, BETTER_AUTH_SECRET: `e2e-${'s'.repeat(40)}` },
+  });
+  const clients: Client[] = [];
+  /** An MCP client through the frontend's /mcp that sends this session cookie (and, to no avail, someone else's X-User-Id). */
+  const through = async (cookie: string) => {
+    const client = new Client({ name: 'todo-mcp-test', version: '0.0.0' });
+    clients.push(client);
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${frontend.url}/mcp`), { requestInit: { headers: { cookie, 'x-user-id': 'rosa' } } }));
+    return client;
+  };
+  const sessionOf = async () => (await fetch(`${frontend.url}/`)).headers.getSetCookie()[0]!.split(';')[0]!;
+  try {
+    const cookie = await sessionOf();
+    const created = await fetch(`${frontend.url}/api/todos`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'through the frontend' }) });
+    assert.is(created.status, 201);
+    const todo = (await created.json()) as Todo;
+
+    const mine = (await (await through(cookie)).callTool({ name: 'list_tasks', arguments: {} })) as CallToolResult;
+    assert.equal(data<Todo[]>(mine).map((t) => [t.id, t.title]), [[todo.id, 'through the frontend']]);
+
+    const other = await through(await sessionOf());
+    assert.equal(data<Todo[]>((await other.callTool({ name: 'list_tasks', arguments: {} })) as CallToolResult), []);
+    const stolen = (await other.callTool({ name: 'delete_task', arguments: { task_id: todo.id } })) as CallToolResult;
+    assert.ok(stolen.isError);
+    assert.match(text(stolen), `todo ${todo.id} not found`);
+    assert.not.match(frontend.lines.join('\n'), 'todo_session', 'the frontend logs no cookie');
+    assert.not.match(ctx.mcp!.lines.join('\n'), 'todo_session', 'the MCP server logs no cookie');
+  } finally {
+    for (const client of clients) await client.close();
+    await frontend.stop();
+  }
+});
+
 tools('with the backend unreachable, tools say so and /healthz stays 200', async () => {
   const deadPort = await freePort();
   const mcp = await startService({ name: 'mcp-server', appDir: 'apps/mcp-server', env: { BACKEND_URL: `http://127.0.0.1:${deadPort}` } });
