@@ -72,6 +72,7 @@ export const ALLOWED_PATHS: readonly NetworkPath[] = [
   { name: 'every pod -> DNS', from: { kind: 'any-pod' }, to: CLUSTER_DNS_PODS, ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }], why: 'every pod resolves Service and external names through the cluster DNS' },
   ...INGRESS_CONTROLLER_PODS.map((pods): NetworkPath => ({ name: `${controllerName(pods)} -> frontend`, from: pods, to: component('frontend'), ports: tcp(3000), service: 'frontend-svc', why: 'users reach the app through todo-ingress only' })),
   { name: 'frontend -> backend', from: component('frontend'), to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: "the frontend server proxies the page's /api/* calls" },
+  { name: 'frontend -> mcp-server', from: component('frontend'), to: component('mcp-server'), ports: tcp(8080), service: 'mcp-server-svc', why: "the frontend server proxies /mcp as the session's user: the MCP server acts for the X-User-Id only the frontend sets" },
   { name: 'mcp-server -> backend', from: component('mcp-server'), to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: "the MCP server's tools call the todo API" },
   { name: 'backend -> redis', from: component('backend'), to: component('redis'), ports: tcp(6379), service: 'redis-svc', why: "the backend's Dapr sidecar keeps state and events in Redis" },
   { name: 'backend -> postgres', from: component('backend'), to: component('postgres'), ports: tcp(5432), service: 'postgres-svc', why: 'the backend keeps todos in the embedded PostgreSQL' },
@@ -88,12 +89,15 @@ export const FORBIDDEN_PATHS: readonly NetworkPath[] = [
   { name: 'unlabeled pod -> backend', from: { kind: 'unlabeled-pod' }, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'a pod without a component label is nobody the policies name' },
   { name: 'unlabeled pod -> redis', from: { kind: 'unlabeled-pod' }, to: component('redis'), ports: tcp(6379), service: 'redis-svc', why: 'a pod without a component label is nobody the policies name' },
   { name: 'unlabeled pod -> postgres', from: { kind: 'unlabeled-pod' }, to: component('postgres'), ports: tcp(5432), service: 'postgres-svc', why: 'a pod without a component label is nobody the policies name' },
+  { name: 'unlabeled pod -> mcp-server', from: { kind: 'unlabeled-pod' }, to: component('mcp-server'), ports: tcp(8080), service: 'mcp-server-svc', why: 'the MCP server trusts the X-User-Id it is sent: only the frontend, which sets it from the session, may call it' },
   { name: 'unlabeled pod -> frontend', from: { kind: 'unlabeled-pod' }, to: component('frontend'), ports: tcp(3000), service: 'frontend-svc', why: 'only the ingress controller reaches the frontend' },
   { name: 'other namespace -> frontend', from: { kind: 'other-namespace' }, to: component('frontend'), ports: tcp(3000), service: 'frontend-svc', why: 'only the ingress controller reaches the frontend' },
-  { name: 'other namespace -> backend', from: { kind: 'other-namespace' }, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the API is reached through the frontend or the MCP server' },
+  { name: 'other namespace -> backend', from: { kind: 'other-namespace' }, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the API is reached through the frontend (and the MCP server behind it)' },
+  { name: 'other namespace -> mcp-server', from: { kind: 'other-namespace' }, to: component('mcp-server'), ports: tcp(8080), service: 'mcp-server-svc', why: 'MCP clients come through the ingress and the frontend, which sets X-User-Id from the session' },
   { name: 'other namespace -> redis', from: { kind: 'other-namespace' }, to: component('redis'), ports: tcp(6379), service: 'redis-svc', why: 'Redis has no password: only the backend may reach it' },
   { name: 'other namespace -> postgres', from: { kind: 'other-namespace' }, to: component('postgres'), ports: tcp(5432), service: 'postgres-svc', why: 'only the backend talks to the database' },
   ...INGRESS_CONTROLLER_PODS.map((pods): NetworkPath => ({ name: `${controllerName(pods)} -> backend`, from: pods, to: component('backend'), ports: tcp(8000), service: 'backend-svc', why: 'the ingress routes every path to the frontend, which proxies /api itself' })),
+  ...INGRESS_CONTROLLER_PODS.map((pods): NetworkPath => ({ name: `${controllerName(pods)} -> mcp-server`, from: pods, to: component('mcp-server'), ports: tcp(8080), service: 'mcp-server-svc', why: 'the ingress routes every path to the frontend, which proxies /mcp itself as the session user' })),
 ];
 
 /** The components a set of paths names (either end). */

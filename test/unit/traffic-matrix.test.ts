@@ -14,7 +14,7 @@ const world: World = {
   unlabeled: pod('unlabeled'),
   otherNamespace: pod('elsewhere', 'netpol-elsewhere'),
   namedPods: Object.fromEntries(INGRESS_CONTROLLER_PODS.map((c) => [c.namespace, pod(`${c.namespace}-stand-in`, c.namespace)])),
-  services: { 'frontend-svc': '10.96.0.20', 'backend-svc': '10.96.0.21', 'redis-svc': '10.96.0.22', 'postgres-svc': '10.96.0.23' },
+  services: { 'frontend-svc': '10.96.0.20', 'backend-svc': '10.96.0.21', 'redis-svc': '10.96.0.22', 'postgres-svc': '10.96.0.23', 'mcp-server-svc': '10.96.0.24' },
   dnsService: '10.96.0.10',
   listeners: { 'dapr-system': '10.244.0.40' },
   outside: '10.250.0.1',
