@@ -123,6 +123,8 @@ await main<Record<string, any>>({
     }
     const advice = await hostsAdvice(domain, address.ingress);
     console.log(styleText('green', `\n✔ The Todo stack is deployed in namespace ${config.namespace}: ${advice.url}`));
+    // The MCP server is reached through the frontend, which acts for the page's session.
+    console.log(`MCP server: ${new URL('mcp', advice.url).href} (Streamable HTTP, for the session of the page: send the cookie loading ${advice.url} sets)`);
     if (address.hint) console.log(address.hint);
     if (advice.note) console.log(advice.note);
     if (!advice.line) return;

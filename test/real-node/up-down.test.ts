@@ -3,8 +3,9 @@
 // and imported into it, Traefik is deployed as the ingress controller, and every stage passes
 // on real pods (the backend's /readyz answered through its real readiness probe, PostgreSQL in
 // the cluster, the Ingress's address published by Traefik). Then, from the host, the checks of
-// .github/workflows/smoke.yml through the ingress (curl --resolve todo.local:80:<address>); the
-// order of deletion and creation on store revisions; a pod killed by hand; the four failures
+// .github/workflows/smoke.yml through the ingress (curl --resolve todo.local:80:<address>: the
+// page, /api and /mcp with the page's session); the order of deletion and creation on store
+// revisions; a pod killed by hand; the four failures
 // only a real node shows (a crashing backend and one whose image is not on the node as failed
 // upgrades that up rolls back, the other two kept with --no-rollback); doctor; and
 // `down --purge`, after which the host is as it was (processes, network namespace, veth,
@@ -29,7 +30,7 @@ import { lastDeployed, manifestObjects, RELEASE_NAME } from '../../lib/release/r
 import { releaseStore } from '../../lib/release/store.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
 import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
-import { curlVia, kubectl, mcpCall, ownerOfTitleSql } from './support/smoke.ts';
+import { curlVia, kubectl, MCP_HEADERS, ownerOfTitleSql, rpc } from './support/smoke.ts';
 import { describeEndpoints, natRules, readyEndpoints, unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { abandonNode } from './support/abandon.ts';
 
@@ -78,6 +79,7 @@ test('up --cluster sandbox: a real node, images built and imported, Traefik as t
   assert.not.match(r.output, /✖/);
   assert.not.match(r.output, STACK_LINE);
   assert.match(r.output, '✔ The Todo stack is deployed in namespace todo: http://todo.local/');
+  assert.match(r.output, 'MCP server: http://todo.local/mcp (Streamable HTTP, for the session of the page');
   const hosts = /todo\.local does not resolve to (10\.96\.\d+\.\d+)\. Add this line to .*:\n {2}10\.96\.\d+\.\d+ todo\.local/.exec(r.output);
   assert.ok(hosts, `up prints the hosts line for the ingress address:\n${r.output}`);
   ctx.address = hosts![1];
@@ -127,7 +129,7 @@ test('the Ingress has its address from Traefik: the ClusterIP of its Service, pu
   assert.is(pod!.spec?.containers[0]?.image, `docker.io/library/traefik:v${readVersions().traefik}`);
 });
 
-test("from the host, as smoke.yml checks: the page through the ingress (curl --resolve todo.local:80:<the Ingress's address>), a todo created through the ingress's /api and stored in PostgreSQL, an MCP tool call that lists it", async (ctx) => {
+test("from the host, as smoke.yml checks: the page through the ingress (curl --resolve todo.local:80:<the Ingress's address>), a todo created through the ingress's /api and stored in PostgreSQL, an MCP tool call through the ingress that lists it", async (ctx) => {
   const http = curlVia('todo.local', ctx.address!, join(ctx.tmp!, 'cookies.txt'));
   const page = await http('http://todo.local/', { retry: true });
   assert.is(page.status, 200);
@@ -155,22 +157,33 @@ test("from the host, as smoke.yml checks: the page through the ingress (curl --r
   assert.is(owners.length, 1, `one row in todos: ${owners.join(' | ')}`);
   assert.match(owners[0]!, /^[0-9a-f-]{36}$/);
 
-  // The MCP server has no Ingress (the data model routes the Ingress to the frontend only, and
-  // its tools trust the user_id they are given): smoke.yml reaches its Service with a port
-  // forward, the host here through the Service range routed to the node.
-  const svc = await core(ctx).readNamespacedService({ name: 'mcp-server-svc', namespace: NS });
-  const mcp = `http://${svc.spec!.clusterIP}:8080/`;
-  const init = await mcpCall(mcp, 1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'real-node-test', version: '1.0.0' } });
+  // An MCP tool call through the ingress: the Ingress routes /mcp to the frontend like every
+  // path, and the frontend forwards it to the MCP server as the session's user (the cookie in the
+  // jar; the MCP server acts only for the X-User-Id the frontend sets from it).
+  const mcp = (id: number, method: string, params: Record<string, unknown>) => http('http://todo.local/mcp', { method: 'POST', headers: MCP_HEADERS, json: rpc(id, method, params) });
+  const init = await mcp(1, 'initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'real-node-test', version: '1.0.0' } });
+  assert.is(init.status, 200, init.body);
   assert.match(init.body, '"serverInfo"');
-  // list_tasks for the session's user lists the todo created through the ingress.
-  const mine = await mcpCall(mcp, 2, 'tools/call', { name: 'list_tasks', arguments: { user_id: owners[0] } }, init.session);
+  // list_tasks for the session's user lists the todo created through the ingress's /api.
+  const mine = await mcp(2, 'tools/call', { name: 'list_tasks', arguments: {} });
   assert.match(mine.body, 'real node: through the API');
   assert.not.match(mine.body, '"isError":true');
-  const added = await mcpCall(mcp, 3, 'tools/call', { name: 'add_task', arguments: { user_id: 'smoke', title: 'real node: through MCP' } }, init.session);
+  const added = await mcp(3, 'tools/call', { name: 'add_task', arguments: { title: 'real node: through MCP' } });
   assert.match(added.body, 'real node: through MCP');
   assert.not.match(added.body, '"isError":true');
-  const listed = await mcpCall(mcp, 4, 'tools/call', { name: 'list_tasks', arguments: { user_id: 'smoke' } }, init.session);
+  const listed = await mcp(4, 'tools/call', { name: 'list_tasks', arguments: {} });
   assert.match(listed.body, 'real node: through MCP');
+  assert.match(listed.body, 'real node: through the API');
+  // The MCP server stored it for the same user the page's session is.
+  assert.equal(kubectl(ctx.state!.kubeconfig, ['-n', NS, 'exec', 'deploy/postgres', '--', 'psql', '-U', 'todo', '-d', 'todo', '-tAc', ownerOfTitleSql('real node: through MCP')]).trim().split('\n'), owners);
+  // Another client, without the cookie but naming the user in X-User-Id, gets a session of its
+  // own from the frontend: none of that user's todos.
+  const stranger = curlVia('todo.local', ctx.address!, join(ctx.tmp!, 'stranger-cookies.txt'));
+  const theirs = await stranger('http://todo.local/mcp', { method: 'POST', headers: [...MCP_HEADERS, `x-user-id: ${owners[0]}`], json: rpc(5, 'tools/call', { name: 'list_tasks', arguments: {} }) });
+  assert.is(theirs.status, 200, theirs.body);
+  assert.match(theirs.body, '0 task(s)');
+  assert.not.match(theirs.body, 'real node: through');
+  console.log(`  MCP through http://todo.local/mcp with the page's session: list_tasks listed "real node: through the API"; a client without the session sees 0 tasks`);
 });
 
 const firstOf = (events: RecordedEvent[], type: RecordedEvent['type']) => {

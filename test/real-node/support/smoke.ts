@@ -1,7 +1,7 @@
 // The checks of .github/workflows/smoke.yml, from the host: the frontend page through the
 // ingress, a todo created through the ingress's /api (with the cookies the frontend sets, as
-// curl's jar keeps them) and read back from PostgreSQL in its pod, and an MCP tool call over
-// Streamable HTTP (JSON-RPC over POST) that lists it.
+// curl's jar keeps them) and read back from PostgreSQL in its pod, and an MCP tool call through
+// the ingress's /mcp with the same cookies (Streamable HTTP: JSON-RPC over POST) that lists it.
 
 import { execFile, execFileSync } from 'node:child_process';
 import { nodeArtifacts, readVersions } from '../../../lib/controlplane/versions.ts';
@@ -12,17 +12,11 @@ export interface Answer {
   body: string;
 }
 
-/** One JSON-RPC call to an MCP server's /mcp endpoint; returns the raw body (JSON or an event stream). */
-export async function mcpCall(base: string, id: number, method: string, params: Record<string, unknown>, session?: string): Promise<Answer & { session?: string }> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2025-06-18',
-  };
-  if (session) headers['mcp-session-id'] = session;
-  const res = await fetch(new URL('/mcp', base), { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }), signal: AbortSignal.timeout(20_000) });
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text(), session: res.headers.get('mcp-session-id') ?? session };
-}
+/** The headers of a Streamable HTTP request to /mcp, as smoke.yml sends them with curl -H. */
+export const MCP_HEADERS = ['content-type: application/json', 'accept: application/json, text/event-stream', 'mcp-protocol-version: 2025-06-18'];
+
+/** The body of a JSON-RPC request to /mcp. */
+export const rpc = (id: number, method: string, params: Record<string, unknown>) => ({ jsonrpc: '2.0', id, method, params });
 
 /**
  * curl --resolve HOST:80:ADDRESS, as smoke.yml asks through the ingress: requests to
@@ -30,12 +24,13 @@ export async function mcpCall(base: string, id: number, method: string, params: 
  * -b/-c). `retry` adds curl's own retries (the controller may still be loading its routes
  * when the Ingress has its address, as smoke.yml allows for ingress-nginx's reload).
  */
-export function curlVia(host: string, address: string, jar: string): (url: string, init?: { method?: string; json?: unknown; retry?: boolean }) => Promise<Answer> {
+export function curlVia(host: string, address: string, jar: string): (url: string, init?: { method?: string; json?: unknown; headers?: string[]; retry?: boolean }) => Promise<Answer> {
   return (url, init = {}) =>
     new Promise((resolve, reject) => {
       const args = ['-sS', '--max-time', '20', '--resolve', `${host}:80:${address}`, '-b', jar, '-c', jar, '-X', init.method ?? 'GET', '-w', '\n%{http_code} %{content_type}'];
       if (init.retry) args.push('--retry', '10', '--retry-all-errors', '--retry-delay', '2', '-f');
-      if (init.json !== undefined) args.push('-H', 'content-type: application/json', '--data-binary', JSON.stringify(init.json));
+      for (const h of init.headers ?? []) args.push('-H', h);
+      if (init.json !== undefined) args.push(...(init.headers?.some((h) => /^content-type:/i.test(h)) ? [] : ['-H', 'content-type: application/json']), '--data-binary', JSON.stringify(init.json));
       execFile('curl', [...args, url], { encoding: 'utf8' }, (err, stdout, stderr) => {
         if (err && !stdout) return reject(new Error(`curl ${args.join(' ')} ${url}: ${stderr || err.message}`));
         const cut = stdout.lastIndexOf('\n');
