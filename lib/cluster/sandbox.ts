@@ -38,9 +38,9 @@ export const SIMULATED =
 
 /**
  * The SANDBOX_NETWORK_POLICIES setting: 'enforce' runs kube-router's NetworkPolicy firewall on
- * the real node. Off by default: the MCP server's sandbox address (its Service, from the host)
- * is a path the policies rightly forbid, and up's gates do not wait for kube-router to write a
- * new pod's rules (README, NetworkPolicies). Pure.
+ * the real node. Off by default: up's gates do not wait for kube-router to write a new pod's
+ * rules (README, NetworkPolicies). (The MCP server's sandbox address is no longer a reason: it
+ * is http://todo.local/mcp, through Traefik and the frontend, as the policies allow.) Pure.
  */
 export function parseNetworkPoliciesSetting(value: string | undefined): NetworkPolicyMode | undefined {
   const v = value?.trim();
