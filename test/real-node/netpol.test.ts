@@ -24,6 +24,7 @@ import { runScript, show } from '../support/run-script.ts';
 import { suite } from '../support/suite.ts';
 import { hostDifferences, hostSnapshot } from './support/host.ts';
 import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
+import { curlVia, MCP_HEADERS, rpc } from './support/smoke.ts';
 import { attempts, formatMatrix, runAttempts, type SourcePod, type World } from './support/traffic.ts';
 
 const NS = 'todo';
@@ -165,6 +166,21 @@ test('enforcement on: every allowed path connects; every forbidden one is refuse
   const wrong = outcomes.filter((o) => (o.result === 'connected') !== (o.expect === 'open'));
   assert.equal(wrong.map((o) => `${o.path.name}: ${o.from.label} -> ${o.to.label}: ${o.result}`), []);
   assert.ok(outcomes.some((o) => o.expect === 'closed') && outcomes.some((o) => o.expect === 'open'));
+});
+
+test("enforcement on: what up prints works from the host through the ingress, as the policies allow: the page, a todo through /api, and an MCP tool call through /mcp with the page's session that lists it", async (ctx) => {
+  const ing = await ctx.kc!.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name: 'todo-ingress', namespace: NS });
+  const address = ing.status?.loadBalancer?.ingress?.[0]?.ip;
+  assert.ok(address, 'the Ingress has its address');
+  const http = curlVia('todo.local', address!, join(ctx.tmp!, 'cookies.txt'));
+  assert.is((await http('http://todo.local/', { retry: true })).status, 200);
+  const created = await http('http://todo.local/api/todos', { method: 'POST', json: { title: 'netpol: through the API' } });
+  assert.is(created.status, 201, created.body);
+  const listed = await http('http://todo.local/mcp', { method: 'POST', headers: MCP_HEADERS, json: rpc(1, 'tools/call', { name: 'list_tasks', arguments: {} }) });
+  assert.is(listed.status, 200, listed.body);
+  assert.match(listed.body, 'netpol: through the API');
+  assert.not.match(listed.body, '"isError":true');
+  console.log('  enforcement on: http://todo.local/mcp with the page\'s session listed the todo /api created');
 });
 
 test('enforcement off in the same node (kube-router stopped, its rules and ipsets removed): the forbidden paths open, so the matrix can fail; doctor says so', async (ctx) => {
