@@ -25,6 +25,7 @@ import { exportImages } from '../images/export.ts';
 import { withStartLock } from '../controlplane/start-lock.ts';
 import { DeployError, UsageError } from '../errors.ts';
 import { applyDaprStandIn } from './dapr-stand-in.ts';
+import { daprOnRealNode, installDaprOnRealNode } from './dapr-real-node.ts';
 import { publishedAddress } from './current.ts';
 import { getIngressClass, INGRESS_NGINX, TRAEFIK } from './ingress.ts';
 import { deployTraefik } from './sandbox-ingress.ts';
@@ -190,9 +191,11 @@ export const sandboxProvider: ClusterProvider = {
   },
 
   async provideDapr(cluster, ctx) {
-    if (realNode(ctx)) {
+    const node = realNode(ctx);
+    if (node && daprOnRealNode(ctx.settings.SANDBOX_DAPR) === 'real') return installDaprOnRealNode(cluster, node, ctx, () => ensureBinaries(ctx, ['dapr']));
+    if (node) {
       await applyDaprStandIn(cluster.kc, imageRefs(readVersions()).pause);
-      return 'stand-in created in dapr-system (pause containers named like Dapr\'s workloads on the real node; not Dapr, no sidecars)';
+      return 'stand-in created in dapr-system (pause containers named like Dapr\'s workloads on the real node; not Dapr, no sidecars; SANDBOX_DAPR=stand-in)';
     }
     await applyDaprStandIn(cluster.kc);
     return 'stand-in created in dapr-system (kwok-simulated workloads named like Dapr\'s; not Dapr, no sidecars)';
