@@ -56,15 +56,16 @@ function buildApp(root: string, app: string): void {
   run(root, `build ${app}`, 'npm', ['run', 'build'], app);
 }
 
-/** build.sh's groups for the suites' needs: the control plane and the real node, and the registry only for a suite that runs one. Pure. */
-export function buildGroupsFor(needs: { controlPlane: boolean; registry?: boolean }): string[] {
-  return [...(needs.controlPlane ? ['controlplane', 'node'] : []), ...(needs.registry ? ['registry'] : [])];
+/** build.sh's groups for the suites' needs: the control plane and the real node, the registry only for a suite that runs one, Dapr only for the suite whose up installs it. Pure. */
+export function buildGroupsFor(needs: { controlPlane: boolean; registry?: boolean; dapr?: boolean }): string[] {
+  return [...(needs.controlPlane ? ['controlplane', 'node'] : []), ...(needs.registry ? ['registry'] : []), ...(needs.dapr ? ['dapr'] : [])];
 }
 
 export interface Needs {
   apps: boolean;
   controlPlane: boolean;
   registry?: boolean;
+  dapr?: boolean;
   helm?: boolean;
 }
 
@@ -76,7 +77,9 @@ export function needsFor(names: readonly string[]): Needs {
     controlPlane: has('integration', 'unit', 'real-node', 'prod-path'),
     // The registry is built only for the suite that runs one.
     registry: has('prod-path'),
-    helm: has('chart', 'integration'),
+    // The real node's up installs the Dapr built here with the real helm (prod-path installs the stand-in).
+    dapr: has('real-node'),
+    helm: has('chart', 'integration', 'real-node'),
   };
 }
 
@@ -88,8 +91,8 @@ export function prepare(root: string, needs: Needs): void {
     }
   }
   // build.sh builds the groups named (control plane and real node; the registry only when a
-  // suite runs one) and skips each one already built for its pinned versions; it prints
-  // progress while a group builds.
+  // suite runs one; Dapr only for the real-node suite) and skips each one already built for
+  // its pinned versions; it prints progress while a group builds.
   const groups = buildGroupsFor(needs);
   if (groups.length) run(root, `sandbox programs: ${groups.join(', ')} (lib/controlplane/build/build.sh)`, 'bash', ['lib/controlplane/build/build.sh', ...groups], '.');
   // The real helm reads the release records and lints the chart; built once from the Go module proxy.

@@ -19,7 +19,7 @@ import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api } fro
 import { isAlive, logTail } from '../../lib/controlplane/processes.ts';
 import { podsOf, readState, type ControlPlaneState } from '../../lib/controlplane/state.ts';
 import { NODE_NAME } from '../../lib/controlplane/node/layout.ts';
-import { readVersions } from '../../lib/controlplane/versions.ts';
+import { daprArtifacts, readVersions } from '../../lib/controlplane/versions.ts';
 import { clusterFromKubeConfig } from '../../lib/kube/client.ts';
 import { watchUntil } from '../../lib/kube/watch.ts';
 import { outOfOrder, recordStackEvents, type EventRecorder, type RecordedEvent } from '../integration/support/event-recorder.ts';
@@ -42,6 +42,8 @@ interface Ctx extends SandboxSuiteCtx {
   /** The Ingress's address, as its controller published it. */
   address?: string;
   recorder?: EventRecorder;
+  /** The first up's output. */
+  firstUp?: string;
 }
 
 const test = suite<Ctx>('real node: up, the app from the host, failures, down --purge');
@@ -83,6 +85,7 @@ test('up --cluster sandbox: a real node, images built and imported, Traefik as t
   const hosts = /todo\.local does not resolve to (10\.96\.\d+\.\d+)\. Add this line to .*:\n {2}10\.96\.\d+\.\d+ todo\.local/.exec(r.output);
   assert.ok(hosts, `up prints the hosts line for the ingress address:\n${r.output}`);
   ctx.address = hosts![1];
+  ctx.firstUp = r.output;
   console.log(`  first up: ${(r.ms / 1000).toFixed(1)} s`);
 
   ctx.state = readState(ctx.stateFile!);
@@ -127,6 +130,48 @@ test('the Ingress has its address from Traefik: the ClusterIP of its Service, pu
   const [pod] = (await core(ctx).listNamespacedPod({ namespace: 'traefik', labelSelector: 'app.kubernetes.io/name=traefik' })).items;
   assert.ok(pod && ready(pod), 'Traefik runs on the node and is ready');
   assert.is(pod!.spec?.containers[0]?.image, `docker.io/library/traefik:v${readVersions().traefik}`);
+});
+
+test('Dapr is real: installed with helm from its chart, its five workloads run the images built here, the backend has its daprd sidecar (2/2) with a certificate from sentry', async (ctx) => {
+  const { dapr, registry, tag } = { dapr: readVersions().dapr, ...daprArtifacts(readVersions()) };
+  assert.match(ctx.firstUp!, new RegExp(`✔ Dapr control plane: Dapr ${dapr.replace(/\./g, '\\.')} \\(built here[^)]*\\) installed with helm from its chart; operator, sidecar injector, sentry, placement and scheduler ready`));
+  // helm's own record of the release, deployed.
+  const records = await core(ctx).listNamespacedSecret({ namespace: 'dapr-system', labelSelector: 'owner=helm,name=dapr,status=deployed' });
+  assert.is(records.items.length, 1, 'one deployed helm release "dapr"');
+  const apps = ctx.kc!.makeApiClient(AppsV1Api);
+  for (const name of ['dapr-operator', 'dapr-sidecar-injector', 'dapr-sentry']) {
+    const d = await apps.readNamespacedDeployment({ name, namespace: 'dapr-system' });
+    assert.is(d.status?.readyReplicas, 1, `${name} ready`);
+  }
+  const placement = await apps.readNamespacedStatefulSet({ name: 'dapr-placement-server', namespace: 'dapr-system' });
+  assert.is(placement.status?.readyReplicas, 1);
+  // Three scheduler replicas (Dapr 1.16's chart), each on a volume of the node.
+  const scheduler = await apps.readNamespacedStatefulSet({ name: 'dapr-scheduler-server', namespace: 'dapr-system' });
+  assert.is(scheduler.status?.readyReplicas, 3);
+  const claims = (await core(ctx).listNamespacedPersistentVolumeClaim({ namespace: 'dapr-system' })).items;
+  assert.equal(claims.map((c) => c.status?.phase), ['Bound', 'Bound', 'Bound']);
+  const pods = (await core(ctx).listNamespacedPod({ namespace: 'dapr-system' })).items;
+  assert.is(pods.length, 7);
+  for (const pod of pods) {
+    assert.ok(ready(pod), `${pod.metadata?.name} is ready`);
+    for (const c of pod.spec!.containers) {
+      assert.ok(c.image!.startsWith(`${registry}/`) && c.image!.endsWith(`:${tag}`), `${pod.metadata?.name} runs ${c.image}`);
+      assert.is(c.imagePullPolicy, 'Never');
+    }
+  }
+  // The sidecar, injected: two containers, both ready.
+  const [backend] = (await core(ctx).listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/name=backend' })).items;
+  const daprd = backend!.spec!.containers.find((c) => c.name === 'daprd');
+  assert.ok(daprd, `the backend pod has a daprd container: ${backend!.spec!.containers.map((c) => c.name).join(', ')}`);
+  assert.is(daprd!.image, `${registry}/daprd:${tag}`);
+  assert.is(backend!.status?.containerStatuses?.filter((c) => c.ready).length, 2, 'backend 2/2 ready');
+  // mTLS: the sidecar fetched its workload identity from sentry, valid for the Configuration's 24h.
+  const log = await core(ctx).readNamespacedPodLog({ name: backend!.metadata!.name!, namespace: NS, container: 'daprd' });
+  assert.match(log, 'Security is initialized successfully');
+  const expiry = /cert expires on: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/.exec(log);
+  assert.ok(expiry, `daprd logs its certificate's expiry:\n${log.split('\n').slice(0, 40).join('\n')}`);
+  const hours = (Date.parse(`${expiry![1].replace(" ", "T")}Z`) - Date.now()) / 3_600_000;
+  assert.ok(hours > 23 && hours <= 24.5, `the certificate lasts workloadCertTTL 24h (with the allowed clock skew): ${expiry![1]}`);
 });
 
 test("from the host, as smoke.yml checks: the page through the ingress (curl --resolve todo.local:80:<the Ingress's address>), a todo created through the ingress's /api and stored in PostgreSQL, an MCP tool call through the ingress that lists it", async (ctx) => {
@@ -184,6 +229,24 @@ test("from the host, as smoke.yml checks: the page through the ingress (curl --r
   assert.match(theirs.body, '0 task(s)');
   assert.not.match(theirs.body, 'real node: through');
   console.log(`  MCP through http://todo.local/mcp with the page's session: list_tasks listed "real node: through the API"; a client without the session sees 0 tasks`);
+});
+
+test("the backend's todo.changed event reaches Redis through its Dapr sidecar: a todo created through the ingress's /api, its event read back from the stream with redis-cli in the Redis pod", async (ctx) => {
+  const http = curlVia('todo.local', ctx.address!, join(ctx.tmp!, 'cookies.txt'));
+  const title = `real node: an event ${Date.now()}`;
+  const created = await http('http://todo.local/api/todos', { method: 'POST', json: { title } });
+  assert.ok(created.status >= 200 && created.status < 300, `POST /api/todos: ${created.status} ${created.body}`);
+  // The publish follows the answer: read the stream until the event is there, as smoke.yml does.
+  let stream = '';
+  for (let attempt = 0; attempt < 30 && !stream.includes(title); attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 1000));
+    stream = kubectl(ctx.state!.kubeconfig, ['-n', NS, 'exec', 'deploy/redis', '--', 'redis-cli', 'XRANGE', 'todo.changed', '-', '+']);
+  }
+  const event = stream.split('\n').find((line) => line.includes(title));
+  assert.ok(event, `the stream todo.changed holds the event of "${title}":\n${stream.split('\n').slice(-6).join('\n')}`);
+  // A CloudEvent from the backend's app id, on the pub/sub Component "pubsub".
+  assert.match(event!, '"pubsubname":"pubsub"');
+  assert.match(event!, '"source":"backend"');
 });
 
 const firstOf = (events: RecordedEvent[], type: RecordedEvent['type']) => {

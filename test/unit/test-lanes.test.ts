@@ -31,6 +31,10 @@ test('a plain npm test runs prod-path after real-node in one lane (one real node
   assert.is(needsFor(ALL).registry, true);
   assert.is(needsFor(['unit', 'real-node']).registry, false);
   assert.is(needsFor(['prod-path']).controlPlane, true);
+  // The real node's up installs the Dapr built here with the real helm; nothing else needs Dapr.
+  assert.is(needsFor(['real-node']).dapr, true);
+  assert.is(needsFor(['real-node']).helm, true);
+  assert.is(needsFor(['unit', 'integration', 'prod-path']).dapr, false);
 });
 
 test('lanesFor keeps the chosen suites in SUITES order, drops empty lanes, and --serial makes one lane', () => {
