@@ -8,10 +8,12 @@
 // volumes are folders of the node, offered as PersistentVolumes before helm runs. Dapr's own
 // CRDs replace the smaller ones the sandbox starts with (manifests/crds), which would prune
 // fields Dapr's control plane writes and reads.
+import { spawn } from 'node:child_process';
 import { chownSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
 import { DeployError, UsageError } from '../errors.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 import type { ControlPlaneState } from '../controlplane/state.ts';
 import { installCrds, readCrds } from '../controlplane/crds.ts';
 import type { Cluster } from '../kube/client.ts';
@@ -113,17 +115,38 @@ export function missingDaprImages(a: Pick<DaprArtifacts, 'images'>, present: rea
   return Object.values(a.images).filter((image) => !present.includes(image.ref));
 }
 
-/** helm on PATH, else the one bench/ builds from the Go module proxy at its pinned version. */
+/** The path in bench/tools.ts's last line ("[bench tools] helm: /path/helm — v4.3.1 (...)"). Pure. */
+export function helmPathFromBenchOutput(output: string): string | undefined {
+  return /^\[bench tools\] helm: (\/\S+) — /m.exec(output)?.[1];
+}
+
+/**
+ * helm on PATH, else the one bench/ builds from the Go module proxy at its pinned version
+ * (`npx tsx bench/tools.ts --only helm`: built once into the cache, then found there). Run as a
+ * program of the checkout, not imported: bench/ is not part of the pipeline's build.
+ */
 async function helmPath(ctx: ClusterContext): Promise<string> {
   const onPath = await findTool('helm');
   if (onPath) return onPath;
   if (!(await findTool('go'))) {
     throw new UsageError('Installing Dapr on the sandbox\'s real node needs helm, which is not on PATH, and Go is not installed to build it. Fix: install Helm (https://helm.sh/docs/intro/install/) or Go 1.26, then run up again.');
   }
-  ctx.log('helm is not on PATH: building it from the Go module proxy (npx tsx bench/tools.ts --only helm)');
-  const { ensureTool } = await import('../../bench/tools.ts');
-  const helm = await ensureTool('helm', { log: (line) => ctx.log(line) });
-  return helm.path;
+  ctx.log('helm is not on PATH: the one bench/ builds from the Go module proxy (npx tsx bench/tools.ts --only helm; built once)');
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('bench', 'tools.ts'), '--only', 'helm'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let all = '';
+    const take = (chunk: Buffer) => {
+      all += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line.trim()) ctx.log(ctx.redact(line));
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(all) : reject(new DeployError(`Building helm for the Dapr install failed (bench/tools.ts exited ${code}):\n${ctx.redact(all.trim().split('\n').slice(-15).join('\n'))}\nFix: run \`npx tsx bench/tools.ts --only helm\` to see why, or install Helm.`))));
+  });
+  const path = helmPathFromBenchOutput(output);
+  if (!path) throw new DeployError(`bench/tools.ts --only helm printed no helm path:\n${ctx.redact(output.trim())}`);
+  return path;
 }
 
 /**

@@ -45,7 +45,7 @@ export interface Probe {
   /** name and namespace: the controller looked for (ingress-nginx's unless said; the sandbox's is Traefik). */
   ingress?: { controller: 'ready' | 'not-ready' | 'missing'; ingressClass?: string; name?: string; namespace?: string };
   /** Undefined when the cluster could not be asked. */
-  dapr?: { missing?: string; notReady: string[] };
+  dapr?: { missing?: string; notReady: string[]; /** The workloads are the sandbox's stand-in (labelled so), not Dapr. */ standIn?: boolean };
   /** Whether the cluster enforces NetworkPolicies; undefined when the cluster could not be asked. */
   networkPolicies?: Enforcement;
   host: { domain: string; address?: string; resolves: boolean; serves: boolean; hostsFile: string };
@@ -103,7 +103,12 @@ function daprToolCheck(probe: Probe): CheckLine {
   // Needed when up would have to install Dapr: the cluster lacks it, or does not exist yet.
   const installed = probe.dapr !== undefined && probe.dapr.missing === undefined;
   const needed = probe.provider !== 'sandbox' && !installed;
-  const why = probe.provider === 'sandbox' ? 'not needed for --cluster sandbox (it brings a stand-in)' : installed ? 'not needed: Dapr is installed' : 'needed: up must install Dapr into the cluster';
+  const why =
+    probe.provider === 'sandbox'
+      ? 'not needed for --cluster sandbox (with real pods it builds helm from the Go module proxy to install the Dapr built here; with simulated pods it brings a stand-in)'
+      : installed
+        ? 'not needed: Dapr is installed'
+        : 'needed: up must install Dapr into the cluster';
   return line(false, needed, 'helm or dapr', `neither helm nor the Dapr CLI is installed; ${why}`, `${INSTALL.helm}, or ${INSTALL.dapr}.`);
 }
 
@@ -147,20 +152,27 @@ function ingressCheck(probe: Probe): CheckLine {
   );
 }
 
+/** What up does about Dapr on the sandbox: the Dapr built here on a real node, else the stand-in. */
+function sandboxDapr(probe: Probe): string {
+  const pods = probe.sandbox?.pods;
+  return pods && 'mode' in pods && pods.mode === 'real' ? `up installs Dapr ${probe.daprVersion} built here, with helm` : 'up creates the sandbox\'s stand-in';
+}
+
 function daprCheck(probe: Probe): CheckLine {
   const name = 'Dapr control plane';
   const installer = probe.tools.helm.path ? 'helm' : probe.tools.dapr.path ? 'the Dapr CLI' : undefined;
   // Without helm or the Dapr CLI, the "helm or dapr" line is the one that blocks, with its fix.
   const how = installer ? `up installs Dapr ${probe.daprVersion} with ${installer}` : 'up cannot install it without helm or the Dapr CLI (see above)';
   if (!probe.dapr) {
-    if (probe.provider === 'sandbox') return line(false, false, name, 'not checked: the sandbox does not run; up creates its stand-in');
+    if (probe.provider === 'sandbox') return line(false, false, name, `not checked: the sandbox does not run; ${sandboxDapr(probe)}`);
     return line(false, false, name, `not checked: the cluster could not be asked; ${how}`);
   }
   if (probe.dapr.missing) {
-    if (probe.provider === 'sandbox') return line(false, false, name, `missing (${probe.dapr.missing}): up creates the sandbox's stand-in`);
+    if (probe.provider === 'sandbox') return line(false, false, name, `missing (${probe.dapr.missing}): ${sandboxDapr(probe)}`);
     return line(false, false, name, `missing (${probe.dapr.missing}): ${how}`);
   }
   if (probe.dapr.notReady.length) return line(false, false, name, `installed, not ready yet (${probe.dapr.notReady.join(', ')}): up waits for it`, 'if it stays so: `kubectl -n dapr-system get pods`, `dapr status -k`.');
+  if (probe.dapr.standIn) return line(true, true, name, 'the sandbox\'s stand-in ready (workloads named like Dapr\'s; not Dapr, no sidecars)');
   return line(true, true, name, 'operator, sidecar injector, sentry, placement and scheduler ready');
 }
 

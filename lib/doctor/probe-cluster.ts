@@ -5,6 +5,7 @@ import { PROVIDERS } from '../cluster/index.ts';
 import type { ClusterContext, ProviderName } from '../cluster/provider.ts';
 import { getIngressClass, getIngressController, INGRESS_NGINX, ingressControllerReady, TRAEFIK } from '../cluster/ingress.ts';
 import { describeMissing, installNeeded, notReady, probeDapr } from '../cluster/dapr.ts';
+import { STAND_IN_LABEL } from '../cluster/dapr-stand-in.ts';
 import { checkReachable, loadKubeConfig, type Cluster } from '../kube/client.ts';
 import type { Probe } from './checks.ts';
 import { clusterEnforcement } from '../cluster/policy-probe.ts';
@@ -60,7 +61,8 @@ export async function probeCluster(providerName: ProviderName, ctx: ClusterConte
   let dapr: Probe['dapr'];
   try {
     const found = await probeDapr(client);
-    dapr = { missing: installNeeded(found) ? describeMissing(found) : undefined, notReady: installNeeded(found) ? [] : notReady(found) };
+    const standIn = found.workloads.some((w) => w.object?.metadata.labels?.[STAND_IN_LABEL] === 'true');
+    dapr = { missing: installNeeded(found) ? describeMissing(found) : undefined, notReady: installNeeded(found) ? [] : notReady(found), ...(standIn ? { standIn } : {}) };
   } catch {
     dapr = undefined;
   }

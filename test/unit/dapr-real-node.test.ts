@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../lib/errors.ts';
-import { DAPR_UID, daprChartValues, daprHelmArgs, daprOnRealNode, missingDaprImages, SCHEDULER_REPLICAS, SCHEDULER_STORAGE_CLASS, schedulerVolumes } from '../../lib/cluster/dapr-real-node.ts';
+import { DAPR_UID, daprChartValues, daprHelmArgs, daprOnRealNode, helmPathFromBenchOutput, missingDaprImages, SCHEDULER_REPLICAS, SCHEDULER_STORAGE_CLASS, schedulerVolumes } from '../../lib/cluster/dapr-real-node.ts';
 import { daprArtifacts, parseVersionsEnv, readVersions } from '../../lib/controlplane/versions.ts';
 
 const artifacts = daprArtifacts(readVersions(), { XDG_CACHE_HOME: '/c' });
@@ -70,6 +70,11 @@ test('scheduler volumes: one per replica, a node folder bound ahead to the claim
     assert.is(pv.spec.capacity.storage, '1Gi');
   }
   assert.is(DAPR_UID, 65532);
+});
+
+test('the helm bench/ builds: its path read from bench/tools.ts --only helm', () => {
+  assert.is(helmPathFromBenchOutput('[bench tools] building helm: go install ...\n[bench tools] helm: /c/todo-deploy/bench-tools/kubectl-1.34.4_helm-4.3.1_kapp-0.66.0/bin/helm — v4.3.1 (build 61 s)\n'), '/c/todo-deploy/bench-tools/kubectl-1.34.4_helm-4.3.1_kapp-0.66.0/bin/helm');
+  assert.is(helmPathFromBenchOutput('bench tools: building helm failed'), undefined);
 });
 
 test.run();

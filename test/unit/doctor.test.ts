@@ -187,4 +187,22 @@ test('report: ✓/✗ per line, [blocks up] and Fix under a blocker, the verdict
   assert.is(formatReport(evaluate(ready()), 'x').split('\n').pop(), 'Nothing blocks `x`.');
 });
 
+
+test('sandbox Dapr: the Dapr built here on real pods, the stand-in on simulated ones, and a ready stand-in says it is not Dapr', () => {
+  const base = { provider: 'sandbox' as const, daprVersion: '1.16.0', tools: { minikube: {}, kind: {}, helm: {}, dapr: {} } };
+  const realPods = { mode: 'real' as const, why: 'Linux, root and cgroups are here', running: true, host: 'h' };
+  const missingReal = evaluate(ready({ ...base, dapr: { missing: 'namespace dapr-system', notReady: [] }, sandbox: { built: true, go: true, binDir: '/b', pods: realPods } }));
+  assert.match(byName(missingReal, 'Dapr control plane').detail, 'missing (namespace dapr-system): up installs Dapr 1.16.0 built here, with helm');
+  assert.match(byName(missingReal, 'helm or dapr').detail, 'with real pods it builds helm from the Go module proxy');
+  assert.not.ok(byName(missingReal, 'helm or dapr').blocks);
+  const missingSimulated = evaluate(ready({ ...base, dapr: { missing: 'namespace dapr-system', notReady: [] }, sandbox: { built: true, go: true, binDir: '/b', pods: simulatedPods } }));
+  assert.match(byName(missingSimulated, 'Dapr control plane').detail, "up creates the sandbox's stand-in");
+  const standIn = byName(evaluate(ready({ ...base, dapr: { notReady: [], standIn: true } })), 'Dapr control plane');
+  assert.ok(standIn.ok);
+  assert.match(standIn.detail, "the sandbox's stand-in ready (workloads named like Dapr's; not Dapr, no sidecars)");
+  const real = byName(evaluate(ready({ ...base, dapr: { notReady: [] } })), 'Dapr control plane');
+  assert.ok(real.ok);
+  assert.is(real.detail, 'operator, sidecar injector, sentry, placement and scheduler ready');
+});
+
 test.run();
