@@ -5,10 +5,12 @@
 // Docker engine for the images are there, else kwok simulates them and nothing serves
 // traffic; `--pods real|simulated` (SANDBOX_PODS) chooses. With real pods the images are built
 // and imported into the node's containerd, and the URL goes to the frontend's Service through
-// the node's network. Its Dapr control plane is a stand-in (lib/cluster/dapr-stand-in.ts). Its
-// ingress controller is Traefik on a real node (lib/cluster/sandbox-ingress.ts: it serves
-// IngressClass nginx and routes todo.local), the ingress-nginx stand-in with simulated pods (it
-// publishes an address, routes nothing).
+// the node's network. On the real node Dapr is Dapr, built here and installed with helm from its
+// chart (lib/cluster/dapr-real-node.ts); with simulated pods (or SANDBOX_DAPR=stand-in) its
+// control plane is a stand-in (lib/cluster/dapr-stand-in.ts). Its ingress controller is Traefik
+// on a real node (lib/cluster/sandbox-ingress.ts: it serves IngressClass nginx and routes
+// todo.local), the ingress-nginx stand-in with simulated pods (it publishes an address, routes
+// nothing).
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGroups } from '../controlplane/build-binaries.ts';
