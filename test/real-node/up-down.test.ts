@@ -392,11 +392,13 @@ for (const kind of Object.keys(FAILURES) as FailureKind[]) {
   });
 }
 
-test('doctor --cluster sandbox: real pods on the running sandbox, the app URL, nothing blocks', async (ctx) => {
+test('doctor --cluster sandbox: real pods on the running sandbox, Dapr itself ready, the app URL, nothing blocks', async (ctx) => {
   const r = await runScript('doctor', ['--cluster', 'sandbox'], ctx.env!, 120_000);
   assert.is(r.code, 0, show(r));
   assert.match(r.output, /✓ Pods \(sandbox\)\s+the running sandbox: real pods on a kubelet and containerd in a network namespace/);
   assert.match(r.output, /✓ Docker\s+daemon/);
+  // The Dapr built here, not the stand-in (whose ready line says it is not Dapr).
+  assert.match(r.output, /✓ Dapr control plane\s+operator, sidecar injector, sentry, placement and scheduler ready/);
   assert.match(r.output, /✓ Ingress controller\s+Traefik available/);
   // The suite does not write /etc/hosts: the name does not resolve, which does not block up.
   assert.match(r.output, new RegExp(`✗ Host name\\s+todo\\.local does not resolve to the ingress address ${ctx.address!.replaceAll('.', '\\.')}`));
