@@ -98,6 +98,8 @@ export const sandboxProvider: ClusterProvider = {
     const running = runningState(file);
     const requested = parsePodsSetting(ctx.settings.SANDBOX_PODS);
     const policies = parseNetworkPoliciesSetting(ctx.settings.SANDBOX_NETWORK_POLICIES);
+    // Checked here too, before anything starts: a bad value is a usage error with nothing done.
+    daprOnRealNode(ctx.settings.SANDBOX_DAPR);
     const reuse = (state: ControlPlaneState, by = '') => {
       if (policies && policies !== (enforcesPolicies(state) ? 'enforce' : 'off')) {
         throw new UsageError(`The sandbox already runs ${enforcesPolicies(state) ? 'with' : 'without'} NetworkPolicy enforcement; SANDBOX_NETWORK_POLICIES=${policies} needs a new one. Fix: \`npm run down -- --cluster sandbox --purge\`, then run up again (or remove SANDBOX_NETWORK_POLICIES to use the running one).`);

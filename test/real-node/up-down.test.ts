@@ -52,8 +52,9 @@ test.before((ctx) => {
   ctx.before = hostSnapshot();
   ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-real-node-'));
   ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
-  // No DATABASE_URL: the in-cluster PostgreSQL is deployed.
-  ctx.env = sandboxScriptEnv('real-node', ctx.stateFile, { SANDBOX_PODS: '' });
+  // No DATABASE_URL: the in-cluster PostgreSQL is deployed; SANDBOX_DAPR empty: Dapr itself,
+  // built here (not the stand-in).
+  ctx.env = sandboxScriptEnv('real-node', ctx.stateFile, { SANDBOX_PODS: '', SANDBOX_DAPR: '' });
 });
 
 test.after(async (ctx) => {
