@@ -51,6 +51,10 @@ export function daprChartValues(a: Pick<DaprArtifacts, 'registry' | 'tag'>): [st
     // Imported into the node, never pulled (there is no registry to pull from).
     ['global.imagePullPolicy', 'Never'],
     ['dapr_sidecar_injector.sidecarImagePullPolicy', 'Never'],
+    // daprd refuses to run in Kubernetes as anything but 65532:65532, and without these it
+    // would run as the pod's user (the backend's pod sets runAsUser and runAsGroup 1000).
+    ['dapr_sidecar_injector.sidecarRunAsUser', String(DAPR_UID)],
+    ['dapr_sidecar_injector.sidecarRunAsGroup', String(DAPR_UID)],
     // One replica of operator, injector, sentry and placement (the default, stated).
     ['global.ha.enabled', 'false'],
     // The scheduler runs three replicas whatever the HA setting (Dapr 1.16's chart), each an

@@ -23,13 +23,15 @@ test('SANDBOX_DAPR: Dapr built here by default, the stand-in when asked; anythin
   }
 });
 
-test('chart values: the local images by registry and tag, never pulled (control plane and sidecar), one replica, the scheduler\'s claims of a class of their own', () => {
+test('chart values: the local images by registry and tag, never pulled (control plane and sidecar), the sidecar as Dapr\'s user 65532:65532, one replica, the scheduler\'s claims of a class of their own', () => {
   const values = Object.fromEntries(daprChartValues(artifacts));
   assert.equal(values, {
     'global.registry': 'todo-deploy.local/dapr',
     'global.tag': readVersions().dapr,
     'global.imagePullPolicy': 'Never',
     'dapr_sidecar_injector.sidecarImagePullPolicy': 'Never',
+    'dapr_sidecar_injector.sidecarRunAsUser': '65532',
+    'dapr_sidecar_injector.sidecarRunAsGroup': '65532',
     'global.ha.enabled': 'false',
     'dapr_scheduler.cluster.storageClassName': SCHEDULER_STORAGE_CLASS,
   });
@@ -41,7 +43,7 @@ test('helm: upgrade --install of the chart folder into dapr-system, waiting, wit
   const args = daprHelmArgs(artifacts, '/plane/kubeconfig');
   assert.equal(args.slice(0, 11), ['upgrade', '--install', 'dapr', '/c/todo-deploy/controlplane/dapr-1.16.0/chart/dapr', '--namespace', 'dapr-system', '--create-namespace', '--wait', '--timeout', '10m', '--kubeconfig']);
   assert.is(args[11], '/plane/kubeconfig');
-  assert.equal(args.slice(12).filter((_, i) => i % 2 === 0), Array(6).fill('--set'));
+  assert.equal(args.slice(12).filter((_, i) => i % 2 === 0), Array(8).fill('--set'));
   assert.ok(args.includes('dapr_scheduler.cluster.storageClassName=todo-deploy-dapr-scheduler'));
   // Another release moves the chart folder and the tag together.
   const next = daprArtifacts({ ...parseVersionsEnv('K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.2\n') }, { XDG_CACHE_HOME: '/c' });
