@@ -1,11 +1,13 @@
 // Dapr on the sandbox's real node, the pure parts: which Dapr runs there, the chart values that
 // point Dapr's chart at the images built here and never pull, the helm command, and which
 // images still need importing. (The install itself runs in the real-node suite.)
-import { test } from 'uvu';
+import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { UsageError } from '../../lib/errors.ts';
 import { DAPR_UID, daprChartValues, daprHelmArgs, daprOnRealNode, helmPathFromBenchOutput, missingDaprImages, SCHEDULER_REPLICAS, SCHEDULER_STORAGE_CLASS, schedulerVolumes } from '../../lib/cluster/dapr-real-node.ts';
-import { daprArtifacts, parseVersionsEnv, readVersions } from '../../lib/controlplane/versions.ts';
+import { daprArtifacts, readVersions } from '../../lib/controlplane/versions.ts';
+
+const test = suite('Dapr on the real node: which Dapr, chart values, helm, images, scheduler volumes');
 
 const artifacts = daprArtifacts(readVersions(), { XDG_CACHE_HOME: '/c' });
 
@@ -46,7 +48,7 @@ test('helm: upgrade --install of the chart folder into dapr-system, waiting, wit
   assert.equal(args.slice(12).filter((_, i) => i % 2 === 0), Array(8).fill('--set'));
   assert.ok(args.includes('dapr_scheduler.cluster.storageClassName=todo-deploy-dapr-scheduler'));
   // Another release moves the chart folder and the tag together.
-  const next = daprArtifacts({ ...parseVersionsEnv('K8S_VERSION=1.34.4\nETCD_VERSION=3.6.16\nKWOK_VERSION=0.8.0\nCONTAINERD_VERSION=2.4.2\nRUNC_VERSION=1.1.5\nCNI_PLUGINS_VERSION=1.10.0\nCOREDNS_VERSION=1.15.0\nPAUSE_VERSION=3.10.1\nDAPR_VERSION=1.16.2\n') }, { XDG_CACHE_HOME: '/c' });
+  const next = daprArtifacts({ ...readVersions(), dapr: '1.16.2' }, { XDG_CACHE_HOME: '/c' });
   const nextArgs = daprHelmArgs(next, '/k');
   assert.ok(nextArgs.includes('/c/todo-deploy/controlplane/dapr-1.16.2/chart/dapr'));
   assert.ok(nextArgs.includes('global.tag=1.16.2'));
