@@ -364,7 +364,12 @@ for (const kind of Object.keys(FAILURES) as FailureKind[]) {
       assert.is(pods.length, live.spec?.replicas, pods.map((p) => p.metadata?.name).join(', '));
       for (const pod of pods) {
         assert.ok(ready(pod), `${pod.metadata?.name} is Ready`);
-        assert.equal(running({ spec: pod.spec }), running(recorded?.spec?.template), `${pod.metadata?.name} runs revision ${previous.version}'s containers`);
+        // The pod runs the template's containers, and beside them only the daprd sidecar Dapr's
+        // injector adds to a pod annotated dapr.io/enabled (the backend's).
+        const inTemplate = new Set(running(recorded?.spec?.template).map((c: any) => c.name));
+        const own = running({ spec: pod.spec }).filter((c: any) => inTemplate.has(c.name));
+        assert.equal(own, running(recorded?.spec?.template), `${pod.metadata?.name} runs revision ${previous.version}'s containers`);
+        assert.equal(running({ spec: pod.spec }).filter((c: any) => !inTemplate.has(c.name)).map((c: any) => c.name), recorded?.spec?.template?.metadata?.annotations?.['dapr.io/enabled'] === 'true' ? ['daprd'] : [], `${pod.metadata?.name}: no container but the template's and the injected daprd`);
       }
     });
     continue;
