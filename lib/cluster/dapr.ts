@@ -16,6 +16,7 @@ import type { KubeObject } from '../types.ts';
 import { deadlineOf, type ClusterContext, type ClusterProvider } from './provider.ts';
 import { findTool, INSTALL, runTool } from './tools.ts';
 import { DAPR_HELM_REPO, daprVersion } from './versions.ts';
+import { withDaprFailFast } from './dapr-failfast.ts';
 
 export const DAPR_NAMESPACE = 'dapr-system';
 export const DAPR_CRDS = ['components.dapr.io', 'configurations.dapr.io'] as const;
@@ -200,14 +201,8 @@ const daprReady = (how: string) => `Dapr control plane: ${how}; operator, sideca
 export async function ensureDapr(cluster: Cluster, provider: ClusterProvider, ctx: ClusterContext): Promise<string> {
   const version = daprVersion(ctx);
   const probe = await probeDapr(cluster);
-  let how: string;
-  if (provider.provideDapr && provideNeeded(probe)) {
-    how = await provider.provideDapr(cluster, ctx);
-  } else if (installNeeded(probe)) {
-    ctx.log(`Dapr is not installed (missing: ${describeMissing(probe)})`);
-    const installer = await install(cluster, ctx, probe, version);
-    how = `Dapr ${version} installed with ${installer === 'helm' ? 'helm' : 'the Dapr CLI'}`;
-  } else {
+  const provide = provider.provideDapr && provideNeeded(probe);
+  if (!provide && !installNeeded(probe)) {
     const missing = probe.workloads.filter((w) => !w.object).map((w) => `${w.workload.kind} ${w.workload.name}`);
     if (missing.length) {
       throw new DeployError(
@@ -215,10 +210,24 @@ export async function ensureDapr(cluster: Cluster, provider: ClusterProvider, ct
           `Fix: upgrade Dapr to ${version}: \`helm upgrade --install dapr dapr/dapr --repo ${DAPR_HELM_REPO} --version ${version} --namespace ${DAPR_NAMESPACE} --wait\` or \`dapr upgrade -k --runtime-version ${version}\`.`,
       );
     }
-    how = 'Dapr already installed';
     // The lists just read already show every workload ready: no watch is needed to know it.
-    if (notReady(probe).length === 0) return daprReady(how);
+    if (notReady(probe).length === 0) return daprReady('Dapr already installed');
   }
-  await waitForDapr(cluster, ctx);
-  return daprReady(how);
+  // The install (helm --wait, the Dapr CLI, or the provider's) and the wait run beside a watch
+  // of dapr-system's pods that stops both at the first pod waiting will not heal.
+  return withDaprFailFast(cluster, ctx, async (signal) => {
+    const watched = { ...ctx, signal };
+    let how: string;
+    if (provide) {
+      how = await provider.provideDapr!(cluster, watched);
+    } else if (installNeeded(probe)) {
+      ctx.log(`Dapr is not installed (missing: ${describeMissing(probe)})`);
+      const installer = await install(cluster, watched, probe, version);
+      how = `Dapr ${version} installed with ${installer === 'helm' ? 'helm' : 'the Dapr CLI'}`;
+    } else {
+      how = 'Dapr already installed';
+    }
+    await waitForDapr(cluster, watched);
+    return daprReady(how);
+  });
 }

@@ -7,21 +7,32 @@ import { listObjects } from './apply.ts';
 import { KINDS } from '../kinds.ts';
 import { DeployError } from '../errors.ts';
 import { GateTimeout } from './watch.ts';
-import { explainEvents, explainPod, podsWithLogs, relatedEvents, selectorOf } from '../diagnose.ts';
+import { explainEvents, explainPod, podsWithLogs, relatedEvents, selectorOf, type ContainerStatus } from '../diagnose.ts';
 
 async function lastLogLines(cluster: Cluster, pod: KubeObject, lines: number): Promise<string[]> {
-  const api = cluster.kc.makeApiClient(CoreV1Api);
   const out: string[] = [];
   for (const c of (pod.spec?.containers as Array<{ name: string }>) ?? []) {
-    try {
-      const text = await api.readNamespacedPodLog({ name: pod.metadata.name, namespace: pod.metadata.namespace!, container: c.name, tailLines: lines });
-      const tail = String(text ?? '').trimEnd();
-      if (tail) out.push(`logs of ${pod.metadata.name}/${c.name}:\n${tail.split('\n').map((l) => `      ${l}`).join('\n')}`);
-    } catch {
-      // No logs (never started, or a node without a kubelet log endpoint): nothing to add.
-    }
+    const tail = await containerLogTail(cluster, pod, c.name, lines, false);
+    if (tail) out.push(`logs of ${pod.metadata.name}/${c.name}:\n${tail.split('\n').map((l) => `      ${l}`).join('\n')}`);
   }
   return out;
+}
+
+/**
+ * The last `lines` lines a container wrote, '' when there are none (never started, or a node
+ * without a kubelet log endpoint). With `previousWhenRestarting`, a container waiting to start
+ * again after exiting (a crash loop, whose current run has written nothing) gives its previous
+ * run's lines, the ones that say why it exited.
+ */
+export async function containerLogTail(cluster: Cluster, pod: KubeObject, container: string, lines: number, previousWhenRestarting = true): Promise<string> {
+  const status = [...((pod.status?.initContainerStatuses as ContainerStatus[]) ?? []), ...((pod.status?.containerStatuses as ContainerStatus[]) ?? [])].find((c) => c.name === container);
+  const previous = previousWhenRestarting && Boolean(status?.state?.waiting) && (status?.restartCount ?? 0) > 0;
+  try {
+    const text = await cluster.kc.makeApiClient(CoreV1Api).readNamespacedPodLog({ name: pod.metadata.name, namespace: pod.metadata.namespace!, container, tailLines: lines, previous });
+    return String(text ?? '').trimEnd();
+  } catch {
+    return '';
+  }
 }
 
 /** A diagnosis of a Deployment that did not roll out: its pods, their reasons, warnings, logs. */

@@ -146,8 +146,9 @@ export function ingressNginxObjects({ readyDelay = 2, neverReady = false } = {})
 /**
  * What installing Dapr creates, as far as the pipeline looks: the dapr.io CRDs (the repo's
  * structural copies), dapr-system, and the five control-plane workloads, simulated by kwok.
+ * `failAs` names workloads whose pods show a failure (the control plane's fail-as annotation).
  */
-export function daprObjects() {
+export function daprObjects(failAs = {}) {
   const crdDir = path.join(REPO, 'manifests', 'crds');
   const crds = readdirSync(crdDir)
     .filter((f) => f.endsWith('.yaml'))
@@ -158,7 +159,10 @@ export function daprObjects() {
     const spec = {
       replicas: 1,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'fake.invalid/dapr:fake' }] } },
+      template: {
+        metadata: { labels, ...(failAs[name] ? { annotations: { 'todo-deploy.test/fail-as': failAs[name] } } : {}) },
+        spec: { containers: [{ name: 'main', image: 'fake.invalid/dapr:fake' }] },
+      },
     };
     if (kind === 'StatefulSet') spec.serviceName = name;
     return { apiVersion: 'apps/v1', kind, metadata: { name, namespace: 'dapr-system', labels }, spec };

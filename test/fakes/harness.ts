@@ -33,7 +33,7 @@ export interface Call {
   context?: string;
   /** fake-kind: the content of the --config file. */
   config?: string;
-  /** fake-docker: the pid of a call that hangs (state.hang). */
+  /** fake-docker, fake-helm: the pid of a call that hangs (state.hang). */
   pid?: number;
 }
 

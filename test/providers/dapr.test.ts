@@ -14,6 +14,7 @@ import { STAND_IN_LABEL } from '../../lib/cluster/dapr-stand-in.ts';
 import { DAPR_VERSION } from '../../lib/cluster/versions.ts';
 import { DeployError, UsageError } from '../../lib/errors.ts';
 import { deleteAndWait, rejection, SECRET, startWorld, type World } from './support.ts';
+import { isAlive } from '../../lib/controlplane/processes.ts';
 
 const test = suite<{ world?: World }>('Dapr control plane step (fake-helm, fake-dapr, real control plane)');
 
@@ -120,6 +121,25 @@ test('a failing helm install shows helm\'s stderr, the secret redacted', async (
   assert.match(err.message, '[redacted]');
   assert.not.match(err.message, SECRET);
   w.bin.setState({ ...w.bin.state(), fail: {} });
+});
+
+test("a Dapr pod crash-looping while helm --wait waits: helm is stopped, and the step fails at once naming pod, container and reason, not at helm's timeout", async ({ world }) => {
+  const w = world!;
+  await uninstall(w);
+  w.bin.clearCalls();
+  // helm applies the control plane, whose operator then crash-loops (kwok), and waits forever.
+  w.bin.setState({ ...w.bin.state(), daprFailAs: { 'dapr-operator': 'CrashLoopBackOff' }, hang: ['helm upgrade'] });
+  const err = await rejection(() => ensureDapr(w.cluster(), currentProvider, w.ctx()));
+  assert.instance(err, DeployError);
+  assert.match(err.message, /^The Dapr control plane failed: pod dapr-system\/dapr-operator-[a-z0-9]+-[a-z0-9]+, container main: CrashLoopBackOff \(.*last exit 1, Error\)\)\./);
+  assert.match(err.message, 'stopped its install and its wait now instead of at their deadline');
+  assert.match(err.message, 'It wrote no log lines.'); // kwok's containers write none
+  assert.match(err.message, /-n dapr-system logs dapr-operator-\S+ -c main --previous/);
+  const [upgrade] = w.bin.calls('helm').filter((c) => c.argv[0] === 'upgrade');
+  assert.ok(upgrade?.pid, 'helm upgrade ran and recorded its pid');
+  assert.not.ok(isAlive(upgrade!.pid!), `helm (pid ${upgrade!.pid}) was stopped, not left waiting`);
+  w.bin.setState({ ...w.bin.state(), daprFailAs: {}, hang: [] });
+  await uninstall(w);
 });
 
 test('the sandbox provides a labelled stand-in instead of installing, even with helm on PATH, and it is waited for', async ({ world }) => {

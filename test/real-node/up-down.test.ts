@@ -136,6 +136,7 @@ test('the Ingress has its address from Traefik: the ClusterIP of its Service, pu
 test('Dapr is real: installed with helm from its chart, its five workloads run the images built here, the backend has its daprd sidecar (2/2) with a certificate from sentry', async (ctx) => {
   const { dapr, registry, tag } = { dapr: readVersions().dapr, ...daprArtifacts(readVersions()) };
   assert.match(ctx.firstUp!, new RegExp(`✔ Dapr control plane: Dapr ${dapr.replace(/\./g, '\\.')} \\(built here[^)]*\\) installed with helm from its chart; operator, sidecar injector, sentry, placement and scheduler ready`));
+  console.log(`  ${/✔ Dapr control plane: [^\n]*/.exec(ctx.firstUp!)?.[0]}`);
   // helm's own record of the release, deployed.
   const records = await core(ctx).listNamespacedSecret({ namespace: 'dapr-system', labelSelector: 'owner=helm,name=dapr,status=deployed' });
   assert.is(records.items.length, 1, 'one deployed helm release "dapr"');
@@ -153,6 +154,8 @@ test('Dapr is real: installed with helm from its chart, its five workloads run t
   assert.equal(claims.map((c) => c.status?.phase), ['Bound', 'Bound', 'Bound']);
   const pods = (await core(ctx).listNamespacedPod({ namespace: 'dapr-system' })).items;
   assert.is(pods.length, 7);
+  // A restart here would show a start-up race the Dapr step's fail fast might take for a crash loop.
+  console.log(`  Dapr's pods: ${pods.map((p) => `${p.metadata?.name} ${p.status?.containerStatuses?.map((c) => c.restartCount).join('/')} restart(s)`).join(', ')}`);
   for (const pod of pods) {
     assert.ok(ready(pod), `${pod.metadata?.name} is ready`);
     for (const c of pod.spec!.containers) {
