@@ -21,6 +21,7 @@ import { waitForPolicyRules } from '../controlplane/node/policy-sync.ts';
 import { describeLeft, describeRecovery, enforcesPolicies, podsOf, recoverAbandoned, runningState, startDetached, stateFilePath, stopRecorded, type ControlPlaneState, type StopResult } from '../controlplane/state.ts';
 import { importImages, nodeImages } from '../controlplane/node/index.ts';
 import { nodeBinaries } from '../controlplane/node/binaries.ts';
+import { policyControllerProblems } from '../controlplane/node/policy-controller.ts';
 import { realNodeSupport } from '../controlplane/node/support.ts';
 import { dockerRaw } from '../images/docker.ts';
 import { exportImages } from '../images/export.ts';
@@ -41,15 +42,25 @@ export const SIMULATED =
 
 /**
  * The SANDBOX_NETWORK_POLICIES setting: 'enforce' runs kube-router's NetworkPolicy firewall on
- * the real node. Off by default: up's gates do not wait for kube-router to write a new pod's
- * rules (README, NetworkPolicies). (The MCP server's sandbox address is no longer a reason: it
- * is http://todo.local/mcp, through Traefik and the frontend, as the policies allow.) Pure.
+ * the real node, 'off' leaves the policies unenforced (the bridge CNI plugin ignores them);
+ * unset means the default, sandboxPolicyMode's. Pure.
  */
 export function parseNetworkPoliciesSetting(value: string | undefined): NetworkPolicyMode | undefined {
   const v = value?.trim();
   if (!v) return undefined;
   if (v === 'enforce' || v === 'off') return v;
   throw new UsageError(`SANDBOX_NETWORK_POLICIES is "${v}", which is neither enforce nor off. Fix: set SANDBOX_NETWORK_POLICIES=enforce (kube-router enforces the NetworkPolicies on the real node) or off, or remove it.`);
+}
+
+/**
+ * Whether a new real node enforces the policies: as set, else on where kube-router can run (its
+ * `ipset`). On by default because the stack's isolation rests on them (Redis has no password);
+ * up waits for kube-router's rules as for kube-proxy's, and nothing of the sandbox reaches a pod
+ * past them (the URL and MCP go through the ingress controller). Simulated pods: no mode. Pure.
+ */
+export function sandboxPolicyMode(setting: NetworkPolicyMode | undefined, pods: 'real' | 'simulated', problems: readonly string[]): NetworkPolicyMode | undefined {
+  if (pods !== 'real') return undefined;
+  return setting ?? (problems.length === 0 ? 'enforce' : 'off');
 }
 
 function stateFile(ctx: ClusterContext): string {
@@ -123,13 +134,14 @@ export const sandboxProvider: ClusterProvider = {
       if (policies === 'enforce' && choice.pods !== 'real') {
         throw new UsageError(`SANDBOX_NETWORK_POLICIES=enforce needs real pods, but the sandbox would simulate them (${describePods(choice)}). Fix: run where real pods can (Linux, root, a Docker engine), or remove SANDBOX_NETWORK_POLICIES.`);
       }
+      const mode = sandboxPolicyMode(policies, choice.pods, policyControllerProblems());
       await ensureBinaries(ctx, choice.pods === 'real' ? [...new Set([...CONTROL_PLANE_GROUPS, ...NODE_GROUPS])] : CONTROL_PLANE_GROUPS);
       ctx.log(
         choice.pods === 'real'
-          ? `starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS${policies === 'enforce' ? ', kube-router enforcing NetworkPolicies' : ''})`
+          ? `starting the sandbox: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a real node (containerd, kubelet, kube-proxy, CoreDNS${mode === 'enforce' ? ', kube-router enforcing NetworkPolicies' : ''})`
           : 'starting the sandbox control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, ingress stand-in)',
       );
-      const state = await startDetached({ log: ctx.log, pods: choice.pods, networkPolicies: choice.pods === 'real' ? policies : undefined }, file);
+      const state = await startDetached({ log: ctx.log, pods: choice.pods, networkPolicies: mode }, file);
       return { kubeconfig: state.kubeconfig, summary: `sandbox control plane: started at ${state.server}, ${state.versions}; ${describePods(choice)}` };
     });
   },
@@ -139,7 +151,13 @@ export const sandboxProvider: ClusterProvider = {
     if (!state) return undefined;
     if (podsOf(state) !== 'real') return { enforces: false, why: 'kwok simulates the pods (no traffic flows, and nothing enforces the policies)' };
     if (enforcesPolicies(state)) return { enforces: true, by: `kube-router v${readVersions().kubeRouter} (its firewall) on the sandbox's real node` };
-    return { enforces: false, why: "the sandbox's real node runs without its NetworkPolicy controller (its bridge CNI plugin ignores the policies); for enforcement: `npm run down -- --cluster sandbox --purge`, then up with SANDBOX_NETWORK_POLICIES=enforce" };
+    const missing = policyControllerProblems();
+    return {
+      enforces: false,
+      why: missing.length
+        ? `the sandbox's real node runs without its NetworkPolicy controller, kube-router (${missing.join('; ')}); its bridge CNI plugin ignores the policies`
+        : "the sandbox's real node was started with SANDBOX_NETWORK_POLICIES=off (its bridge CNI plugin ignores the policies)",
+    };
   },
 
   async findCluster(ctx) {

@@ -190,7 +190,7 @@ function podsCheck(probe: Probe): CheckLine[] {
 
 /** How each provider comes to enforce the policies. */
 const ENFORCEMENT_FIX: Record<ProviderName, string> = {
-  sandbox: '`npm run down -- --cluster sandbox --purge`, then up with SANDBOX_NETWORK_POLICIES=enforce (kube-router on the real node).',
+  sandbox: 'install ipset if it is missing, remove SANDBOX_NETWORK_POLICIES=off if set, then `npm run down -- --cluster sandbox --purge` and up (kube-router enforces them on the real node by default).',
   minikube: 'up starts a new profile with --cni=calico; a profile started before keeps its CNI: `minikube delete -p <profile>`, then up.',
   kind: 'kind v0.24.0 or newer enforces them unless networking.disableNetworkPolicies is set: recreate the cluster (`kind delete cluster --name <name>`, then up).',
   current: 'install a network plugin that enforces NetworkPolicies (Calico, Cilium, Antrea), or use --cluster minikube or kind.',

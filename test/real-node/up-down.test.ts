@@ -83,6 +83,9 @@ test('up --cluster sandbox: a real node, images built and imported, Traefik as t
   assert.not.match(r.output, STACK_LINE);
   assert.match(r.output, '✔ The Todo stack is deployed in namespace todo: http://todo.local/');
   assert.match(r.output, 'MCP server: http://todo.local/mcp (Streamable HTTP, for the session of the page');
+  // Enforced by default (no SANDBOX_NETWORK_POLICIES here): the rest of the suite runs behind the policies.
+  assert.match(r.output, /NetworkPolicies are enforced by kube-router v\d+\.\d+\.\d+ \(its firewall\) on the sandbox's real node/);
+  assert.match(r.output, /kube-router (wrote|had written) the NetworkPolicy rules of/);
   const hosts = /todo\.local does not resolve to (10\.96\.\d+\.\d+)\. Add this line to .*:\n {2}10\.96\.\d+\.\d+ todo\.local/.exec(r.output);
   assert.ok(hosts, `up prints the hosts line for the ingress address:\n${r.output}`);
   ctx.address = hosts![1];

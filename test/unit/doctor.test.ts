@@ -46,7 +46,7 @@ test('NetworkPolicies: enforced is ✓; not enforced is ✗ without blocking, na
   assert.match(open.detail, /^not enforced: no NetworkPolicy implementation runs; redis-svc:6379 \(Redis has no password/);
   assert.match(open.fix!, 'minikube delete -p <profile>');
   assert.match(byName(evaluate(ready({ provider: 'kind', networkPolicies: { enforces: false, why: 'kindnet' } })), 'NetworkPolicies').fix!, 'v0.24.0');
-  assert.match(byName(evaluate(ready({ provider: 'sandbox', networkPolicies: { enforces: false, why: 'x' } })), 'NetworkPolicies').fix!, 'SANDBOX_NETWORK_POLICIES=enforce');
+  assert.match(byName(evaluate(ready({ provider: 'sandbox', networkPolicies: { enforces: false, why: 'x' } })), 'NetworkPolicies').fix!, 'kube-router enforces them on the real node by default');
   assert.is(byName(evaluate(ready({ networkPolicies: undefined })), 'NetworkPolicies').detail, 'not checked: the cluster could not be asked');
 });
 

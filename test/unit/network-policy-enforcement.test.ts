@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { kubeRouterArgs, policyChains, policyCleanupRestore, policyControllerRbac, policyIpsets, POLICY_CONTROLLER_USER } from '../../lib/controlplane/node/policy-controller.ts';
 import { describeEnforcement, judgeEnforcement } from '../../lib/cluster/policy-enforcement.ts';
 import { atLeast, parseKindVersion } from '../../lib/cluster/kind.ts';
-import { parseNetworkPoliciesSetting } from '../../lib/cluster/sandbox.ts';
+import { parseNetworkPoliciesSetting, sandboxPolicyMode } from '../../lib/cluster/sandbox.ts';
 
 const test = suite('NetworkPolicy enforcement (pure)');
 
@@ -96,6 +96,14 @@ test('SANDBOX_NETWORK_POLICIES: enforce, off, unset; anything else refused with 
   assert.is(parseNetworkPoliciesSetting(' off '), 'off');
   assert.is(parseNetworkPoliciesSetting(''), undefined);
   assert.throws(() => parseNetworkPoliciesSetting('on'), /SANDBOX_NETWORK_POLICIES is "on", which is neither enforce nor off\. Fix:/);
+});
+
+test('a new real node enforces by default where kube-router can run; the setting wins; simulated pods have no mode', () => {
+  assert.is(sandboxPolicyMode(undefined, 'real', []), 'enforce');
+  assert.is(sandboxPolicyMode(undefined, 'real', ['ipset is not installed']), 'off', 'without ipset: off, and up and doctor say why');
+  assert.is(sandboxPolicyMode('off', 'real', []), 'off');
+  assert.is(sandboxPolicyMode('enforce', 'real', ['ipset is not installed']), 'enforce', 'asked for: the start then fails naming ipset');
+  assert.is(sandboxPolicyMode(undefined, 'simulated', []), undefined);
 });
 
 test.run();

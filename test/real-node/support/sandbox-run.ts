@@ -32,6 +32,8 @@ export function sandboxScriptEnv(name: string, stateFile: string, more: NodeJS.P
     REGISTRY: '',
     DATABASE_URL: '',
     NODE_IMAGE: '',
+    // The default (enforced on a real node), whatever the caller's environment says; netpol asks for it by name.
+    SANDBOX_NETWORK_POLICIES: '',
     CI: 'true',
     NO_COLOR: '1',
     FORCE_COLOR: '0',
