@@ -156,7 +156,7 @@ export const sandboxProvider: ClusterProvider = {
       enforces: false,
       why: missing.length
         ? `the sandbox's real node runs without its NetworkPolicy controller, kube-router (${missing.join('; ')}); its bridge CNI plugin ignores the policies`
-        : "the sandbox's real node was started with SANDBOX_NETWORK_POLICIES=off (its bridge CNI plugin ignores the policies)",
+        : "the sandbox's real node runs without its NetworkPolicy controller (started with SANDBOX_NETWORK_POLICIES=off, or enforcement turned off on it); its bridge CNI plugin ignores the policies",
     };
   },
 

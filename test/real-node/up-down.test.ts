@@ -95,8 +95,8 @@ test('up --cluster sandbox: a real node, images built and imported, Traefik as t
   ctx.state = readState(ctx.stateFile!);
   assert.ok(ctx.state, 'the sandbox recorded its state');
   assert.is(podsOf(ctx.state!), 'real');
-  // No ingress stand-in: Traefik serves the Ingress.
-  assert.equal(ctx.state!.processes.map((p) => p.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy']);
+  // No ingress stand-in: Traefik serves the Ingress. kube-router enforces the policies (the default).
+  assert.equal(ctx.state!.processes.map((p) => p.name), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'containerd', 'kubelet', 'kube-proxy', 'kube-router']);
   assert.ok(ctx.state!.processes.every((p) => isAlive(p.pid)), 'the sandbox outlives up');
   ctx.kc = new KubeConfig();
   ctx.kc.loadFromFile(ctx.state!.kubeconfig);
