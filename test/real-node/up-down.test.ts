@@ -420,7 +420,7 @@ test('down --purge removes the stack and the sandbox, and leaves the host as it 
   ctx.recorder?.stop();
   const r = await runScript('down', ['--cluster', 'sandbox', '--purge'], ctx.env!, 600_000);
   assert.is(r.code, 0, show(r));
-  assert.match(r.output, /Purge: sandbox control plane stopped \(etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy\); the real node's network namespace, mounts and cgroups removed/);
+  assert.match(r.output, /Purge: sandbox control plane stopped \(etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy, kube-router\); the real node's network namespace, mounts and cgroups removed/);
   console.log(`  down --purge: ${(r.ms / 1000).toFixed(1)} s`);
   assert.ok(ctx.state!.processes.every((p) => !isAlive(p.pid)), 'every recorded process ended');
   assert.not.ok(existsSync(ctx.state!.dir), 'the sandbox folder is removed');
