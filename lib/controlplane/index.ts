@@ -417,7 +417,10 @@ export function networkPoliciesFor(pods: PodMode, realNodes: number, asked: Netw
   return asked ?? ONE_REAL_NODE_DEFAULT_POLICIES;
 }
 
-/** Enforcement on a sandbox with one real node when nobody asks (README, NetworkPolicies). */
+/**
+ * Enforcement on a plane with one real node when nobody asks (`npm run controlplane -- start`).
+ * `up --cluster sandbox` asks for its own default, on where kube-router can run (sandboxPolicyMode).
+ */
 const ONE_REAL_NODE_DEFAULT_POLICIES: NetworkPolicyMode = 'off';
 
 /** Throws, saying why, when a real node cannot run here or its programs are not built. */
