@@ -12,19 +12,33 @@ import type { Cluster } from '../kube/client.ts';
 import { containerLogTail } from '../kube/diagnose.ts';
 import { watchUntil } from '../kube/watch.ts';
 import type { KubeObject } from '../types.ts';
+import type { ContainerStatus } from '../diagnose.ts';
 import { DAPR_NAMESPACE } from './dapr.ts';
 import type { ClusterContext } from './provider.ts';
 
 /** Log lines of the failing container the error shows. */
 export const DAPR_LOG_LINES = 15;
+/**
+ * Restarts after which a Dapr container in CrashLoopBackOff counts as crash-looping. Some of
+ * Dapr's programs exit while their peers start: on the real node a scheduler replica (an
+ * embedded etcd member) restarted twice while the other two came up, then ran; a container that
+ * has crashed three times (back-offs of 10, 20 and 40 s) is not starting up.
+ */
+export const DAPR_CRASH_RESTARTS = 3;
 
 /**
  * The first pod of dapr-system that waiting will not heal (pods by name; one on its way out does
- * not count). Every pod there is Dapr's, so every pod counts, whichever workload or revision
- * it belongs to. Pure.
+ * not count; a container in CrashLoopBackOff only from its DAPR_CRASH_RESTARTS-th restart). Every
+ * pod there is Dapr's, so every pod counts, whichever workload or revision it belongs to. Pure.
  */
 export function daprBlocker(pods: readonly KubeObject[], now: Date): Blocker | undefined {
-  return rolloutBlocker(pods, now);
+  const restarts = (pod: KubeObject, container: string | undefined) =>
+    ((pod.status?.containerStatuses as ContainerStatus[] | undefined) ?? []).concat((pod.status?.initContainerStatuses as ContainerStatus[] | undefined) ?? []).find((c) => c.name === container)?.restartCount ?? 0;
+  const settling = (pod: KubeObject) => {
+    const b = rolloutBlocker([pod], now);
+    return b?.reason === 'CrashLoopBackOff' && restarts(pod, b.container) < DAPR_CRASH_RESTARTS;
+  };
+  return rolloutBlocker(pods.filter((p) => !settling(p)), now);
 }
 
 /**

@@ -3,7 +3,7 @@
 // the real-node suite's up.)
 import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
-import { daprBlocker, daprBlockerMessage } from '../../lib/cluster/dapr-failfast.ts';
+import { DAPR_CRASH_RESTARTS, daprBlocker, daprBlockerMessage } from '../../lib/cluster/dapr-failfast.ts';
 import type { KubeObject } from '../../lib/types.ts';
 
 const now = new Date('2026-11-30T18:00:00Z');
@@ -34,6 +34,17 @@ test('a crash-looping Dapr pod among ready ones is the blocker: pod, container, 
     reason: 'CrashLoopBackOff',
     message: 'back-off 20s restarting failed container=dapr-operator (last exit 1, Error)',
   });
+});
+
+test('a Dapr container that crashed once or twice may be waiting for its peers: only the third restart in CrashLoopBackOff stops the step', () => {
+  assert.is(DAPR_CRASH_RESTARTS, 3);
+  const scheduler = (restarts: number) => pod('dapr-scheduler-server-0', [crashLooping('dapr-scheduler', restarts)]);
+  assert.is(daprBlocker([scheduler(1)], now), undefined);
+  assert.is(daprBlocker([scheduler(2)], now), undefined);
+  assert.is(daprBlocker([scheduler(3)], now)?.pod, 'dapr-scheduler-server-0');
+  // A settling pod does not hide another's failure.
+  const neverPulled = pod('dapr-sentry-6c8d9', [{ name: 'dapr-sentry', ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImageNeverPull' } } }]);
+  assert.is(daprBlocker([scheduler(1), neverPulled], now)?.reason, 'ErrImageNeverPull');
 });
 
 test('starting, running and ready pods, and a crashing pod on its way out, stop nothing', () => {
