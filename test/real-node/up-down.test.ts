@@ -143,6 +143,15 @@ test('Dapr is real: installed with helm from its chart, its five workloads run t
   // helm's own record of the release, deployed.
   const records = await core(ctx).listNamespacedSecret({ namespace: 'dapr-system', labelSelector: 'owner=helm,name=dapr,status=deployed' });
   assert.is(records.items.length, 1, 'one deployed helm release "dapr"');
+  // Dapr's programs restart once or twice while their peers start (the scheduler's embedded etcd
+  // members most: one was seen restarting after the step had seen all three ready), which the
+  // step's fail fast allows: the seven pods are all ready again within two minutes.
+  const settled = Date.now();
+  await watchUntil(clusterFromKubeConfig(ctx.kc!), { kind: KINDS.Pod.ref, namespace: 'dapr-system' }, (pods) => ({ done: pods.length === 7 && pods.every(ready) }), {
+    deadline: Date.now() + 120_000,
+    goal: "dapr-system's seven pods all ready",
+  });
+  console.log(`  dapr-system's seven pods all ready (waited ${((Date.now() - settled) / 1000).toFixed(1)} s)`);
   const apps = ctx.kc!.makeApiClient(AppsV1Api);
   for (const name of ['dapr-operator', 'dapr-sidecar-injector', 'dapr-sentry']) {
     const d = await apps.readNamespacedDeployment({ name, namespace: 'dapr-system' });
