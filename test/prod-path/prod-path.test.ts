@@ -16,8 +16,7 @@
 import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { AppsV1Api, CoreV1Api, Exec, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
@@ -33,7 +32,7 @@ import { dockerRaw } from '../../lib/images/docker.ts';
 import { runScript, show, STACK_LINE } from '../support/run-script.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from '../real-node/support/host.ts';
-import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from '../real-node/support/sandbox-run.ts';
+import { leaveNoSandbox, openSandboxSuite, type SandboxSuiteCtx } from '../real-node/support/sandbox-run.ts';
 import { curlVia } from '../real-node/support/smoke.ts';
 
 const NS = 'todo';
@@ -52,14 +51,11 @@ interface Ctx extends SandboxSuiteCtx {
 const test = suite<Ctx>('prod path: two real nodes, a real registry, up --env prod --cluster current');
 
 test.before(async (ctx) => {
-  ctx.before = hostSnapshot();
-  ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-prod-path-'));
-  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
-  ctx.env = sandboxScriptEnv('prod-path', ctx.stateFile);
-  const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env, 600_000);
+  openSandboxSuite(ctx, 'prod-path');
+  const start = await runScript('controlplane', ['start', '--pods', 'real', '--nodes', '2', '--registry'], ctx.env!, 600_000);
   if (start.code !== 0) throw new Error(`controlplane start failed:\n${show(start)}`);
   console.log(`  controlplane start with two real nodes and the registry: ${(start.ms / 1000).toFixed(1)} s (${/real node todo-deploy-node-2 Ready [\d.]+ s after its start/.exec(start.output)?.[0] ?? 'second node: no time printed'})`);
-  ctx.state = readState(ctx.stateFile);
+  ctx.state = readState(ctx.stateFile!);
   if (!ctx.state?.registry || !ctx.state.node) throw new Error(`no registry or real node in the recorded state:\n${start.output}`);
   ctx.kc = new KubeConfig();
   ctx.kc.loadFromFile(ctx.state.kubeconfig);
@@ -71,7 +67,7 @@ test.before(async (ctx) => {
   const installed = await deployTraefik(clusterFromKubeConfig(ctx.kc), { environment: 'prod', settings: {}, log: (line) => console.log(`  ${line}`), redact: noRedact, timeoutSeconds: 180 }, [ctx.state.node, ...(ctx.state.furtherNodes ?? [])]);
   console.log(`  ${installed}`);
   await applyDaprStandIn(ctx.kc, imageRefs(readVersions()).pause);
-  Object.assign(ctx.env, { KUBECONFIG: ctx.state.kubeconfig, REGISTRY: ctx.registry, DATABASE_URL: ctx.pg.url });
+  Object.assign(ctx.env!, { KUBECONFIG: ctx.state.kubeconfig, REGISTRY: ctx.registry, DATABASE_URL: ctx.pg.url });
 });
 
 test.after(async (ctx) => {

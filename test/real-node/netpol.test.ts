@@ -7,8 +7,6 @@
 // `down --purge` then leaves the host as it was, kube-router's ipsets and processes included.
 import * as assert from 'uvu/assert';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import { isAlive } from '../../lib/controlplane/processes.ts';
@@ -23,7 +21,7 @@ import { ALLOWED_PATHS, COMPONENT_LABEL, FORBIDDEN_PATHS, INGRESS_CONTROLLER_POD
 import { runScript, show } from '../support/run-script.ts';
 import { suite } from '../support/suite.ts';
 import { hostDifferences, hostSnapshot } from './support/host.ts';
-import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
+import { closeSandboxSuite, openSandboxSuite, type SandboxSuiteCtx } from './support/sandbox-run.ts';
 import { curlVia, MCP_HEADERS, rpc } from './support/smoke.ts';
 import { attempts, formatMatrix, runAttempts, type SourcePod, type World } from './support/traffic.ts';
 
@@ -40,17 +38,13 @@ interface Ctx extends SandboxSuiteCtx {
 const test = suite<Ctx>('real node: NetworkPolicies enforced by kube-router, proven by traffic', { listeners: [] });
 
 test.before((ctx) => {
-  ctx.before = hostSnapshot();
-  ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-netpol-'));
-  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
   // No DATABASE_URL: the in-cluster PostgreSQL is deployed.
-  ctx.env = sandboxScriptEnv('netpol', ctx.stateFile, { SANDBOX_PODS: 'real', SANDBOX_NETWORK_POLICIES: 'enforce' });
+  openSandboxSuite(ctx, 'netpol', { SANDBOX_PODS: 'real', SANDBOX_NETWORK_POLICIES: 'enforce' });
 });
 
 test.after(async (ctx) => {
   for (const s of ctx.listeners) s.close();
-  await leaveNoSandbox(ctx.stateFile);
-  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+  await closeSandboxSuite(ctx);
 });
 
 const core = (ctx: Ctx) => ctx.kc!.makeApiClient(CoreV1Api);

@@ -12,8 +12,7 @@
 // routes, mounts, iptables rules, cgroups, kernel settings, host paths). One `up` is shared.
 import { suite } from '../support/suite.ts';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node';
 import { isAlive, logTail } from '../../lib/controlplane/processes.ts';
@@ -29,7 +28,7 @@ import { KINDS } from '../../lib/kinds.ts';
 import { lastDeployed, manifestObjects, RELEASE_NAME } from '../../lib/release/record.ts';
 import { releaseStore } from '../../lib/release/store.ts';
 import { hostDifferences, hostSnapshot, type HostSnapshot } from './support/host.ts';
-import { leaveNoSandbox, sandboxScriptEnv, type SandboxSuiteCtx } from './support/sandbox-run.ts';
+import { closeSandboxSuite, openSandboxSuite, type SandboxSuiteCtx } from './support/sandbox-run.ts';
 import { curlVia, kubectl, MCP_HEADERS, ownerOfTitleSql, rpc } from './support/smoke.ts';
 import { describeEndpoints, natRules, readyEndpoints, unrouted } from '../../lib/controlplane/node/service-routes.ts';
 import { abandonNode } from './support/abandon.ts';
@@ -49,20 +48,16 @@ interface Ctx extends SandboxSuiteCtx {
 const test = suite<Ctx>('real node: up, the app from the host, failures, down --purge');
 
 test.before((ctx) => {
-  ctx.before = hostSnapshot();
-  ctx.tmp = mkdtempSync(join(tmpdir(), 'todo-deploy-real-node-'));
-  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
   // No DATABASE_URL: the in-cluster PostgreSQL is deployed; SANDBOX_DAPR empty: Dapr itself,
   // built here (not the stand-in).
-  ctx.env = sandboxScriptEnv('real-node', ctx.stateFile, { SANDBOX_PODS: '', SANDBOX_DAPR: '' });
+  openSandboxSuite(ctx, 'real-node', { SANDBOX_PODS: '', SANDBOX_DAPR: '' });
 });
 
 test.after(async (ctx) => {
   ctx.recorder?.stop();
   // Whatever happened above, nothing of the sandbox may outlive the suite (and no node the last
   // test abandoned, if that test failed before removing it).
-  await leaveNoSandbox(ctx.stateFile);
-  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
+  await closeSandboxSuite(ctx);
 });
 
 const up = (ctx: Ctx, ...extra: string[]) => runScript('up', ['--cluster', 'sandbox', ...extra], ctx.env!, 1_800_000);

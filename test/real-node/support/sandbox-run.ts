@@ -2,9 +2,12 @@
 // those commands run with (their own state file, test secrets, nothing of the caller's cluster,
 // registry or database), and the clean-up that leaves no sandbox or node behind whatever failed.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { readState, recoverAbandoned, stopRecorded, type ControlPlaneState } from '../../../lib/controlplane/state.ts';
-import type { HostSnapshot } from './host.ts';
+import { hostSnapshot, type HostSnapshot } from './host.ts';
 
 /** What such a suite's tests share: the host before it, its folder and state file, the commands' environment, the plane. */
 export interface SandboxSuiteCtx {
@@ -47,4 +50,18 @@ export async function leaveNoSandbox(stateFile: string | undefined): Promise<voi
   if (left) await stopRecorded(left, stateFile);
   const recovery = recoverAbandoned();
   if (recovery.line || recovery.left.length) console.log(`  after: ${recovery.line ?? ''} ${recovery.left.join('; ')}`);
+}
+
+/** A suite's start: the host as it was, a folder of its own with the plane's state file, the commands' environment. */
+export function openSandboxSuite(ctx: SandboxSuiteCtx, name: string, more: NodeJS.ProcessEnv = {}): void {
+  ctx.before = hostSnapshot();
+  ctx.tmp = mkdtempSync(join(tmpdir(), `todo-deploy-${name}-`));
+  ctx.stateFile = join(ctx.tmp, 'controlplane-state.json');
+  ctx.env = sandboxScriptEnv(name, ctx.stateFile, more);
+}
+
+/** A suite's end, whatever happened in it: no sandbox (and no node a failed test abandoned) outlives it, nor its folder. */
+export async function closeSandboxSuite(ctx: SandboxSuiteCtx): Promise<void> {
+  await leaveNoSandbox(ctx.stateFile);
+  if (ctx.tmp) rmSync(ctx.tmp, { recursive: true, force: true });
 }
